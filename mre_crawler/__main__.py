@@ -1,0 +1,5 @@
+import sys
+
+from mre_crawler.cli import main
+
+sys.exit(main())

@@ -1,0 +1,60 @@
+"""The ``mre`` command line. Each subcommand lives in its own module ``mre_crawler.commands.<name>``
+(found automatically) exposing ``register(subparsers)``, which adds its parser and sets ``func``
+(called with the parsed args; it returns the exit code).
+
+Exit codes: 0 success, 1 the job ran but something failed (listed), 2 bad input (one-line reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from mre_crawler import __version__
+
+def command_modules() -> list[str]:
+    """Every module in ``mre_crawler.commands`` that defines ``register``, by name."""
+    import mre_crawler.commands as pkg
+
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mre",
+        description="Crawl LiveRC racing results into PostgreSQL and a DuckDB warehouse.",
+    )
+    parser.add_argument("--version", action="version", version=f"mre {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in command_modules():
+        module = importlib.import_module(f"mre_crawler.commands.{name}")
+        if hasattr(module, "register"):
+            module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"mre {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

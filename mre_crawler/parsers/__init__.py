@@ -1,0 +1,37 @@
+"""One parser per LiveRC page type; ``parse_page`` picks one by name or by detection.
+
+Each module ``mre_crawler.parsers.<page_type>`` exposes ``PAGE_TYPE`` and
+``parse(body: bytes, url: str, meta: Mapping | None = None) -> ParseResult``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from mre_crawler.parsers.base import ParseResult
+from mre_crawler.urls import PAGE_TYPES
+
+
+def parser_for(page_type: str):
+    if page_type not in PAGE_TYPES:
+        raise ValueError(f"unknown page type {page_type!r}; known: {', '.join(PAGE_TYPES)}")
+    return importlib.import_module(f"mre_crawler.parsers.{page_type}").parse
+
+
+def parse_page(
+    body: bytes,
+    url: str,
+    page_type: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> ParseResult:
+    """Parse one page. Without ``page_type`` the type is detected from the URL and the page."""
+    if page_type is None:
+        from mre_crawler.parsers.detect import detect_page_type
+
+        page_type = detect_page_type(body, url)
+    return parser_for(page_type)(body, url, meta)
+
+
+__all__ = ["ParseResult", "parse_page", "parser_for", "PAGE_TYPES"]

@@ -1,0 +1,223 @@
+"""Text readers shared by the page parsers: each turns one LiveRC text form into a value.
+
+Every function raises ``ValueError`` on text it cannot read; parsers call them through
+``ParseContext.read`` so the failure is recorded with page, URL, field and text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from lxml.html import HtmlElement
+
+_WS = re.compile(r"\s+")
+
+
+def clean(text: str | None) -> str:
+    """Collapse runs of whitespace (LiveRC prints double spaces inside race names)."""
+    return _WS.sub(" ", text or "").strip()
+
+
+def split_hidden(cell: HtmlElement) -> tuple[str | None, str]:
+    """Read a cell that carries a hidden sort key before its visible text.
+
+    LiveRC writes ``<span class="hidden">BRATTON, RICHARD</span>RICHARD BRATTON``; whole-cell
+    text glues them (``BRATTON, RICHARDRICHARD BRATTON``). Returns (hidden, visible).
+    """
+    hidden_nodes = cell.xpath('.//*[contains(concat(" ", normalize-space(@class), " "), " hidden ")]')
+    if not hidden_nodes:
+        return None, clean(cell.text_content())
+    hidden = hidden_nodes[0]
+    hidden_text = clean(hidden.text_content())
+    parts: list[str] = []
+
+    def walk(node: HtmlElement) -> None:
+        if node in hidden_nodes:
+            return
+        if isinstance(node.tag, str) and node.text and node is not cell:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    if cell.text:
+        parts.append(cell.text)
+    for child in cell:
+        walk(child)
+        if child.tail:
+            parts.append(child.tail)
+    return hidden_text, clean(" ".join(parts))
+
+
+def parse_int(text: str) -> int:
+    """``4,129`` -> 4129."""
+    t = text.strip().replace(",", "")
+    if not re.fullmatch(r"[+-]?\d+", t):
+        raise ValueError(f"not a whole number: {text!r}")
+    return int(t)
+
+
+def parse_float(text: str) -> float:
+    t = text.strip().replace(",", "")
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", t):
+        raise ValueError(f"not a number: {text!r}")
+    return float(t)
+
+
+_DURATION = re.compile(r"(?:(?:(?P<h>\d+):)?(?P<m>\d+):)?(?P<s>\d+(?:\.\d+)?)")
+
+
+def parse_duration(text: str) -> float:
+    """``1:51.828`` / ``30:31.382`` / ``1:02:03.5`` / ``56.135`` / ``55`` -> seconds."""
+    m = _DURATION.fullmatch(text.strip())
+    if not m:
+        raise ValueError(f"not a duration: {text!r}")
+    hours = int(m["h"] or 0)
+    minutes = int(m["m"] or 0)
+    seconds = float(m["s"])
+    if m["m"] is not None and seconds >= 60:
+        raise ValueError(f"seconds out of range in {text!r}")
+    return round(hours * 3600 + minutes * 60 + seconds, 6)
+
+
+_LAPS_TIME = re.compile(r"(?P<laps>\d+)\s*/\s*(?P<time>[\d:.]+)(?:\s*\((?P<flag>DNS|DNF)\))?")
+
+
+def parse_laps_time(text: str) -> tuple[int, float | None, str | None]:
+    """``47/30:31.382`` -> (47, 1831.382, None); ``1/56.135 (DNF)``; bare ``0`` (a DNS row) -> (0, None, None)."""
+    t = clean(text)
+    if re.fullmatch(r"\d+", t):
+        return int(t), None, None
+    m = _LAPS_TIME.fullmatch(t)
+    if not m:
+        raise ValueError(f"not laps/time: {text!r}")
+    return int(m["laps"]), parse_duration(m["time"]), m["flag"]
+
+
+def parse_behind(text: str) -> tuple[float | None, int | None]:
+    """The Behind column: seconds (``12.052``) or laps (``1 Lap``, ``22 Laps``)."""
+    t = clean(text)
+    m = re.fullmatch(r"(\d+)\s+Laps?", t, flags=re.IGNORECASE)
+    if m:
+        return None, int(m[1])
+    return parse_duration(t), None
+
+
+_CLOCK = re.compile(r"(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ampm>[ap]m)", re.IGNORECASE)
+
+
+def parse_clock(text: str) -> dt.time:
+    """``4:36:38pm`` / ``5:30pm`` / ``12:05:00am`` -> time (no space before am/pm on LiveRC)."""
+    m = _CLOCK.fullmatch(text.strip())
+    if not m:
+        raise ValueError(f"not a clock time: {text!r}")
+    hour = int(m["h"])
+    if not 1 <= hour <= 12:
+        raise ValueError(f"hour out of range in {text!r}")
+    hour = hour % 12 + (12 if m["ampm"].lower() == "pm" else 0)
+    return dt.time(hour, int(m["m"]), int(m["s"] or 0))
+
+
+_MONTH_DATE_FORMATS = ("%b %d, %Y", "%B %d, %Y")
+
+
+def parse_month_date(text: str) -> dt.date:
+    """``Nov 16, 2025`` / ``October 25, 2025`` (an optional ``(Saturday)`` or ``Sat,`` is ignored)."""
+    t = clean(re.sub(r"\([A-Za-z]+\)", "", text))
+    t = re.sub(r"^[A-Za-z]{3},\s*", "", t)
+    for fmt in _MONTH_DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(t, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date like 'Nov 16, 2025': {text!r}")
+
+
+def parse_date_range(text: str) -> tuple[dt.date, dt.date]:
+    """``Nov 16, 2025`` or ``Apr 23, 2025 to Apr 27, 2025``."""
+    parts = [p for p in re.split(r"\s+to\s+", clean(text)) if p]
+    if len(parts) == 1:
+        d = parse_month_date(parts[0])
+        return d, d
+    if len(parts) == 2:
+        start, end = parse_month_date(parts[0]), parse_month_date(parts[1])
+        if end < start:
+            raise ValueError(f"date range ends before it starts: {text!r}")
+        return start, end
+    raise ValueError(f"not a date or date range: {text!r}")
+
+
+def parse_at_datetime(text: str) -> dt.datetime:
+    """``Nov 16, 2025 at 5:30pm`` -> local datetime."""
+    m = re.fullmatch(r"(.+?)\s+at\s+(.+)", clean(text))
+    if not m:
+        raise ValueError(f"not a date like 'Nov 16, 2025 at 5:30pm': {text!r}")
+    return dt.datetime.combine(parse_month_date(m[1]), parse_clock(m[2]))
+
+
+def parse_iso_stamp(text: str) -> dt.datetime:
+    """The hidden sort key ``2025-11-16 08:30:00``."""
+    try:
+        return dt.datetime.strptime(clean(text), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        raise ValueError(f"not a YYYY-MM-DD HH:MM:SS stamp: {text!r}") from None
+
+
+def parse_us_datetime(text: str) -> dt.datetime:
+    """Practice JSON's US-style ``10/25/2025 2:44:10pm`` (even on Australian tracks)."""
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})\s+(.+)", clean(text))
+    if not m:
+        raise ValueError(f"not a date like '10/25/2025 2:44:10pm': {text!r}")
+    return dt.datetime.combine(dt.date(int(m[3]), int(m[1]), int(m[2])), parse_clock(m[4]))
+
+
+def parse_percent(text: str) -> float:
+    """``92.82%`` -> 92.82."""
+    return parse_float(text.strip().rstrip("%"))
+
+
+_SPELLED_DURATION = re.compile(r"(\d+)\s+(hour|minute|second)s?", re.IGNORECASE)
+
+
+def parse_spelled_duration(text: str) -> int:
+    """``7 hours, 16 minutes, 45 seconds`` -> 26205."""
+    found = _SPELLED_DURATION.findall(text)
+    if not found:
+        raise ValueError(f"not a spelled-out duration: {text!r}")
+    unit = {"hour": 3600, "minute": 60, "second": 1}
+    return sum(int(n) * unit[u.lower()] for n, u in found)
+
+
+def split_race_label(text: str) -> tuple[int | None, str, str]:
+    """``Race 6: 1/8 Nitro Buggy (1/8 Nitro Buggy  (Heat 3/3))`` -> (6, class, race name).
+
+    The race name is the last top-level parenthesised group (balanced), because heat names nest
+    parentheses; a non-greedy ``\\((.*?)\\)`` breaks on them (FIELD-GUIDE §4).
+    """
+    t = (text or "").strip()
+    number: int | None = None
+    m = re.match(r"Race\s+(\d+)\s*:\s*", t)
+    if m:
+        number = int(m[1])
+        t = t[m.end():]
+    if not t.endswith(")"):
+        return number, clean(t), clean(t)
+    depth = 0
+    for i in range(len(t) - 1, -1, -1):
+        if t[i] == ")":
+            depth += 1
+        elif t[i] == "(":
+            depth -= 1
+            if depth == 0:
+                return number, clean(t[:i]), clean(t[i + 1 : -1])
+    raise ValueError(f"unbalanced parentheses in race label: {text!r}")
+
+
+_HEAT = re.compile(r"\(Heat\s+(\d+)\s*/\s*(\d+)\)", re.IGNORECASE)
+
+
+def heat_of(race_name: str) -> tuple[int | None, int | None]:
+    m = _HEAT.search(race_name)
+    return (int(m[1]), int(m[2])) if m else (None, None)
