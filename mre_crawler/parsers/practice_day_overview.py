@@ -1,0 +1,248 @@
+"""A practice day overview: /practice/?p=session_list&d=YYYY-MM-DD -> one :class:`PracticeDay`.
+
+Layout (FIELD-GUIDE §9; practice-day-overview-canberraoffroad-2025-10-25.html, 56 sessions):
+``table.practice_session_list`` with one row per session
+(``Driver / <class> (<transponder>)`` | hidden ``YYYY-MM-DD HH:MM:SS`` + ``h:mm:ssam`` |
+``laps<br>length`` | ``Fast: x<br>Avg: y``), and two right-hand panels: ``Practice Stats`` (with a
+laps-per-class JSON array in a script) and ``Practice Leaderboard``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from mre_crawler.items import PracticeDay, PracticeLeader, PracticeSessionSummary, PracticeStats
+from mre_crawler.parsers.base import ParseContext, ParseResult
+from mre_crawler.parsers.common import (
+    br_lines,
+    clean,
+    page_track_slug,
+    parse_clock,
+    parse_duration,
+    parse_float,
+    parse_int,
+    parse_iso_stamp,
+    parse_month_date,
+    parse_spelled_duration,
+    url_query_value,
+)
+from mre_crawler.parsers.detect import load_page
+
+PAGE_TYPE = "practice_day_overview"
+
+_SESSION_ID = re.compile(r"[?&]id=(\d+)")
+# "1/10 Open (9783013)", "Unknown Class (3071066)": the transponder is the last parenthesised part.
+_CLASS_TRANSPONDER = re.compile(r"^(?P<class_name>.*?)\s*\((?P<transponder>[^()]*)\)$")
+_LAPS_PER_CLASS = re.compile(r"var\s+data\s*=\s*")
+
+
+def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
+    tree = load_page(body, url, PAGE_TYPE)  # builds the tree, then check_not_error_page
+    ctx = ParseContext(PAGE_TYPE, url, meta)
+    tables = tree.xpath('//table[contains(concat(" ", normalize-space(@class), " "), " practice_session_list ")]')
+    if not tables:
+        raise ctx.fail("no table.practice_session_list", "sessions")
+    day = PracticeDay(track_slug=page_track_slug(ctx), date=_day(ctx, tree))
+    day.sessions = _sessions(ctx, tables[0], day.date)
+    day.stats = _stats(ctx, tree)
+    day.leaderboard = _leaderboard(ctx, tree)
+    return ctx.result([day])
+
+
+# --- the day ------------------------------------------------------------------------------------
+def _day(ctx: ParseContext, tree: HtmlElement) -> dt.date:
+    """The date the page shows (its title), cross-checked against the date the crawler asked for.
+
+    The page's own date wins: its sessions belong to the day it prints. A disagreement is recorded.
+    """
+    requested_text = ctx.meta.get("date") or url_query_value(ctx.url, "d")
+    requested: dt.date | None = None
+    if isinstance(requested_text, dt.date):
+        requested = requested_text
+    elif requested_text is not None:
+        requested = ctx.read("date", str(requested_text), dt.date.fromisoformat)
+    shown = _shown_day(ctx, tree)
+    if shown and requested and shown != requested:
+        ctx.problem("date", requested.isoformat(), f"the page shows {shown.isoformat()}, not the requested day")
+    day = shown or requested
+    if day is None:
+        raise ctx.fail("the day is neither on the page nor in meta/URL", "date")
+    return day
+
+
+def _shown_day(ctx: ParseContext, tree: HtmlElement) -> dt.date | None:
+    title = clean(tree.findtext(".//title"))
+    for part in title.split("::"):
+        part = part.strip()
+        if part.lower().startswith("practice sessions on "):
+            return ctx.read("date", part[len("practice sessions on "):], parse_month_date)
+    ctx.problem("date", title or None, 'title has no "Practice Sessions on <date>" part')
+    return None
+
+
+# --- session rows -------------------------------------------------------------------------------
+def _sessions(ctx: ParseContext, table: HtmlElement, day: dt.date) -> list[PracticeSessionSummary]:
+    sessions: list[PracticeSessionSummary] = []
+    for index, row in enumerate(table.iterfind("tbody/tr")):
+        field = f"session[{index}]"
+        with ctx.row(field, lambda row=row: clean(row.text_content())):
+            session = _session(ctx, field, row, day)
+            if session is not None:
+                sessions.append(session)
+    return sessions
+
+
+def _session(ctx: ParseContext, field: str, row: HtmlElement, day: dt.date) -> PracticeSessionSummary | None:
+    cells = row.findall("td")
+    if len(cells) < 4:
+        ctx.problem(field, clean(row.text_content()), f"row skipped: expected 4 cells, found {len(cells)}")
+        return None
+    driver_cell, time_cell, laps_cell, speed_cell = cells[:4]
+    link = driver_cell.find(".//a")
+    href = link.get("href", "") if link is not None else ""
+    m = _SESSION_ID.search(href)
+    if not m:
+        ctx.problem(f"{field}.session_id", href or None, "row skipped: no view_session link")
+        return None
+    session_id = int(m[1])
+    field = f"session[{session_id}]"
+    class_name, transponder = _class_and_transponder(ctx, field, driver_cell)
+    laps_lines = br_lines(laps_cell)
+    speed = dict(_labelled(line) for line in br_lines(speed_cell))
+    laps = ctx.read(f"{field}.laps", laps_cell.get("data-sort") or laps_lines[0], parse_int)
+    driver_name = clean(link.text_content())  # mixed case as printed; "Unknown Driver" kept
+    if not driver_name:
+        ctx.problem(f"{field}.driver", None, "missing")
+    return PracticeSessionSummary(
+        session_id=session_id,
+        driver_name=driver_name,
+        class_name=class_name,
+        transponder=transponder,
+        start_local=_start(ctx, field, time_cell, day),
+        laps=laps,
+        # "8:28", or bare seconds under a minute ("55"): LiveRC's rounded sum of lap times.
+        length_seconds=ctx.read(f"{field}.length", laps_lines[1] if len(laps_lines) > 1 else None,
+                                lambda t: round(parse_duration(t)), required=True),
+        fastest_lap=ctx.read(f"{field}.fastest_lap", speed_cell.get("data-sort") or speed.get("fast"), parse_float),
+        avg_lap=ctx.read(f"{field}.avg_lap", speed.get("avg"), parse_float, required=True),
+    )
+
+
+def _labelled(line: str) -> tuple[str, str]:
+    label, _, value = line.partition(":")
+    return label.strip().lower(), value.strip()
+
+
+def _class_and_transponder(ctx: ParseContext, field: str, cell: HtmlElement) -> tuple[str, str | None]:
+    small = cell.find(".//small")
+    text = clean(small.text_content()) if small is not None else ""
+    m = _CLASS_TRANSPONDER.match(text)
+    if not m:
+        ctx.problem(f"{field}.class", text or None, 'not "<class> (<transponder>)"')
+        return text, None
+    return m["class_name"], m["transponder"].strip() or None
+
+
+def _start(ctx: ParseContext, field: str, cell: HtmlElement, day: dt.date) -> dt.datetime | None:
+    hidden = cell.xpath('.//*[contains(concat(" ", normalize-space(@class), " "), " hidden ")]')
+    stamp_text = clean(hidden[0].text_content()) if hidden else None
+    start = ctx.read(f"{field}.start", stamp_text, parse_iso_stamp, required=True)
+    if start is not None and start.date() != day:
+        ctx.problem(f"{field}.start", stamp_text, f"session starts outside the day {day.isoformat()}")
+    return start
+
+
+# --- Practice Stats panel -----------------------------------------------------------------------
+def _panel(tree: HtmlElement, caption_start: str) -> HtmlElement | None:
+    for heading in tree.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " panel-heading ")]'):
+        if clean(heading.text_content()).startswith(caption_start):
+            return heading.getparent()
+    return None
+
+
+def _stats(ctx: ParseContext, tree: HtmlElement) -> PracticeStats | None:
+    panel = _panel(tree, "Practice Stats")
+    if panel is None:
+        ctx.problem("stats", None, "no Practice Stats panel")
+        return None
+    values: dict[str, HtmlElement] = {}
+    for row in panel.iterfind(".//tr"):
+        th, td = row.find("th"), row.find("td")
+        if th is not None and td is not None:
+            values[clean(th.text_content()).lower()] = td
+
+    def text(label: str) -> str | None:
+        cell = values.get(label)
+        if cell is None:
+            ctx.problem(f"stats.{label}", None, "missing row")
+            return None
+        return clean(cell.text_content())
+
+    time_range = dict(_labelled(line) for line in br_lines(values["time range"])) if "time range" in values else {}
+    if not time_range:
+        ctx.problem("stats.time range", None, "missing row")
+    return PracticeStats(
+        total_laps=ctx.read("stats.total_laps", text("total laps"), parse_int),
+        total_track_time_seconds=ctx.read("stats.total_track_time", text("total track time"), parse_spelled_duration),
+        unique_drivers=ctx.read("stats.unique_drivers", text("unique drivers"), parse_int),
+        unique_classes=ctx.read("stats.unique_classes", text("unique classes"), parse_int),
+        first_session_local=ctx.read("stats.first_session", time_range.get("first session"), parse_clock),
+        last_session_local=ctx.read("stats.last_session", time_range.get("last session"), parse_clock),
+        laps_per_class=_laps_per_class(ctx, panel),
+    )
+
+
+def _laps_per_class(ctx: ParseContext, panel: HtmlElement) -> dict[str, int]:
+    """``var data = [{"label":"1\\/10 Open","data":221},…];`` is valid JSON (the pie chart's data)."""
+    for script in panel.iter("script"):
+        source = script.text or ""
+        m = _LAPS_PER_CLASS.search(source)
+        if not m:
+            continue
+        try:
+            data, _ = json.JSONDecoder().raw_decode(source, m.end())
+            return {str(slice_["label"]): int(slice_["data"]) for slice_ in data}
+        except (ValueError, TypeError, KeyError) as exc:
+            ctx.problem("stats.laps_per_class", source[m.end():m.end() + 200], f"unreadable: {exc}")
+            return {}
+    ctx.problem("stats.laps_per_class", None, "no 'var data = [...]' laps-by-class chart data")
+    return {}
+
+
+# --- Practice Leaderboard panel -----------------------------------------------------------------
+def _leaderboard(ctx: ParseContext, tree: HtmlElement) -> list[PracticeLeader]:
+    panel = _panel(tree, "Practice Leaderboard")
+    if panel is None:
+        ctx.problem("leaderboard", None, "no Practice Leaderboard panel")
+        return []
+    leaders: list[PracticeLeader] = []
+    for row in panel.iterfind(".//tr"):
+        th, td = row.find("th"), row.find("td")
+        if th is None or td is None:
+            continue
+        scope = clean(th.text_content())
+        link = td.find(".//a")
+        m = _SESSION_ID.search(link.get("href", "")) if link is not None else None
+        if m is None:
+            ctx.problem(f"leaderboard[{scope}].session_id", clean(td.text_content()), "no view_session link")
+        # "Overall Fastest": 23.423 (<small>Bernie McMahon</small>)<br/><small>1/8 Nitro Buggy</small>;
+        # a class row:      31.594 <small>(Hamish McCallum)</small> and the class is the row header.
+        smalls = [clean(s.text_content()).strip("() ") for s in td.iterfind(".//small")]
+        class_name = smalls[1] if len(smalls) > 1 else (None if scope.lower() == "overall fastest" else scope)
+        leaders.append(
+            PracticeLeader(
+                scope=scope,
+                lap_time=ctx.read(f"leaderboard[{scope}].lap_time",
+                                  clean(link.text_content()) if link is not None else None, parse_float, required=True),
+                driver_name=smalls[0] if smalls and smalls[0] else None,
+                class_name=class_name,
+                session_id=int(m[1]) if m else None,
+            )
+        )
+    return leaders

@@ -1,0 +1,148 @@
+"""A points page: /results/?p=view_points&id=<points_id> -> one :class:`PointsTable`.
+
+Layout (FIELD-GUIDE §7; qual-points-psycho-nitro-blast-2026.html): the panel caption names the
+scheme (``Qual Points (best 1 of 2)``); one ``table.leaderboard_points`` per class in the entry
+list's tab layout, with ``span.class_header`` (class) and ``span.class_sub_header`` (tie-break
+rule) and the columns ``# | Driver | Result | Tie Breaker | Round 1 | Round 2 …``. A round cell
+reads ``points : laps/time`` with an optional `` (DNS)``/`` (DNF)``; the counted round is in ``<b>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from mre_crawler.items import PointsRound, PointsRow, PointsTable
+from mre_crawler.parsers.base import ParseContext, ParseResult
+from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int, parse_laps_time
+from mre_crawler.parsers.detect import load_page
+
+PAGE_TYPE = "qual_points"
+
+_TABLES = '//table[contains(concat(" ", normalize-space(@class), " "), " leaderboard_points ")]'
+_ROUND_HEADER = re.compile(r"^Round\s+(\d+)$", re.IGNORECASE)
+_ROUND_CELL = re.compile(r"^(?P<points>\d+)\s*:\s*(?P<laps_time>.+)$")
+
+
+def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
+    tree = load_page(body, url, PAGE_TYPE)  # builds the tree, then check_not_error_page
+    ctx = ParseContext(PAGE_TYPE, url, meta)
+    tables = tree.xpath(_TABLES)
+    if not tables:
+        raise ctx.fail("no table.leaderboard_points", "points")
+    points = PointsTable(
+        track_slug=page_track_slug(ctx),
+        # The page shows neither its event nor its own id (FIELD-GUIDE §0): both come from the crawler.
+        event_id=_meta_int(ctx, "event_id"),
+        points_id=page_id(ctx, "points_id"),
+        caption=_caption(ctx, tables[0]),
+        tie_breaker_rule=None,
+    )
+    rules: list[str] = []
+    for table in tables:
+        _read_class(ctx, table, points, rules)
+    if rules:
+        points.tie_breaker_rule = rules[0]
+        if len(set(rules)) > 1:
+            ctx.problem("tie_breaker_rule", " | ".join(dict.fromkeys(rules)), "classes use different rules; the first is kept")
+    return ctx.result([points])
+
+
+def _meta_int(ctx: ParseContext, key: str) -> int | None:
+    raw = ctx.meta.get(key)
+    return None if raw is None else ctx.read(key, str(raw), parse_int)
+
+
+def _caption(ctx: ParseContext, first_table: HtmlElement) -> str | None:
+    headings = first_table.xpath('ancestor::div[contains(concat(" ", normalize-space(@class), " "), " panel ")][1]'
+                                 '/div[contains(concat(" ", normalize-space(@class), " "), " panel-heading ")]')
+    caption = clean(headings[0].text_content()) if headings else ""
+    if not caption:
+        ctx.problem("caption", None, "no panel caption above the points tables")
+    return caption or None
+
+
+def _read_class(ctx: ParseContext, table: HtmlElement, points: PointsTable, rules: list[str]) -> None:
+    header = table.xpath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
+    class_name = clean(header[0].text_content()) if header else ""
+    where = f"class[{class_name or table.get('id')}]"
+    if not class_name:
+        ctx.problem(f"{where}.class_name", None, "missing class header; the class is skipped")
+        return
+    sub = table.xpath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_sub_header ")]')
+    rule = clean(sub[0].text_content()) if sub else ""
+    if rule:
+        rules.append(re.sub(r"^Tie Breaker:\s*", "", rule, flags=re.IGNORECASE))
+    columns = _columns(ctx, table, where)
+    if columns is None:
+        return
+    for row in table.iterfind("tbody/tr"):
+        points_row = _row(ctx, where, class_name, columns, row)
+        if points_row is not None:
+            points.rows.append(points_row)
+
+
+def _columns(ctx: ParseContext, table: HtmlElement, where: str) -> dict[str, int] | None:
+    """Column positions by header text, so a layout with more rounds still reads right."""
+    labels = [clean(th.text_content()) for th in table.xpath("thead/tr[last()]/th")]
+    columns: dict[str, int] = {}
+    for index, label in enumerate(labels):
+        m = _ROUND_HEADER.match(label)
+        columns[f"round {m[1]}" if m else label.lower()] = index
+    missing = [name for name in ("#", "driver", "result", "tie breaker") if name not in columns]
+    if missing:
+        ctx.problem(f"{where}.columns", " | ".join(labels), f"missing columns {missing}; the class is skipped")
+        return None
+    return columns
+
+
+def _row(ctx: ParseContext, where: str, class_name: str, columns: dict[str, int], row: HtmlElement) -> PointsRow | None:
+    cells = row.findall("td")
+    if len(cells) < len(columns):
+        ctx.problem(f"{where}.row", clean(row.text_content()), f"row skipped: {len(cells)} cells for {len(columns)} columns")
+        return None
+    text = {name: clean(cells[i].text_content()) for name, i in columns.items()}
+    position = ctx.read(f"{where}.position", text["#"], parse_int, required=True)
+    if position is None:
+        return None
+    # Names are kept whole, digits included ("PHILO 5 HATCH", "BOB WALKER 3RD").
+    driver = text["driver"]
+    if not driver:
+        ctx.problem(f"{where}[{position}].driver", None, "row skipped: no driver name")
+        return None
+    rounds: list[PointsRound] = []
+    for name, index in columns.items():
+        if name.startswith("round "):
+            number = int(name.split()[1])
+            cell_round = _round(ctx, f"{where}[{position}].round_{number}", number, cells[index])
+            if cell_round is not None:
+                rounds.append(cell_round)
+    return PointsRow(
+        class_name=class_name,
+        position=position,
+        driver_name=driver,
+        result_points=ctx.read(f"{where}[{position}].result_points", text["result"], parse_int),
+        tie_breaker_raw=text["tie breaker"] or None,
+        rounds=rounds,
+    )
+
+
+def _round(ctx: ParseContext, field: str, number: int, cell: HtmlElement) -> PointsRound | None:
+    """``47 : 5/3:52.857 (DNF)``; totals under a minute have no minutes (``1/56.135``)."""
+    text = clean(cell.text_content())
+    if not text:
+        return None  # the driver has no result in this round
+    counted = cell.find(".//b") is not None
+    m = _ROUND_CELL.match(text)
+    try:
+        if not m:
+            raise ValueError('not "points : laps/time"')
+        laps, total, flag = parse_laps_time(m["laps_time"])
+    except ValueError as exc:
+        # Keep the round (and which one counted) with its values unknown.
+        ctx.problem(field, text, f"unreadable: {exc}")
+        return PointsRound(number, None, None, None, None, counted)
+    return PointsRound(number, int(m["points"]), laps, total, flag, counted)
