@@ -36,6 +36,8 @@ _MONTH_TILES = {
 }
 # "Lucama, NC 27851" (US), "Ottawa, ON K1A 0B1" (Canada): city, state/province code, ZIP.
 _CITY_REGION_ZIP = re.compile(r"^(?P<city>.+?),\s*(?P<region>[A-Za-z]{2,3})\s+(?P<postcode>[A-Za-z0-9][A-Za-z0-9 -]*)$")
+# "Milton Keynes MK12 6HP" (UK): the postcode itself holds a space (outward + inward code).
+_CITY_UK_POSTCODE = re.compile(r"^(?P<city>.+?)\s+(?P<postcode>[A-Za-z]{1,2}\d[A-Za-z\d]?\s+\d[A-Za-z]{2})$")
 # "Narrabundah 02604", "Batemans Bay A2536" (Australia): city, then a postcode holding a digit.
 _CITY_POSTCODE = re.compile(r"^(?P<city>.+?)\s+(?P<postcode>[A-Za-z]?\d[A-Za-z0-9-]*)$")
 _NO_SPAM = re.compile(r"noSpam\(\s*'(?P<user>[^']+)'\s*,\s*'(?P<domain>[^']+)'\s*\)")
@@ -124,7 +126,7 @@ def _split_postal(ctx: ParseContext, track: Track, postal: list[str]) -> None:
     if m:
         track.city, track.region, track.postcode = m["city"].strip(), m["region"].upper(), m["postcode"].strip()
         return
-    m = _CITY_POSTCODE.match(city_line)
+    m = _CITY_UK_POSTCODE.match(city_line) or _CITY_POSTCODE.match(city_line)
     if m:
         track.city, track.postcode = m["city"].strip(), m["postcode"]
         return
