@@ -78,6 +78,9 @@ class EventSummary:
     event_date: dt.date | None  # the visible date
     entries: int | None = None
     drivers: int | None = None
+    # Multi-day events print a range in the Date cell ("May 3, 2025 to May 4, 2025",
+    # track-events-canberraoffroad.html); event_date is its first day, this its last.
+    event_date_end: dt.date | None = None
 
 
 @dataclass
@@ -365,3 +368,30 @@ ALL_ITEM_TYPES = (
     PracticeDay,
     PracticeSession,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# The envelope spiders yield: the page-level item plus where and when it was read
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Rejected:
+    """A part of a page the validate pipeline keeps out of the tables (it goes to quarantine)."""
+
+    item_key: str  # "driver:346997", "positions", "" (the whole item)
+    reason: str
+    raw: dict | None = None  # the row's fields as read
+
+
+@dataclass
+class PageItem:
+    """What spiders yield: one parsed page's item with the page URL (the real LiveRC URL, also
+    under ``--site``), its page type and fetch time. The pipelines (normalize -> validate ->
+    store) read the envelope so quarantine and bookkeeping know which page a row came from."""
+
+    url: str
+    page_type: str
+    fetched_at: dt.datetime
+    item: object  # Track | list[EventSummary] | Event | Race | EntryList | PointsTable | TrackListing(s) ...
+    body_sha256: str | None = None
+    body: bytes | None = None  # optional: kept in quarantine when part of the page is rejected
+    rejected: list[Rejected] = field(default_factory=list)  # filled by the validate pipeline
