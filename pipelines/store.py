@@ -1,0 +1,129 @@
+"""Store pipeline: write each page's item to PostgreSQL through :class:`mre_crawler.store.Store`.
+
+Pages are buffered and flushed every ``MRE_STORE_BATCH_PAGES`` pages (default 50) in one
+transaction, and at close. The database is ``MRE_DATABASE_URL`` (setting or environment) or the
+embedded server; migrations are applied when the spider opens (idempotent, advisory-locked), and
+the run is recorded in ``mre.crawl_runs`` with Scrapy's stats and the store's row counts.
+
+Items that are not :class:`~mre_crawler.items.PageItem` pass through untouched; page items the
+store has no table for yet (practice pages, until the practice issue) are counted in
+``mre/store/unsupported`` and passed on.
+
+Flushes run on one worker thread (``MRE_STORE_THREADED``, default on) so PostgreSQL's work
+overlaps parsing on the other core instead of blocking Scrapy's reactor; at most one flush is in
+flight (the next batch waits for it), which bounds memory. The store itself is only ever used
+from that thread.
+
+Settings: ``MRE_STORE_ENABLED`` (default on), ``MRE_STORE_BATCH_PAGES`` (default 50),
+``MRE_STORE_THREADED`` (default on), ``MRE_DATABASE_URL``. Stats: ``mre/store/pages``, ``mre/store/rows_inserted``,
+``mre/store/rows_updated``, ``mre/store/rows_removed``, ``mre/store/quarantined``.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from scrapy.exceptions import NotConfigured
+
+from mre_crawler import items as it
+
+log = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    def __init__(self, crawler: Any, url: str | None, batch_pages: int, threaded: bool = True):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.url = url
+        self.batch_pages = batch_pages
+        self.threaded = threaded
+        self.conn = None
+        self.store = None
+        self.run_id: int | None = None
+        self._buffer: list[it.PageItem] = []
+        self._worker: ThreadPoolExecutor | None = None
+        self._in_flight: Future | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        settings = crawler.settings
+        if not settings.getbool("MRE_STORE_ENABLED", True):
+            raise NotConfigured("MRE_STORE_ENABLED is off")
+        batch = settings.getint("MRE_STORE_BATCH_PAGES", 50)
+        if batch < 1:
+            raise NotConfigured(f"MRE_STORE_BATCH_PAGES must be >= 1, got {batch}")
+        return cls(crawler, settings.get("MRE_DATABASE_URL") or None, batch,
+                   settings.getbool("MRE_STORE_THREADED", True))
+
+    def open_spider(self) -> None:
+        from mre_crawler.db import connect
+        from mre_crawler.store import Store
+        from warehouse.migrate import migrate
+
+        self.conn = connect(self.url, autocommit=True)
+        migrate(self.conn)
+        # The pipeline does the batching; the store flushes only when told to.
+        self.store = Store(self.conn, batch_size=10**9)
+        if self.threaded:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mre-store")
+        spider = getattr(self.crawler, "spider", None)
+        name = getattr(spider, "name", "unknown")
+        args = {k: v for k, v in vars(spider).items() if isinstance(v, (str, int, float, bool)) and not k.startswith("_")} if spider else {}
+        self.run_id = self.store.start_run(name, args)
+        self.stats.set_value("mre/store/run_id", self.run_id)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, it.PageItem) or self.store is None:
+            return item
+        from mre_crawler.store import supports
+
+        if not supports(item.item):
+            self.stats.inc_value("mre/store/unsupported")
+            return item
+        self._buffer.append(item)
+        if len(self._buffer) >= self.batch_pages:
+            self._submit()
+        return item
+
+    def _write(self, pages: list[it.PageItem]) -> Any:
+        for page in pages:
+            self.store.write_page(page)
+        return self.store.flush()
+
+    def _collect(self) -> None:
+        if self._in_flight is not None:
+            future, self._in_flight = self._in_flight, None
+            self._count(future.result())
+
+    def _submit(self) -> None:
+        pages, self._buffer = self._buffer, []
+        if self._worker is None:
+            self._count(self._write(pages))
+            return
+        self._collect()  # back-pressure: one flush in flight at most
+        self._in_flight = self._worker.submit(self._write, pages)
+
+    def _count(self, counts: Any) -> None:
+        for name, value in (
+            ("pages", counts.pages), ("rows_inserted", counts.inserted), ("rows_updated", counts.updated),
+            ("rows_removed", counts.removed), ("quarantined", counts.quarantined),
+        ):
+            if value:
+                self.stats.inc_value(f"mre/store/{name}", value)
+
+    def close_spider(self) -> None:
+        if self.store is None:
+            return
+        try:
+            if self._buffer:
+                self._submit()
+            self._collect()
+            reason = self.stats.get_value("finish_reason")
+            self.store.finish_run(self.run_id, self.stats.get_stats(), reason)
+        finally:
+            if self._worker is not None:
+                self._worker.shutdown(wait=True)
+            self.conn.close()
+            self.store = None
