@@ -1,0 +1,307 @@
+"""Decode JavaScript object literals, as LiveRC writes them into race pages.
+
+LiveRC's race pages carry one ``racerLaps[<driver id>] = {...};`` statement per driver
+(FIELD-GUIDE §5.3). The object is JavaScript, not JSON: single-quoted strings (an apostrophe is
+written ``\\'``: ``'MATTHEW O\\'LOUGHLIN'``), a trailing comma after the last lap, and, in copies
+passed through an HTML formatter, unquoted keys and double quotes. ``json.loads`` fails on it and
+swapping quote characters corrupts names, so this module reads it as JavaScript:
+
+- :func:`loads` decodes one literal (objects, arrays, single/double-quoted strings with every JS
+  escape, numbers incl. hex/exponent, ``true``/``false``/``null``/``undefined``, unquoted keys,
+  trailing commas, ``//`` and ``/* */`` comments).
+- :func:`raw_decode` decodes the literal starting at a position and says where it ended, which is
+  how :func:`find_assignments` finds every ``racerLaps[<id>] = {...};`` block: the decoder itself
+  walks the braces, so a ``}`` or ``;`` inside a string never ends a block early.
+
+The decoder is a single compiled token regex driven by an explicit stack (no recursion, no
+per-character Python loop): a race page's ~600 laps decode in a few milliseconds.
+
+``chompjs`` (a C extension for the same job) was evaluated: it is about 10x faster but rejects
+valid JS escapes (``\\x41``, a backslash-newline line continuation), and a parser that rejects
+valid pages is worse than a slower one that reads them; it is also not a dependency of the
+project. See the report in /work/notes/parsers-results.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+class JSLiteralError(ValueError):
+    """The text is not a JavaScript literal this decoder reads; says where."""
+
+    def __init__(self, message: str, text: str, pos: int):
+        self.pos = pos
+        line = text.count("\n", 0, pos) + 1
+        snippet = text[max(0, pos - 30) : pos + 30].replace("\n", "\\n")
+        super().__init__(f"{message} at line {line}, char {pos}: ...{snippet}...")
+
+
+# Whitespace and comments between tokens.
+_SKIP = r"(?:\s+|//[^\n]*|/\*.*?\*/)*"
+_TOKEN = re.compile(
+    _SKIP
+    + r"""(?:
+        (?P<p>[{}\[\],:])
+      | '(?P<sq>[^'\\\n]*(?:\\[\s\S][^'\\\n]*)*)'
+      | "(?P<dq>[^"\\\n]*(?:\\[\s\S][^"\\\n]*)*)"
+      | (?P<num>[+-]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))(?![\w$])
+      | (?P<id>[A-Za-z_$][\w$]*)
+    )""",
+    re.VERBOSE | re.DOTALL,
+)
+_ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|\r\n|[0-7](?![0-9])|[\s\S])")
+_SIMPLE_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "0": "\0",
+    # A backslash before a line break is a line continuation: both vanish.
+    "\n": "",
+    "\r": "",
+    "\r\n": "",
+    "\u2028": "",
+    "\u2029": "",
+}
+_IDENTS: dict[str, Any] = {
+    "true": True,
+    "false": False,
+    "null": None,
+    "undefined": None,
+    "NaN": float("nan"),
+    "Infinity": float("inf"),
+}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    esc = m.group(1)
+    first = esc[0]
+    if first == "u":
+        code = int(esc[2:-1] if esc[1] == "{" else esc[1:], 16)
+        if code > 0x10FFFF:
+            raise ValueError(f"code point out of range: \\{esc}")
+        return chr(code)
+    if first == "x":
+        return chr(int(esc[1:], 16))
+    simple = _SIMPLE_ESCAPES.get(esc)
+    if simple is not None:
+        return simple
+    if first in "1234567":
+        # Legacy octal escapes are a syntax error in strict JS; reading them as the digit would
+        # silently change the text, so refuse.
+        raise ValueError(f"octal escape \\{esc} is not supported")
+    return esc  # \' \" \\ \/ and any other character stand for themselves
+
+
+def unescape(body: str) -> str:
+    """The value of a JS string literal's body (the text between the quotes)."""
+    if "\\" not in body:
+        return body
+    text = _ESCAPE.sub(_escape, body)
+    if _SURROGATE.search(text):
+        # "\ud83d\ude00" written as two escapes: join the surrogate pair into one character.
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16")
+    return text
+
+
+def _number(text: str) -> int | float:
+    sign = -1 if text[0] == "-" else 1
+    digits = text.lstrip("+-")
+    if digits[:2] in ("0x", "0X"):
+        return sign * int(digits[2:], 16)
+    if "." in digits or "e" in digits or "E" in digits:
+        return sign * float(digits)
+    return sign * int(digits)
+
+
+# Parser states: what the innermost container expects next.
+_KEY_OR_END, _COLON, _VALUE, _COMMA_OR_END, _VALUE_OR_END = range(5)
+
+
+def raw_decode(text: str, pos: int = 0) -> tuple[Any, int]:
+    """Decode the literal that starts at ``pos`` (after optional whitespace); return (value, end)."""
+    match = _TOKEN.match
+    stack: list[tuple[Any, int]] = []  # (container, state); dict frames also hold the pending key
+    keys: list[Any] = []
+    container: Any = None
+    state = _VALUE
+    is_dict = False
+    key: Any = None
+    while True:
+        m = match(text, pos)
+        if m is None:
+            if pos >= len(text) or not text[pos:].strip():
+                raise JSLiteralError("unexpected end of text", text, pos)
+            raise JSLiteralError("unexpected character", text, pos)
+        pos = m.end()
+        kind = m.lastgroup
+        if kind == "p":
+            ch = m.group("p")
+            if ch == "{" or ch == "[":
+                if state not in (_VALUE, _VALUE_OR_END):
+                    raise JSLiteralError(f"unexpected {ch!r}", text, m.start("p"))
+                if container is not None:
+                    stack.append((container, _COMMA_OR_END))
+                    keys.append(key if is_dict else None)
+                if ch == "{":
+                    container, state, is_dict = {}, _KEY_OR_END, True
+                else:
+                    container, state, is_dict = [], _VALUE_OR_END, False
+                continue
+            if ch == "}" or ch == "]":
+                if (ch == "}") != is_dict or container is None or state not in (
+                    _KEY_OR_END,
+                    _COMMA_OR_END,
+                    _VALUE_OR_END,
+                ):
+                    raise JSLiteralError(f"unexpected {ch!r}", text, m.start("p"))
+                value = container
+                if not stack:
+                    return value, pos
+                container, state = stack.pop()
+                key = keys.pop()
+                is_dict = isinstance(container, dict)
+                if is_dict:
+                    container[key] = value
+                else:
+                    container.append(value)
+                continue
+            if ch == ",":
+                if state != _COMMA_OR_END:
+                    raise JSLiteralError("unexpected ','", text, m.start("p"))
+                state = _KEY_OR_END if is_dict else _VALUE_OR_END
+                continue
+            # ':'
+            if state != _COLON:
+                raise JSLiteralError("unexpected ':'", text, m.start("p"))
+            state = _VALUE
+            continue
+        # a scalar token
+        if kind == "sq" or kind == "dq":
+            raw = m.group(kind)
+            if "\\" in raw:
+                try:
+                    value = unescape(raw)
+                except ValueError as exc:
+                    raise JSLiteralError(str(exc), text, m.start(kind)) from None
+            else:
+                value = raw
+        elif kind == "num":
+            value = _number(m.group("num"))
+        else:
+            name = m.group("id")
+            if state == _KEY_OR_END:
+                value = name  # an unquoted key
+            elif name in _IDENTS:
+                value = _IDENTS[name]
+            else:
+                raise JSLiteralError(f"unknown name {name!r}", text, m.start("id"))
+        if state == _KEY_OR_END:
+            key = value if isinstance(value, str) else str(value)
+            state = _COLON
+        elif state == _VALUE or state == _VALUE_OR_END:
+            if container is None:
+                return value, pos
+            if is_dict:
+                container[key] = value
+            else:
+                container.append(value)
+            state = _COMMA_OR_END
+        else:
+            raise JSLiteralError("unexpected value", text, m.start())
+
+
+def loads(text: str) -> Any:
+    """Decode one JavaScript literal; only whitespace, comments and one ``;`` may follow it."""
+    value, end = raw_decode(text)
+    rest = re.match(_SKIP + r";?" + _SKIP + r"\Z", text[end:], re.DOTALL)
+    if rest is None:
+        raise JSLiteralError("extra text after the literal", text, end)
+    return value
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One ``<name>[<index>] = <literal>;`` statement found in script text."""
+
+    index: str  # the subscript as written: "346997"
+    value: Any
+    start: int  # offset of the statement in the text
+    end: int  # offset just past the literal
+
+
+def find_assignments(text: str, name: str = "racerLaps") -> Iterator[Assignment]:
+    """Every ``name[<index>] = {...}`` statement in ``text``, in order, each literal decoded.
+
+    The literal's end is found by decoding it, so braces and semicolons inside strings are safe.
+    A literal that does not decode raises :class:`JSLiteralError` naming the index.
+    """
+    head = re.compile(re.escape(name) + r"\[\s*(?:'([^']*)'|\"([^\"]*)\"|([\w$.-]+))\s*\]\s*=(?!=)\s*")
+    pos = 0
+    while True:
+        m = head.search(text, pos)
+        if m is None:
+            return
+        index = next(g for g in m.groups() if g is not None)
+        fast = _served_form(text, m.end())
+        if fast is not None:
+            value, end = fast
+        else:
+            try:
+                value, end = raw_decode(text, m.end())
+            except JSLiteralError as exc:
+                raise JSLiteralError(f"{name}[{index}]: {exc.args[0].split(' at line')[0]}", text, exc.pos) from None
+        yield Assignment(index, value, m.start(), end)
+        pos = end
+
+
+_STATEMENT_END = re.compile(r"\}\s*;")
+_TRAILING_COMMA = re.compile(r",\s*\]\s*\}\Z")
+
+
+def _served_form(text: str, start: int) -> tuple[Any, int] | None:
+    """Decode the object at ``start`` through ``json`` (C speed) when that is provably exact.
+
+    LiveRC serves each racerLaps object single-quoted, with one trailing comma after the last lap
+    (``..., ]};``) and no escapes (race-6304829.html). When the text up to the first ``};`` holds
+    no double quote and no backslash other than ``\\'``, every other ``'`` delimits a string, so
+    swapping quote characters is exact (otherwise this returns None); the last ``,`` before
+    ``]}`` at the very end lies outside any string because strings end with a quote. If the first
+    ``};`` lay inside a string, the slice ends inside a string and ``json`` rejects it. Anything
+    ``json`` rejects (unquoted keys, more trailing commas, comments) goes to the full decoder.
+    """
+    if text[start : start + 1] != "{":
+        return None
+    m = _STATEMENT_END.search(text, start)
+    if m is None:
+        return None
+    block = text[start : m.start() + 1]
+    if '"' in block:
+        return None
+    escapes = block.count("\\")
+    if escapes:
+        # Only ``\'`` (an apostrophe in a name, 'MATTHEW O\'LOUGHLIN') is handled here: when every
+        # backslash is followed by a quote, each is that escape, so it is parked on a character the
+        # block does not hold while the quotes are swapped. Any other escape goes to the decoder.
+        if escapes != block.count("\\'") or "\x00" in block:
+            return None
+        block = block.replace("\\'", "\x00")
+    trailing = _TRAILING_COMMA.search(block, len(block) - 200 if len(block) > 200 else 0)
+    if trailing is not None:
+        block = block[: trailing.start()] + block[trailing.start() + 1 :]
+    swapped = block.replace("'", '"')
+    if escapes:
+        swapped = swapped.replace("\x00", "'")
+    try:
+        value = json.loads(swapped)
+    except ValueError:
+        return None
+    return value, m.start() + 1

@@ -1,0 +1,214 @@
+"""Event page: ``/results/?p=view_event&id=<event_id>`` -> one :class:`items.Event`.
+
+Where things sit (FIELD-GUIDE §4, event-486677.html):
+
+- breadcrumb: ``h1.page-header`` track name (after an icon span), ``h3.page-header`` event name,
+  ``h5.page-header`` date or ``Apr 23, 2025 to Apr 27, 2025`` range.
+- three ``table.entry_list_data`` tables told apart by their ``span.class_header``: "Race Lineups
+  & Entry List" and "Overall Results & Rankings" hold links; "Race Results" interleaves section
+  rows (``th`` = round name) with race rows (``Race 14: 1/8 Nitro Buggy (1/8 Nitro Buggy A-Main)``
+  and ``Nov 16, 2025 at 5:30pm``).
+- the right column's "Event Stats" table: Race Track, Registrations (``Entries: 71<br/>Drivers:
+  60``), Total Race Laps (``4,129``).
+
+Schedule order: LiveRC lists the newest first (Main Events first, race numbers high to low), and
+race ids do not follow race order. ``schedule_index`` 0 is the first race run: races sort by
+completion time, ties broken by round order (the page's sections reversed: Qualifier Round 1
+first) and then race number. A race without a completion time sorts after the timed ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import lxml.html
+
+from mre_crawler import items, urls
+from mre_crawler.parsers import common
+from mre_crawler.parsers.base import ParseContext, ParseResult
+from mre_crawler.parsers.detect import load_page
+from mre_crawler.parsers.ids import page_ids
+
+PAGE_TYPE = "event"
+
+# The p= value of a results link -> EventLink.kind.
+_LINK_KINDS = {
+    "view_entry_list": "entry_list",
+    "view_heat_sheet": "heat_sheet",
+    "event_overall_ranking": "overall_ranking",
+    "view_points": "points",
+    "view_round_ranking": "round_ranking",
+    "view_multi_main_result": "multi_main",
+}
+_RACE_LINK = re.compile(r"[?&]p=view_race_result&id=(\d+)")
+_ENTRIES = re.compile(r"Entries:\s*([\d,]+)", re.IGNORECASE)
+_DRIVERS = re.compile(r"Drivers:\s*([\d,]+)", re.IGNORECASE)
+
+
+def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
+    ctx = ParseContext(PAGE_TYPE, url, meta)
+    ids = page_ids(ctx, PAGE_TYPE, required=("track_slug", "event_id"))
+    tree = load_page(body, url, PAGE_TYPE)
+    name = _breadcrumb(tree, "h3")
+    if not name:
+        ctx.problem("event.name", name, "missing (div.page-breadcrumb h3.page-header)")
+    date_text = _breadcrumb(tree, "h5")
+    dates = ctx.read("event.date", date_text, common.parse_date_range, required=True)
+    event = items.Event(
+        track_slug=ids["track_slug"],
+        event_id=ids["event_id"],
+        name=name or "",
+        track_name=_breadcrumb(tree, "h1") or None,
+        date_start=dates[0] if dates else None,
+        date_end=dates[1] if dates else None,
+    )
+    tables = _tables_by_caption(tree)
+    results_table = tables.get("race results")
+    if results_table is None:
+        raise ctx.fail("no Race Results table (table.entry_list_data with 'Race Results')", "event.races")
+    event.races = _read_races(ctx, results_table)
+    event.links = _read_links(ctx, tree, ids["track_slug"])
+    _read_stats(ctx, tree, event)
+    return ctx.result([event])
+
+
+def _text(el: lxml.html.HtmlElement) -> str:
+    return common.clean(el.text_content())
+
+
+def _breadcrumb(tree: lxml.html.HtmlElement, tag: str) -> str | None:
+    """The text of ``div.page-breadcrumb <tag>.page-header`` (after its icon span), else the first
+    ``<tag>.page-header`` on the page (the track name ``h1`` sits in the row above the breadcrumb)."""
+    for xpath in (
+        f"//div[contains(concat(' ', normalize-space(@class), ' '), ' page-breadcrumb ')]"
+        f"//{tag}[contains(concat(' ', normalize-space(@class), ' '), ' page-header ')]",
+        f"//{tag}[contains(concat(' ', normalize-space(@class), ' '), ' page-header ')]",
+    ):
+        found = tree.xpath(xpath)
+        if found:
+            return _text(found[0])
+    return None
+
+
+def _tables_by_caption(tree: lxml.html.HtmlElement) -> dict[str, lxml.html.HtmlElement]:
+    """``table.entry_list_data`` tables by their ``thead span.class_header`` text, lower case."""
+    tables: dict[str, lxml.html.HtmlElement] = {}
+    for table in tree.xpath("//table[contains(concat(' ', normalize-space(@class), ' '), ' entry_list_data ')]"):
+        header = table.xpath(".//span[contains(@class, 'class_header')]")
+        if header:
+            tables.setdefault(_text(header[0]).lower(), table)
+    return tables
+
+
+# --- races ----------------------------------------------------------------------------------
+def _read_races(ctx: ParseContext, table: lxml.html.HtmlElement) -> list[items.EventRace]:
+    races: list[items.EventRace] = []
+    round_ranks: dict[str, int] = {}
+    section: str | None = None
+    for n, tr in enumerate(table.iter("tr"), start=1):
+        headers = tr.findall("th")
+        if headers:
+            title = _text(headers[0])
+            if title.lower() in ("race results", "time completed", ""):
+                continue  # the table's own caption row
+            section = title
+            round_ranks.setdefault(section, len(round_ranks))
+            continue
+        cells = tr.findall("td")
+        if not cells:
+            continue
+        with ctx.row(f"event.races.row[{n}]", lambda tr=tr: _text(tr)):
+            races.append(_read_race(ctx, cells, section, n))
+    # The page lists rounds newest first: reverse their order for the schedule.
+    last = len(round_ranks) - 1
+    rank = {name: last - i for name, i in round_ranks.items()}
+    timed_last = dt.datetime.max
+    order = sorted(
+        range(len(races)),
+        key=lambda i: (
+            races[i].completed_local or timed_last,
+            rank.get(races[i].round_name, last + 1),
+            races[i].race_number if races[i].race_number is not None else 0,
+        ),
+    )
+    for index, i in enumerate(order):
+        races[i].schedule_index = index
+    return races
+
+
+def _read_race(ctx: ParseContext, cells: list[lxml.html.HtmlElement], section: str | None, n: int) -> items.EventRace:
+    links = cells[0].xpath(".//a[@href]")
+    if not links:
+        raise ValueError("no race link")
+    m = _RACE_LINK.search(links[0].get("href"))
+    if not m:
+        raise ValueError(f"not a race result link: {links[0].get('href')!r}")
+    label = links[0].text_content().strip()
+    number, class_name, race_name = common.split_race_label(label)
+    if section is None:
+        ctx.problem(f"event.races.row[{n}].round_name", None, "race row before any section row")
+    completed_text = _text(cells[1]) if len(cells) > 1 else None
+    completed = ctx.read(f"event.races.row[{n}].completed", completed_text, common.parse_at_datetime, required=True)
+    heat_number, heat_count = common.heat_of(race_name)
+    return items.EventRace(
+        race_id=int(m[1]),
+        round_name=section or "",
+        race_number=number,
+        class_name=class_name,
+        race_name=race_name,
+        race_label_raw=label,
+        completed_local=completed,
+        heat_number=heat_number,
+        heat_count=heat_count,
+    )
+
+
+# --- links ----------------------------------------------------------------------------------
+def _read_links(ctx: ParseContext, tree: lxml.html.HtmlElement, slug: str) -> list[items.EventLink]:
+    links: list[items.EventLink] = []
+    seen: set[tuple[str, int]] = set()
+    for a in tree.xpath("//table[contains(concat(' ', normalize-space(@class), ' '), ' entry_list_data ')]//a[@href]"):
+        href = a.get("href")
+        query = parse_qs(urlsplit(href).query)
+        kind = _LINK_KINDS.get((query.get("p") or [""])[-1])
+        if kind is None:
+            continue
+        raw_id = (query.get("id") or [""])[-1]
+        if not raw_id.isdigit():
+            ctx.problem(f"event.links.{kind}", href, "link without a numeric id")
+            continue
+        if (kind, int(raw_id)) in seen:
+            continue
+        seen.add((kind, int(raw_id)))
+        url = urls.absolute(href, slug) if slug else href
+        links.append(items.EventLink(kind=kind, target_id=int(raw_id), label=_text(a), url=url))
+    return links
+
+
+# --- event stats ----------------------------------------------------------------------------
+def _read_stats(ctx: ParseContext, tree: lxml.html.HtmlElement, event: items.Event) -> None:
+    """The "Event Stats" panel: ``th`` label, ``td`` value."""
+    found = False
+    for tr in tree.xpath("//table[contains(concat(' ', normalize-space(@class), ' '), ' table-sm ')]//tr[th and td]"):
+        label = _text(tr.find("th")).lower()
+        cell = tr.find("td")
+        value = _text(cell)
+        if label == "race track":
+            event.race_track = value or None
+            found = True
+        elif label == "registrations":
+            found = True
+            entries, drivers = _ENTRIES.search(value), _DRIVERS.search(value)
+            if entries is None or drivers is None:
+                ctx.problem("event.registrations", value, "not 'Entries: N Drivers: M'")
+            event.entries = ctx.read("event.entries", entries[1] if entries else None, common.parse_int)
+            event.drivers = ctx.read("event.drivers", drivers[1] if drivers else None, common.parse_int)
+        elif label == "total race laps":
+            found = True
+            event.total_race_laps = ctx.read("event.total_race_laps", value, common.parse_int)
+    if not found:
+        ctx.problem("event.stats", None, "no Event Stats panel (Race Track / Registrations / Total Race Laps)")

@@ -1,0 +1,461 @@
+"""Race result page: ``/results/?p=view_race_result&id=<race_id>`` -> one :class:`items.Race`.
+
+Where things sit (FIELD-GUIDE §5, race-6304829.html):
+
+- header: ``table.race_result thead`` holds ``div.race_num``, ``span.class_header`` (race name)
+  and two ``span.class_sub_header`` (``Round: Main Events``, ``Length: 30:00 Timed``); the first
+  ``div.panel-heading`` holds the caption tag ``[M1 Race #14]``.
+- one ``tbody tr`` per driver. Columns are found by their header text, so a reordered or missing
+  column is reported instead of read from the wrong cell.
+- every lap comes from the ``racerLaps[<driver id>] = {...};`` script blocks, decoded by
+  :mod:`mre_crawler.jsliteral`. LiveRC lists them in table-row order with the same names, which is
+  how a DNS row (no ``data-driver-id``) gets its driver id back.
+
+Traps handled here: hidden sort keys inside cells (``<div class="hidden">111.828</div>1:51.828``),
+the ``<sup>`` lap number in Fastest Lap (``37.234<sup>10</sup>``), bare ``0`` Laps/Time on DNS
+rows, Behind in seconds or laps, and lap 0 of racerLaps being the grid slot, not a lap.
+
+LiveRC's stats are stored as published: in the nitro mains they leave out lap 1 (FIELD-GUIDE §5.2),
+so they are never recomputed here.
+
+Status rule (documented in the notes and README):
+
+- ``did_not_start``: the Laps/Time cell says 0 laps.
+- ``stopped_early``: the driver has more than one lap fewer than the winner **and** their total
+  time is short of the race length (the printed ``Length``; when it is not printed, the winner's
+  total time stands in). A driver one lap down, or one who ran the full length, ``finished``.
+- ``finished``: everyone else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import lxml.etree
+
+from mre_crawler import items
+from mre_crawler.jsliteral import JSLiteralError, find_assignments
+from mre_crawler.parsers import common
+from mre_crawler.parsers.base import ParseContext, ParseResult
+from mre_crawler.parsers.detect import find_marker, load_plain_page
+from mre_crawler.parsers.ids import page_ids
+
+PAGE_TYPE = "race_result"
+
+Element = lxml.etree._Element  # a plain lxml tree: ~3x faster element access than lxml.html's
+
+
+def _text(el: Element) -> str:
+    """Whole-element text (what ``HtmlElement.text_content()`` gives)."""
+    return "".join(el.itertext())
+
+
+_CAPTION_TAG = re.compile(r"\[([^\[\]]+)\]\s*$")
+_LENGTH = re.compile(r"(?P<time>[\d:.]+)\s*(?P<kind>[A-Za-z][A-Za-z ]*)?")
+
+# Header text -> our column name. Matching is on the header with whitespace collapsed, lower case.
+_COLUMNS = {
+    "pos": "position",
+    "driver": "driver",
+    "qual": "qual",
+    "laps/time": "laps_time",
+    "behind": "behind",
+    "fastest lap": "fastest_lap",
+    "avg lap": "avg_lap",
+    "avg top 5": "avg_top5",
+    "avg top 10": "avg_top10",
+    "avg top 15": "avg_top15",
+    "top 3 consecutive": "top3_consecutive",
+    "std. deviation": "std_deviation",
+    "consistency": "consistency",
+}
+_REQUIRED_COLUMNS = ("position", "driver", "laps_time")
+_ONE_DAY = 86400.0
+
+
+def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
+    ctx = ParseContext(PAGE_TYPE, url, meta)
+    ids = page_ids(ctx, PAGE_TYPE, required=("track_slug", "race_id"), optional=("event_id",))
+    tree = load_plain_page(body, url, PAGE_TYPE)
+    table = find_marker(tree, PAGE_TYPE)
+    if table is None:
+        raise ctx.fail("no results table (table.race_result)", "race_result")
+    race = items.Race(
+        track_slug=ids["track_slug"],
+        event_id=ids.get("event_id"),
+        race_id=ids["race_id"],
+        race_number=None,
+        race_name="",
+        round_name=None,
+        length_seconds=None,
+        length_kind=None,
+        caption_tag=None,
+    )
+    _read_header(ctx, tree, table, race)
+    columns = _column_index(ctx, table)
+    race.results, table_rows = _read_rows(ctx, table, columns)
+    _attach_laps(ctx, tree, race.results, table_rows)
+    _assign_status(race)
+    return ctx.result([race])
+
+
+# --- header ----------------------------------------------------------------------------------
+def _first_text(node: Element, xpath: str) -> str | None:
+    found = node.xpath(xpath)
+    if not found:
+        return None
+    return common.clean(_text(found[0]))
+
+
+def _read_header(ctx: ParseContext, tree: Element, table: Element, race: items.Race) -> None:
+    head = table.find("thead")
+    scope = head if head is not None else table
+    race.race_number = ctx.read("race.race_number", _first_text(scope, ".//div[contains(@class, 'race_num')]"), common.parse_int)
+    name = _first_text(scope, ".//span[contains(@class, 'class_header')]")
+    if not name:
+        ctx.problem("race.race_name", name, "missing (thead span.class_header)")
+    race.race_name = name or ""
+    for sub in scope.xpath(".//span[contains(@class, 'class_sub_header')]"):
+        label, _, value = common.clean(_text(sub)).partition(":")
+        label = label.strip().lower()
+        if label == "round":
+            race.round_name = value.strip() or None
+        elif label == "length":
+            race.length_seconds, race.length_kind = _read_length(ctx, value.strip())
+    for div in tree.iter("div"):
+        # The first panel caption: "1/8 Nitro Buggy A-Main Results [M1 Race #14]".
+        if "panel-heading" in (div.get("class") or "").split():
+            m = _CAPTION_TAG.search(common.clean(_text(div)))
+            race.caption_tag = m[1].strip() if m else None
+            break
+
+
+def _read_length(ctx: ParseContext, text: str) -> tuple[int | None, str | None]:
+    """``30:00 Timed`` -> (1800, "Timed")."""
+    m = _LENGTH.fullmatch(text)
+    if not m:
+        ctx.problem("race.length", text, "not 'm:ss Kind'")
+        return None, None
+    seconds = ctx.read("race.length", m["time"], common.parse_duration)
+    return (None if seconds is None else round(seconds)), (m["kind"].strip() if m["kind"] else None)
+
+
+def _column_index(ctx: ParseContext, table: Element) -> dict[str, int]:
+    """Column name -> cell index, from the header row whose cells are the column titles."""
+    for header_row in table.iterfind("thead/tr"):
+        cells = header_row.findall("th")
+        titles = [common.clean(_text(th)).lower() for th in cells]
+        if "pos" not in titles:
+            continue
+        columns: dict[str, int] = {}
+        for i, title in enumerate(titles):
+            name = _COLUMNS.get(title)
+            if name is None:
+                ctx.problem("race_result.columns", title, "unknown column (ignored)")
+            else:
+                columns[name] = i
+        for name in _COLUMNS.values():
+            if name not in columns:
+                if name in _REQUIRED_COLUMNS:
+                    raise ctx.fail(f"results table has no {name} column", "race_result.columns")
+                ctx.problem(f"race_result.{name}", None, "column missing from the results table")
+        return columns
+    raise ctx.fail("results table has no column header row", "race_result.columns")
+
+
+# --- result rows (read column by column: a few C-level passes instead of per-cell calls) -------
+# A column of well-formed values is checked by one regex over the joined column and converted in
+# one comprehension; only a column that fails the check is read cell by cell, which records a
+# problem for each bad cell and keeps the rest.
+_SECONDS_COLUMN = re.compile(r"(?:\d+(?:\.\d+)?)?(?:\n(?:\d+(?:\.\d+)?)?)*")
+_INT_COLUMN = re.compile(r"(?:\d+)?(?:\n(?:\d+)?)*")
+
+
+def _cell_text(td: Element) -> str:
+    return (td.text or "") if len(td) == 0 else "".join(td.itertext())
+
+
+def _hidden_and_visible(td: Element) -> tuple[str | None, str]:
+    """(hidden sort key, visible text) of ``<td><div class="hidden">111.828</div>1:51.828</td>``."""
+    for child in td:
+        if "hidden" in (child.get("class") or "").split():
+            visible = (child.tail or "") + "".join(_cell_text(c) + (c.tail or "") for c in child.itersiblings())
+            return (child.text or "").strip(), visible.strip()
+    return None, _cell_text(td).strip()
+
+
+def _read_column(
+    ctx: ParseContext,
+    field: str,
+    texts: list[str | None],
+    convert: Callable[[str], Any],
+    fast: tuple[re.Pattern[str], Callable[[str], Any]] | None = None,
+) -> list[Any]:
+    """Convert one column; empty cells are None. ``fast`` = (column pattern, converter) shortcut."""
+    if fast is not None:
+        stripped = [t.strip() if t else "" for t in texts]
+        if fast[0].fullmatch("\n".join(stripped)):
+            quick = fast[1]
+            return [quick(t) if t else None for t in stripped]
+    return [ctx.read(f"race_result.row[{n}].{field}", t, convert) for n, t in enumerate(texts, start=1)]
+
+
+def _stat_column(ctx: ParseContext, field: str, cells: list[Element | None]) -> list[float | None]:
+    """A stat column: the hidden key is plain seconds; without one, the visible text is read."""
+    split = [_hidden_and_visible(td) if td is not None else (None, "") for td in cells]
+    texts = [hidden if hidden is not None else visible for hidden, visible in split]
+    if all(hidden is not None for hidden, _ in split):
+        return _read_column(ctx, field, texts, common.parse_float, (_SECONDS_COLUMN, float))
+    return _read_column(ctx, field, texts, common.parse_duration)
+
+
+def _driver_cell(td: Element) -> tuple[str | None, str, str | None]:
+    """(car number, driver name, data-driver-id) from the Driver cell."""
+    car = name = driver_id = None
+    for el in td.iter("span", "a"):
+        cls = el.get("class")
+        if cls == "car_num" or (cls and "car_num" in cls.split()):
+            car = common.clean(_cell_text(el)) or None
+        elif cls == "driver_name" or (cls and "driver_name" in cls.split()):
+            name = common.clean(_cell_text(el))
+        elif el.tag == "a" and el.get("data-driver-id") is not None:
+            driver_id = el.get("data-driver-id")
+    if name is None:
+        # No span.driver_name: the cell's own text, without the "View Laps" link.
+        name = common.clean(td.text or "")
+    return car, name, driver_id
+
+
+def _fastest_column(ctx: ParseContext, cells: list[Element | None]) -> tuple[list[float | None], list[int | None]]:
+    """``37.234<sup>10</sup>``: the lap time is the cell's own text, the lap number the ``<sup>``."""
+    times: list[str | None] = []
+    laps: list[str | None] = []
+    for td in cells:
+        if td is None:
+            times.append(None)
+            laps.append(None)
+            continue
+        sup = td.find("sup")
+        times.append(td.text if sup is not None else _cell_text(td))
+        laps.append(_cell_text(sup) if sup is not None else None)
+    return (
+        _read_column(ctx, "fastest_lap", times, common.parse_duration, (_SECONDS_COLUMN, float)),
+        _read_column(ctx, "fastest_lap_number", laps, common.parse_int, (_INT_COLUMN, int)),
+    )
+
+
+def _read_rows(ctx: ParseContext, table: Element, columns: dict[str, int]) -> tuple[list[items.RaceResult], list[int]]:
+    """The result rows, and for each its 1-based row number in the table (rows can be skipped)."""
+    rows = table.xpath("./tbody/tr[td]") or table.xpath("./tr[td]")
+    if not rows:
+        raise ctx.fail("results table has no rows", "race_result")
+    width = max(columns.values()) + 1
+    row_cells: list[list[Element]] = []
+    row_numbers: list[int] = []
+    for n, tr in enumerate(rows, start=1):
+        tds = tr.findall("td")
+        if len(tds) < width:
+            ctx.problem(f"race_result.row[{n}]", common.clean(_cell_text(tr))[:500], f"row skipped: {len(tds)} cells, the header has {width}")
+            continue
+        row_cells.append(tds)
+        row_numbers.append(n)
+
+    def cells(name: str) -> list[Element | None]:
+        i = columns.get(name)
+        return [tds[i] for tds in row_cells] if i is not None else [None] * len(row_cells)
+
+    def texts(name: str) -> list[str | None]:
+        return [_cell_text(td) if td is not None else None for td in cells(name)]
+
+    positions = texts("position")
+    drivers = [_driver_cell(td) for td in cells("driver")]
+    driver_ids = _read_column(ctx, "driver_id", [d[2] for d in drivers], common.parse_int, (_INT_COLUMN, int))
+    quals = _read_column(ctx, "qual", texts("qual"), common.parse_int, (_INT_COLUMN, int))
+    laps_times = [ctx.read(f"race_result.row[{n}].laps_time", t, common.parse_laps_time, required=True) for n, t in zip(row_numbers, texts("laps_time"))]
+    behinds = [ctx.read(f"race_result.row[{n}].behind", t, common.parse_behind) for n, t in zip(row_numbers, texts("behind"))]
+    fastest, fastest_lap_numbers = _fastest_column(ctx, cells("fastest_lap"))
+    avg_lap = _stat_column(ctx, "avg_lap", cells("avg_lap"))
+    avg_top5 = _stat_column(ctx, "avg_top5", cells("avg_top5"))
+    avg_top10 = _stat_column(ctx, "avg_top10", cells("avg_top10"))
+    avg_top15 = _stat_column(ctx, "avg_top15", cells("avg_top15"))
+    top3 = _stat_column(ctx, "top3_consecutive", cells("top3_consecutive"))
+    std_dev = _read_column(ctx, "std_deviation", texts("std_deviation"), common.parse_float, (_SECONDS_COLUMN, float))
+    consistency = _read_column(ctx, "consistency", texts("consistency"), common.parse_percent)
+
+    results: list[items.RaceResult] = []
+    kept_rows: list[int] = []
+    for i, n in enumerate(row_numbers):
+        car, name, _ = drivers[i]
+        raw_position = positions[i]
+        position = ctx.read(f"race_result.row[{n}].position", raw_position, common.parse_int, required=True)
+        if position is None or not name:
+            # Without a position or a name the row is not a result; its problem names the row.
+            ctx.problem(f"race_result.row[{n}]", common.clean(_cell_text(row_cells[i][0].getparent()))[:500], "row skipped: no position or no driver name")
+            continue
+        laps_time = laps_times[i]
+        behind = behinds[i]
+        results.append(
+            items.RaceResult(
+                position=position,
+                car_number=car,
+                driver_id=driver_ids[i],
+                driver_name=name,
+                qual_position=quals[i],
+                laps=laps_time[0] if laps_time else None,
+                total_time=laps_time[1] if laps_time else None,
+                behind_seconds=behind[0] if behind else None,
+                behind_laps=behind[1] if behind else None,
+                fastest_lap=fastest[i],
+                fastest_lap_number=fastest_lap_numbers[i],
+                avg_lap=avg_lap[i],
+                avg_top5=avg_top5[i],
+                avg_top10=avg_top10[i],
+                avg_top15=avg_top15[i],
+                top3_consecutive=top3[i],
+                std_deviation=std_dev[i],
+                consistency=consistency[i],
+                status=items.STATUS_FINISHED,  # decided by _assign_status once every row is read
+                driver_id_source="row",
+            )
+        )
+        kept_rows.append(n)
+    return results, kept_rows
+
+
+# --- laps from the racerLaps script blocks ---------------------------------------------------
+def _racer_laps(ctx: ParseContext, tree: Element) -> list[tuple[int | None, dict]]:
+    blocks: list[tuple[int | None, dict]] = []
+    for script in tree.iter("script"):
+        code = script.text
+        if not code or "racerLaps[" not in code:
+            continue
+        try:
+            for assignment in find_assignments(code, "racerLaps"):
+                if not isinstance(assignment.value, dict):
+                    ctx.problem(f"racer_laps[{assignment.index}]", None, "not an object")
+                    continue
+                driver_id = int(assignment.index) if assignment.index.isdigit() else None
+                if driver_id is None:
+                    ctx.problem(f"racer_laps[{assignment.index}]", assignment.index, "driver id is not a number")
+                blocks.append((driver_id, assignment.value))
+        except JSLiteralError as exc:
+            # Blocks decoded before the bad one are kept; the rest of that script is lost and said so.
+            ctx.problem("racer_laps", None, f"script could not be decoded: {exc}")
+    return blocks
+
+
+def _attach_laps(ctx: ParseContext, tree: Element, results: list[items.RaceResult], table_rows: list[int]) -> None:
+    blocks = _racer_laps(ctx, tree)
+    if not blocks:
+        ctx.problem("racer_laps", None, "no racerLaps blocks: results have no laps")
+        return
+    by_id = {driver_id: data for driver_id, data in blocks if driver_id is not None}
+    for result, row_number in zip(results, table_rows):
+        index = row_number - 1  # racerLaps follows the table's rows, skipped ones included
+        if result.driver_id is not None:
+            data = by_id.get(result.driver_id)
+            if data is None:
+                ctx.problem(f"racer_laps[{result.driver_id}]", result.driver_name, "no racerLaps block for this driver")
+                continue
+        else:
+            # A DNS row has no data-driver-id. LiveRC writes racerLaps in table-row order with the
+            # row's name (race-6304829.html: RILEY LANDER, row 12, racerLaps[731648]).
+            if index >= len(blocks) or blocks[index][1].get("driverName") != result.driver_name:
+                ctx.problem(
+                    f"race_result.row[{index + 1}].driver_id",
+                    result.driver_name,
+                    "no data-driver-id and no racerLaps block with this name at this row's index",
+                )
+                continue
+            result.driver_id, data = blocks[index]
+            result.driver_id_source = "racer_laps"
+        if data.get("driverName") != result.driver_name:
+            ctx.problem(
+                f"racer_laps[{result.driver_id}].driverName",
+                str(data.get("driverName")),
+                f"differs from the table's {result.driver_name!r}",
+            )
+        _read_driver_laps(ctx, result, data)
+
+
+def _js_float(ctx: ParseContext, field: str, value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return ctx.read(field, str(value), common.parse_float)
+
+
+def _read_driver_laps(ctx: ParseContext, result: items.RaceResult, data: dict) -> None:
+    where = f"racer_laps[{result.driver_id}]"
+    result.top2_consecutive = _js_float(ctx, f"{where}.top2Consecutive", data.get("top2Consecutive"))
+    result.std_deviation_precise = _js_float(ctx, f"{where}.stdDeviation", data.get("stdDeviation"))
+    result.consistency_precise = _js_float(ctx, f"{where}.consistency", data.get("consistency"))
+    laps = data.get("laps")
+    if not isinstance(laps, list):
+        ctx.problem(f"{where}.laps", None if laps is None else str(laps)[:100], "not a list of laps")
+        return
+    try:
+        # The served form: every value a string ('37.234'); one comprehension reads them all.
+        # float() also takes "nan"/"inf", so the result is checked before it is trusted.
+        times = [float(lap["time"]) for lap in laps]
+        if times and not (min(times) >= 0 and sum(times) < _ONE_DAY):  # a NaN makes the sum fail too
+            raise ValueError("lap time out of range")
+        Lap = items.Lap
+        lap_list = [Lap(int(lap["lapNum"]), t, int(lap["pos"]), lap["pace"] or None) for lap, t in zip(laps, times)]
+    except (KeyError, TypeError, ValueError):
+        lap_list = _read_laps_slowly(ctx, where, laps)
+    if lap_list and lap_list[0].lap_number == 0:
+        # Lap 0 is the grid entry: its pos is the grid slot (equals the Qual column); not a lap.
+        result.grid_position = lap_list.pop(0).position
+    result.lap_list = lap_list
+    if result.laps is not None and result.laps != len(lap_list):
+        ctx.problem(f"{where}.laps", str(len(lap_list)), f"racerLaps has {len(lap_list)} laps, the table says {result.laps}")
+
+
+def _read_laps_slowly(ctx: ParseContext, where: str, laps: list) -> list[items.Lap]:
+    """Laps the fast path could not read: record each bad value, keep every lap that has a number."""
+    lap_list: list[items.Lap] = []
+    for raw in laps:
+        if not isinstance(raw, dict):
+            ctx.problem(f"{where}.laps[]", str(raw)[:100], "not a lap object")
+            continue
+        number = ctx.read(f"{where}.lapNum", _str(raw.get("lapNum")), common.parse_int, required=True)
+        if number is None:
+            continue
+        lap_time = ctx.read(f"{where}.laps[{number}].time", _str(raw.get("time")), common.parse_float, required=True)
+        position = ctx.read(f"{where}.laps[{number}].pos", _str(raw.get("pos")), common.parse_int)
+        pace = raw.get("pace")
+        lap_list.append(items.Lap(number, lap_time, position, str(pace) if pace not in (None, "") else None))
+    return lap_list
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# --- status ----------------------------------------------------------------------------------
+def _assign_status(race: items.Race) -> None:
+    finishers = [r for r in race.results if r.laps]
+    if not finishers:
+        for r in race.results:
+            r.status = items.STATUS_DNS if r.laps == 0 else items.STATUS_FINISHED
+        return
+    winner = min(finishers, key=lambda r: r.position)
+    winner_laps = winner.laps or 0
+    race_length = race.length_seconds if race.length_seconds is not None else winner.total_time
+    for r in race.results:
+        if r.laps == 0:
+            r.status = items.STATUS_DNS
+        elif (
+            r.laps is not None
+            and r.laps < winner_laps - 1
+            and r.total_time is not None
+            and race_length is not None
+            and r.total_time < race_length
+        ):
+            r.status = items.STATUS_STOPPED_EARLY
+        else:
+            r.status = items.STATUS_FINISHED

@@ -1,0 +1,83 @@
+"""Track events list: ``https://<slug>.liverc.com/events/`` -> one :class:`items.EventSummary` per row.
+
+Where things sit (FIELD-GUIDE §3, track-events-canberraoffroad.html): ``table#events tbody tr``
+with columns Event Name | Date | # Entries | # Drivers. The Date cell starts with a hidden sort
+key ``<span class="hidden">2025-11-16 08:30:00</span>`` before the visible ``Nov 16, 2025``;
+a ``00:00:00`` stamp means LiveRC has no start time (75 of the 100 rows). Multi-day events
+show a range (``May 3, 2025 to May 4, 2025``): ``event_date`` .. ``event_date_end``. Entries and drivers can
+be ``0`` (``2024 Club Challenge``). Rows come newest first, but ids are not in date order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import lxml.html
+
+from mre_crawler import items
+from mre_crawler.parsers import common
+from mre_crawler.parsers.base import ParseContext, ParseResult
+from mre_crawler.parsers.detect import load_page
+from mre_crawler.parsers.ids import page_ids
+
+PAGE_TYPE = "track_events"
+
+_EVENT_LINK = re.compile(r"[?&]p=view_event&id=(\d+)")
+
+
+def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
+    ctx = ParseContext(PAGE_TYPE, url, meta)
+    slug = page_ids(ctx, PAGE_TYPE, required=("track_slug",))["track_slug"]
+    tree = load_page(body, url, PAGE_TYPE)
+    tables = tree.xpath("//table[@id='events']")
+    if not tables:
+        raise ctx.fail("no events table (table#events)", "track_events")
+    rows = tables[0].xpath("./tbody/tr[td]") or tables[0].xpath("./tr[td]")
+    events: list[items.EventSummary] = []
+    for n, tr in enumerate(rows, start=1):
+        with ctx.row(f"track_events.row[{n}]", lambda tr=tr: common.clean(tr.text_content())):
+            events.append(_read_row(ctx, slug, tr, n))
+    return ctx.result(events)
+
+
+def _read_row(ctx: ParseContext, slug: str, tr: lxml.html.HtmlElement, n: int) -> items.EventSummary:
+    cells = tr.findall("td")
+    if len(cells) < 4:
+        raise ValueError(f"{len(cells)} cells, expected 4 (name, date, entries, drivers)")
+    links = cells[0].xpath(".//a[@href]")
+    if not links:
+        raise ValueError("no event link")
+    m = _EVENT_LINK.search(links[0].get("href"))
+    if not m:
+        raise ValueError(f"not an event link: {links[0].get('href')!r}")
+    name = common.clean(links[0].text_content())
+    hidden, visible = _split_date_cell(cells[1])
+    stamp = ctx.read(f"track_events.row[{n}].start", hidden, common.parse_iso_stamp, required=True)
+    has_time = stamp is not None and (stamp.hour, stamp.minute, stamp.second) != (0, 0, 0)
+    dates = ctx.read(f"track_events.row[{n}].date", visible, common.parse_date_range, required=True)
+    return items.EventSummary(
+        track_slug=slug,
+        event_id=int(m[1]),
+        name=name,
+        start_local=stamp,
+        start_has_time=has_time,
+        event_date=dates[0] if dates else None,
+        entries=ctx.read(f"track_events.row[{n}].entries", cells[2].text_content(), common.parse_int),
+        drivers=ctx.read(f"track_events.row[{n}].drivers", cells[3].text_content(), common.parse_int),
+        event_date_end=dates[1] if dates else None,
+    )
+
+
+def _split_date_cell(td: lxml.html.HtmlElement) -> tuple[str | None, str]:
+    """``<span class="hidden">2025-11-16 08:30:00</span>Nov 16, 2025`` -> (stamp, visible date).
+
+    The hidden key is a direct child here, so this skips the general (XPath) ``common.split_hidden``,
+    which costs most of the page's parse time over 100 rows.
+    """
+    for child in td:
+        if "hidden" in (child.get("class") or "").split():
+            visible = (td.text or "") + (child.tail or "") + "".join(c.text_content() + (c.tail or "") for c in child.itersiblings())
+            return (child.text or "").strip(), common.clean(visible)
+    return common.split_hidden(td)
