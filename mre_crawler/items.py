@@ -114,7 +114,7 @@ class Event:
     """An event page: /results/?p=view_event&id=<event_id>."""
 
     track_slug: str
-    event_id: int
+    event_id: int | None  # None only when `mre parse` reads a page without its URL
     name: str
     track_name: str | None
     date_start: dt.date | None
@@ -183,7 +183,7 @@ class Race:
 
     track_slug: str
     event_id: int | None  # carried by the crawler; the page does not show it
-    race_id: int
+    race_id: int | None  # None only when `mre parse` reads a page without its URL
     race_number: int | None
     race_name: str  # "1/8 Nitro Buggy A-Main"
     round_name: str | None  # "Main Events"

@@ -4,7 +4,6 @@ compares a parser's items with the generator's, naming the first differing field
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +29,6 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> SampleSite:
     root = tmp_path_factory.mktemp("sample-site") / "site"
     write_site(root, SAMPLE_SITE_PARAMS)
     return SampleSite(root, SAMPLE_SITE_PARAMS)
-
-
-def parser_available(page_type: str) -> bool:
-    return importlib.util.find_spec(f"mre_crawler.parsers.{page_type}") is not None
 
 
 def first_difference(parsed: Any, expected: Any, path: str = "") -> str | None:

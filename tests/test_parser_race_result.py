@@ -220,8 +220,17 @@ def test_mre_parse_prints_json_lines_with_the_ids_from_url(liverc, capsys) -> No
     assert (lap["race_id"], lap["driver_id"], lap["driver_name"], lap["lap_number"]) == (6304829, 346997, "FELIX KOEGLER", 1)
 
 
-def test_mre_parse_detects_a_race_page_and_says_the_race_id_is_missing(liverc, capsys) -> None:
-    # Detected as a race page from its content; the page itself carries no race id (FIELD-GUIDE §0).
-    assert main(["parse", str(liverc[A_MAIN].path)]) == 1
-    err = capsys.readouterr().err
-    assert "race_result" in err and "race_id" in err
+def test_mre_parse_without_url_detects_a_race_page_prints_its_rows_and_names_the_missing_ids(liverc, capsys) -> None:
+    # Detected as a race page from its content; the page itself carries no race id (FIELD-GUIDE §0),
+    # so the rows print with a null race id and the missing ids are named on stderr.
+    assert main(["parse", str(liverc[A_MAIN].path)]) == 0
+    out, err = capsys.readouterr()
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["_type"] for r in records].count("RaceResult") == 12
+    assert records[0]["race_id"] is None and records[1]["driver_name"] == "FELIX KOEGLER"
+    assert "race_result" in err and "race_id" in err and "--url" in err
+
+
+def test_a_crawl_without_a_race_id_refuses_the_page(liverc) -> None:
+    with pytest.raises(PageError, match="race_id"):
+        race_result.parse(liverc[A_MAIN].body, "file:///saved.html", {"track_slug": "canberraoffroad"})

@@ -41,13 +41,13 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"cannot read {args.path}: {exc.strerror}") from None
     url = args.url or f"file://{Path(args.path).resolve()}"
-    meta = {}
+    meta: dict = {"inspect": True}  # nothing is stored: a missing id is reported, not fatal
     if args.url:
         try:
             page = read_url(args.url)
         except BadURL as exc:
             raise UsageError(str(exc)) from None
-        meta = {"track_slug": page.slug}
+        meta["track_slug"] = page.slug
         if page.id is not None:
             key = {"race_result": "race_id", "practice_session": "session_id", "qual_points": "points_id"}
             meta[key.get(page.page_type, "event_id")] = page.id

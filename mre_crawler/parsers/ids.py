@@ -4,6 +4,8 @@ No LiveRC page states its own URL or id (FIELD-GUIDE §0, §12.15), so the spide
 ``track_slug``, ``event_id``, ``race_id`` ... in the request meta. Where meta lacks one, a LiveRC
 URL still says it (``https://<slug>.liverc.com/results/?p=view_race_result&id=<race_id>``).
 A required id that neither gives is a :class:`PageError`: the items would have no natural key.
+Only ``meta["inspect"]`` (set by ``mre parse``, which stores nothing) turns that into a problem
+and a ``None`` id, so a user can still read a saved page whose URL they do not know.
 A missing track slug is ``""`` plus a problem (as in ``common.page_track_slug``).
 """
 
@@ -65,8 +67,11 @@ def page_ids(
             found[key] = ""
             continue
         if value is None or value == "":
-            if key in required:
+            if key in required and not ctx.meta.get("inspect"):
                 raise ctx.fail(f"no {key}: pass it in meta or parse with the page's LiveRC URL", key)
+            if key in required:
+                # `mre parse` without --url: show the page's items anyway, the missing key named.
+                ctx.problem(key, None, "not on the page and no LiveRC URL given (use --url)")
             found[key] = None
             continue
         try:
