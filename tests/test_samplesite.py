@@ -27,7 +27,6 @@ from mre_crawler.samplesite import (
 )
 from mre_crawler.samplesite.places import PLACES
 from mre_crawler.urls import PAGE_TYPES, read_url
-from mre_crawler.urls import PAGE_TYPES
 from tests.fixtures_samplesite import first_difference
 
 
