@@ -1,0 +1,183 @@
+"""Run the ``practice`` spider with the practice politeness defaults; store the run's metrics.
+
+Politeness for practice pages sits on top of the crawl's (mre_crawler/middlewares/): the same
+rate ceiling, daily budget, Retry-After handling, retries with backoff and page-type cache expiry
+(practice month 24 h, day overview 1 h, session page 15 min, keyed by the LiveRC URL, i.e. per
+track and date). What differs is the defaults and the budget's ledger:
+
+- ``MRE_PRACTICE_RATE_PER_MINUTE`` (default 10): the track's request-rate ceiling for the run;
+- ``MRE_PRACTICE_DAILY_BUDGET`` (default 100): requests per UTC day, counted in the persisted
+  ledger under ``<slug>/practice`` so practice runs and results crawls do not eat each other's
+  budget (per-track overrides: ``mre crawl limits <slug>/practice --budget N``);
+- ``MRE_PRACTICE_LOCK_WAIT`` (default 5 s): how long a process waits for a day another process
+  is ingesting before reporting it busy.
+
+As for every crawl, the ceiling and budget are off for a loopback ``--site`` unless ``--polite``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from mre_crawler.crawl import CrawlResult, run_crawl
+from mre_crawler.practice.pipeline import PracticeReport
+
+# name: (default, meaning) — the practice settings, read from the settings given or the environment.
+PRACTICE_SETTINGS: dict[str, tuple[str, str]] = {
+    "MRE_PRACTICE_RATE_PER_MINUTE": ("10", "practice pages: per-track request-rate ceiling, requests per minute"),
+    "MRE_PRACTICE_DAILY_BUDGET": ("100", "practice pages: per-track requests per UTC day (own ledger: <slug>/practice)"),
+    "MRE_PRACTICE_LOCK_WAIT": ("5", "seconds to wait for a practice day another process is ingesting"),
+}
+
+
+def practice_setting(name: str, settings: Mapping[str, Any]) -> str:
+    value = settings.get(name) or os.environ.get(name) or PRACTICE_SETTINGS[name][0]
+    return str(value)
+
+
+def crawl_overrides(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The crawl settings for a practice run: the practice rate and budget become the crawl's."""
+    out = dict(settings)
+    out["MRE_RATE_PER_MINUTE"] = practice_setting("MRE_PRACTICE_RATE_PER_MINUTE", settings)
+    out["MRE_DAILY_BUDGET"] = practice_setting("MRE_PRACTICE_DAILY_BUDGET", settings)
+    return out
+
+
+@dataclass
+class PracticeRun:
+    mode: str
+    track_slug: str
+    result: CrawlResult
+    report: PracticeReport
+    metrics: dict[str, Any] = field(default_factory=dict)
+    run_id: int | None = None
+
+    @property
+    def failures(self) -> list[tuple[str, str]]:
+        return [*self.result.failures, *self.report.store_failures]
+
+    @property
+    def budget_resets_at(self) -> str | None:
+        return self.result.budget_spent.get(f"{self.track_slug}/practice")
+
+
+def metrics_from_stats(stats: Mapping[str, Any], track_slug: str) -> dict[str, Any]:
+    def n(key: str) -> int:
+        v = stats.get(key, 0)
+        return int(v) if isinstance(v, (int, float)) else 0
+
+    used_budget = stats.get(f"mre/budget/track/{track_slug}/practice")
+    return {
+        "requests": n("downloader/request_count"),
+        "cache_hits": n("httpcache/hit"),
+        "cache_misses": n("httpcache/miss"),
+        "rate_limit_waits": n("mre/rate/waits"),
+        "retry_after_waits": n("mre/retry/waits"),
+        "retries": n("retry/count"),
+        "budget_used": n("mre/budget/used"),
+        "budget_today": used_budget,  # "used/budget" for <slug>/practice, when the budget is on
+        "retry_after_answers": n("mre/retry/retry_after/429") + n("mre/retry/retry_after/503"),
+        "days": n("mre/practice/days_done"),
+        "days_busy": n("mre/practice/days_busy"),
+        "details_fetched": n("mre/practice/details_fetched"),
+        "details_failed": n("mre/practice/details_failed"),
+        "rows_changed": n("mre/practice/rows_changed"),
+    }
+
+
+def run_practice(
+    mode: str,
+    track_slug: str,
+    settings: Mapping[str, Any],
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    date: dt.date | None = None,
+    refresh: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> PracticeRun:
+    """Run one practice command; ``settings`` must hold ``MRE_DATABASE_URL`` (migrated).
+
+    ``progress(done, planned)`` is called from this thread about five times a second while the
+    crawl runs (the command draws its progress bar with it)."""
+    from mre_crawler.db import connect
+
+    args: dict[str, Any] = {"track": track_slug, "mode": mode,
+                            "lock_wait": practice_setting("MRE_PRACTICE_LOCK_WAIT", settings)}
+    if date is not None:
+        args["date"] = date.isoformat()
+    if date_from is not None:
+        args["date_from"] = date_from.isoformat()
+    if date_to is not None:
+        args["date_to"] = date_to.isoformat()
+    if refresh:
+        args["refresh"] = "1"
+    url = settings["MRE_DATABASE_URL"]
+    with connect(url, autocommit=True) as conn:
+        run_id = conn.execute(
+            """INSERT INTO mre.practice_runs (command, track_slug, date_from, date_to, args)
+               VALUES (%s, %s, %s, %s, %s) RETURNING run_id""",
+            (mode, track_slug, date or date_from, date or date_to, Jsonb(args)),
+        ).fetchone()[0]
+    box: dict[str, Any] = {}
+    outcome: dict[str, Any] = {}
+
+    def crawl() -> None:
+        try:
+            outcome["result"] = run_crawl("practice", args, crawl_overrides(settings),
+                                          on_crawler=lambda c: box.setdefault("crawler", c))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=crawl, name="mre-practice", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.2)
+        crawler = box.get("crawler")
+        if progress is not None and crawler is not None and crawler.stats is not None:
+            progress(int(crawler.stats.get_value("mre/practice/days_done", 0)),
+                     int(crawler.stats.get_value("mre/practice/days_planned", 0)))
+    if "error" in outcome:
+        raise outcome["error"]
+    result: CrawlResult = outcome["result"]
+    report = box["crawler"].spider.report
+    run = PracticeRun(mode, track_slug, result, report, metrics_from_stats(result.stats, track_slug), run_id)
+    _finish(url, run)
+    return run
+
+
+def _finish(url: str, run: PracticeRun) -> None:
+    from mre_crawler.db import connect
+
+    m = run.metrics
+    stored = sum(o.sessions for o in run.report.outcomes if o.status == "stored")
+    crawl_run = run.result.stats.get("mre/run_id")
+    with connect(url, autocommit=True) as conn, conn.transaction():
+        conn.execute(
+            """UPDATE mre.practice_runs SET finished_at = now(), finish_reason = %s, crawl_run_id = %s, days = %s,
+                   days_busy = %s, sessions_stored = %s, details_fetched = %s, details_failed = %s,
+                   rows_changed = %s, requests = %s, cache_hits = %s, cache_misses = %s, rate_limit_waits = %s,
+                   retry_after_waits = %s, retries = %s, budget_used = %s, budget_resets_at = %s, failures = %s
+               WHERE run_id = %s""",
+            (run.result.stats.get("finish_reason"), crawl_run, m["days"], m["days_busy"], stored,
+             m["details_fetched"], m["details_failed"], m["rows_changed"], m["requests"], m["cache_hits"],
+             m["cache_misses"], m["rate_limit_waits"], m["retry_after_waits"], m["retries"], m["budget_used"],
+             run.budget_resets_at, len(run.failures), run.run_id),
+        )
+        if run.failures:
+            with conn.cursor().copy("COPY mre.practice_run_failures (run_id, url, reason) FROM STDIN") as copy:
+                for u, reason in run.failures:
+                    copy.write_row((run.run_id, u, reason))
+
+
+def wait_seconds(run: PracticeRun) -> float:
+    """Total seconds the run waited on the rate ceiling and on Retry-After/backoff (from its stats)."""
+    s = run.result.stats
+    return float(s.get("mre/rate/wait_seconds", 0) or 0) + float(s.get("mre/retry/wait_seconds", 0) or 0)
