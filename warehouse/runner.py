@@ -26,6 +26,7 @@ from typing import Protocol
 import duckdb
 
 from warehouse.models import Model, ModelError, discover_models, order_models
+from warehouse.settings import SETTINGS_SOURCE, BuildSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = PROJECT_ROOT / "sql"
@@ -219,6 +220,7 @@ def build_warehouse(
     sql_dir: Path = SQL_DIR,
     publish: Callable[[duckdb.DuckDBPyConnection, list[Model]], str] | None = None,
     progress: Progress = _noop,
+    settings: BuildSettings | None = None,
 ) -> BuildReport:
     """Build into a fresh file, check, then publish: ``os.replace`` over ``path`` and ``publish``.
 
@@ -227,6 +229,7 @@ def build_warehouse(
     old warehouse stays. Raises :class:`BuildFailed` or :class:`ModelError` on failure.
     """
     started = time.perf_counter()
+    settings = settings or BuildSettings.from_env()  # a bad value fails before any work
     report = BuildReport(path=path)
     models = discover_models(sql_dir / "models")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -239,6 +242,9 @@ def build_warehouse(
             report.source_rows = sources.load(con)
         except Exception as exc:  # any driver error: name it and keep the old warehouse
             raise BuildFailed("source", type(sources).__name__, None, f"{type(exc).__name__}: {exc}") from exc
+        if SETTINGS_SOURCE not in report.source_rows:
+            con.register(SETTINGS_SOURCE, settings.as_arrow())
+            report.source_rows[SETTINGS_SOURCE] = 1
         report.models = run_models(con, models, progress)
         report.checks = run_checks(con, models, sql_dir / "checks", progress)
         failure = first_failed_check(report.checks)
@@ -271,3 +277,19 @@ def _drop_sources(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
     for name in names:
         with contextlib.suppress(duckdb.Error):
             con.unregister(name)
+
+
+def with_dependencies(models: list[Model], targets: Iterable[str]) -> list[Model]:
+    """``targets`` and every model they read, directly or not (to build part of the project)."""
+    by_name = {m.name: m for m in models}
+    wanted: set[str] = set()
+    stack = [t.lower() for t in targets]
+    while stack:
+        name = stack.pop()
+        if name in wanted:
+            continue
+        if name not in by_name:
+            raise ModelError("sql/models", f"no such model: {name}")
+        wanted.add(name)
+        stack.extend(i.removeprefix("main.") for i in by_name[name].inputs if i.removeprefix("main.") in by_name)
+    return [m for m in models if m.name in wanted]

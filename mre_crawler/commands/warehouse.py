@@ -35,18 +35,35 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from mre_crawler.db import DatabaseUnavailable, database_url, redact
-    from warehouse.models import ModelError
-    from warehouse.publish import publish_marts_to_postgres
-    from warehouse.runner import BuildFailed, CheckRun, ModelRun, build_warehouse, warehouse_path
-    from warehouse.sources import PostgresSources
+    from mre_crawler.cli import UsageError
+    from mre_crawler.db import DatabaseUnavailable, database_url
+    from warehouse.runner import warehouse_path
+    from warehouse.settings import BuildSettings, SettingError
 
     path: Path = args.path or warehouse_path()
+    try:
+        settings = BuildSettings.from_env()
+    except SettingError as exc:
+        raise UsageError(str(exc)) from None
     try:
         url = database_url()
     except DatabaseUnavailable as exc:
         print(f"mre warehouse build: {exc}", file=sys.stderr)
         return 1
+    return 0 if build_from_postgres(path, url, publish_postgres=not args.no_publish_postgres, settings=settings) else 1
+
+
+def build_from_postgres(path: Path, url: str, *, publish_postgres: bool = True, settings=None) -> bool:  # noqa: ANN001
+    """The whole ``mre warehouse build`` with its printed report; True when published.
+
+    Also used by commands that read the published warehouse and build it when it is missing
+    (``mre session-type list``, ``mre export parquet``)."""
+    from mre_crawler.db import redact
+    from warehouse.models import ModelError
+    from warehouse.publish import publish_marts_to_postgres
+    from warehouse.runner import BuildFailed, CheckRun, ModelRun, build_warehouse
+    from warehouse.sources import PostgresSources
+
     print(f"sources: PostgreSQL {redact(url)} schema {SOURCE_SCHEMA}")
 
     def progress(event: object) -> None:
@@ -56,19 +73,33 @@ def run_build(args: argparse.Namespace) -> int:
             print(f"  check {event.name:<53} FAILED: {event.offending_rows} offending rows")
 
     publish = None
-    if not args.no_publish_postgres:
+    if publish_postgres:
         def publish(con, marts):  # noqa: ANN001, E306 - closure over url
             return publish_marts_to_postgres(con, marts, url)
 
     try:
-        report = build_warehouse(path, PostgresSources(url, schema=SOURCE_SCHEMA), publish=publish, progress=progress)
+        report = build_warehouse(path, PostgresSources(url, schema=SOURCE_SCHEMA), publish=publish,
+                                 progress=progress, settings=settings)
     except (BuildFailed, ModelError) as exc:
         print(f"mre warehouse build: FAILED: {exc}", file=sys.stderr)
         print(f"the last good warehouse at {path} was left untouched", file=sys.stderr)
-        return 1
+        return False
     passed = sum(c.passed for c in report.checks)
     print(f"checks: {passed}/{len(report.checks)} passed")
     print(f"published: {path}")
     print(f"published: {report.published_postgres or 'PostgreSQL marts skipped (--no-publish-postgres)'}")
     print(f"built {len(report.models)} models in {report.seconds:.2f} s")
-    return 0
+    return True
+
+
+def ensure_warehouse(path: Path, url: str, command: str) -> None:
+    """Build the warehouse when its file is missing, saying so on stderr; raise SystemExit(1) if that fails."""
+    if path.exists():
+        return
+    print(f"{command}: no warehouse at {path}; building it first (mre warehouse build)", file=sys.stderr)
+    import contextlib
+
+    with contextlib.redirect_stdout(sys.stderr):
+        ok = build_from_postgres(path, url)
+    if not ok:
+        raise SystemExit(1)
