@@ -422,7 +422,7 @@ class Store:
                     _resolve_race_times(cur, batch)
                 rows = batch.rows.get(spec.name)
                 if rows:
-                    ins, upd = _upsert(cur, spec, list(rows.values()))
+                    ins, upd = upsert_rows(cur, spec, list(rows.values()))
                     counts.add(spec.table, ins, upd)
                 if spec is RACES_FROM_EVENT and batch.event_scope:
                     counts.add("races", removed=_mark_removed_races(cur, batch))
@@ -668,7 +668,7 @@ def _t(table: str) -> sql.Composed:
     return sql.Identifier(SCHEMA, table)
 
 
-def _upsert(cur: psycopg.Cursor, spec: Upsert, rows: list[tuple]) -> tuple[int, int]:
+def upsert_rows(cur: psycopg.Cursor, spec: Upsert, rows: list[tuple]) -> tuple[int, int]:
     """COPY rows into a stage, then INSERT … ON CONFLICT … WHERE differs. Returns (inserted, updated)."""
     stage = sql.Identifier(f"stage_{spec.name.replace('<-', '_from_')}")
     cols = sql.SQL(", ").join(map(sql.Identifier, spec.columns))

@@ -10,7 +10,7 @@
    row (its summary hash) changed since their detail page was stored.
 3. :meth:`write_day`: everything of the day in one transaction (event, drivers, sessions, laps,
    removals, retry log, statistics), through the store's COPY-stage upserts
-   (:func:`mre_crawler.store._upsert`), so an unchanged re-ingest updates no row.
+   (:func:`mre_crawler.store.upsert_rows`), so an unchanged re-ingest updates no row.
 4. :meth:`unlock`.
 """
 
@@ -31,7 +31,7 @@ from mre_crawler.practice.archive import restore_keys
 from mre_crawler.practice.identity import practice_class_key, practice_display_name, practice_driver_key
 from mre_crawler.practice.statistics import DayStats, SessionFacts, day_stats
 from mre_crawler.practice.timing import resolve, resolve_sequence
-from mre_crawler.store import TRACK_STUB, Upsert, _upsert
+from mre_crawler.store import TRACK_STUB, Upsert, upsert_rows
 from mre_crawler.urls import practice_session_url
 
 LOCK_NAMESPACE = "mre-practice:"
@@ -206,7 +206,7 @@ class PracticeDB:
             changed = 0
             # A day archived earlier comes back to the hot tables before it is written again.
             restore_keys(cur, [key])
-            ins, upd = _upsert(cur, TRACK_STUB, [(slug,)])
+            ins, upd = upsert_rows(cur, TRACK_STUB, [(slug,)])
             changed += ins + upd
             summaries: dict[int, it.PracticeSessionSummary] = {}
             if bundle.overview is not None:
@@ -215,7 +215,7 @@ class PracticeDB:
                 summaries = {s.session_id: s for s in own}
                 before = self.stored_session_ids(slug, bundle.date)
                 outcome.new_sessions = sorted(set(summaries) - before)
-                ins, upd = _upsert(cur, PRACTICE_EVENTS, [(
+                ins, upd = upsert_rows(cur, PRACTICE_EVENTS, [(
                     key, PRACTICE_SOURCE, slug, practice_day_name(name or slug, bundle.date), name,
                     bundle.date, bundle.date)])
                 changed += ins + upd
@@ -225,7 +225,7 @@ class PracticeDB:
                 if k:
                     drivers.setdefault(k, (k, practice_display_name(s.driver_name)))
             if drivers:
-                changed += sum(_upsert(cur, PRACTICE_DRIVERS, list(drivers.values())))
+                changed += sum(upsert_rows(cur, PRACTICE_DRIVERS, list(drivers.values())))
             starts: dict[int, Any] = {}
             if summaries:
                 rows = []
@@ -236,7 +236,7 @@ class PracticeDB:
                                  practice_driver_key(s.driver_name), s.class_name, practice_class_key(s.class_name),
                                  s.transponder, s.start_local, start.utc, start.flag, s.laps, s.length_seconds,
                                  s.fastest_lap, s.avg_lap, summary_sha256(s)))
-                changed += sum(_upsert(cur, SESSIONS_FROM_OVERVIEW, rows))
+                changed += sum(upsert_rows(cur, SESSIONS_FROM_OVERVIEW, rows))
             if bundle.overview is not None:
                 removed = _mark_removed_sessions(cur, key, list(summaries))
                 outcome.removed_sessions = removed
@@ -301,9 +301,9 @@ class PracticeDB:
             ))
             for lap, t in zip(d.laps, lap_times):
                 lap_rows.append((sid, lap.lap_number, lap.lap_time, lap.end_local, t.utc, t.flag, lap.is_valid))
-        changed = sum(_upsert(cur, SESSIONS_FROM_DETAIL, session_rows))
+        changed = sum(upsert_rows(cur, SESSIONS_FROM_DETAIL, session_rows))
         if lap_rows:
-            changed += sum(_upsert(cur, PRACTICE_LAPS, lap_rows))
+            changed += sum(upsert_rows(cur, PRACTICE_LAPS, lap_rows))
         # Laps a re-read session page no longer shows are marked removed.
         cur.execute(
             """UPDATE mre.practice_laps t SET removed_at = now(), updated_at = now()
@@ -351,7 +351,7 @@ class PracticeDB:
                stats.first_session_start_local, first.utc, stats.last_session_end_local, last.utc,
                stats.last_session_end_estimated, int(flags),
                *(_panel_row(panel)))
-        changed = sum(_upsert(cur, PRACTICE_DAYS, [row]))
+        changed = sum(upsert_rows(cur, PRACTICE_DAYS, [row]))
         changed += _write_classes(cur, key, stats, panel)
         return changed
 
@@ -369,7 +369,7 @@ def _write_classes(cur: psycopg.Cursor, key: str, stats: DayStats, panel: it.Pra
         k = practice_class_key(name) or "unknown class"
         panel_laps[k] = panel_laps.get(k, 0) + laps
     rows = [(key, k, name, n, laps, panel_laps.get(k)) for k, (name, n, laps) in sorted(stats.classes.items())]
-    changed = sum(_upsert(cur, DAY_CLASSES, rows)) if rows else 0
+    changed = sum(upsert_rows(cur, DAY_CLASSES, rows)) if rows else 0
     cur.execute(
         """UPDATE mre.practice_day_classes SET removed_at = now(), updated_at = now()
            WHERE source_event_id = %s AND removed_at IS NULL AND NOT (class_key = ANY(%s))""",
