@@ -1,0 +1,174 @@
+"""``mre bench crawl``: crawl a generated site of 5,000+ race pages served on 127.0.0.1, twice.
+
+Throttling is off (a loopback replay), the database is a temporary embedded PostgreSQL (or a
+fresh database on ``MRE_BENCH_DATABASE_URL``'s server), the cache a temporary folder. The first
+crawl stores everything; the second, unchanged, is served by the cache (one cached request per
+page) and must write zero rows. Prints pages/s, rows/s, peak memory for both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("crawl", help="crawl a 5,000-race generated site twice (first and unchanged re-crawl)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tracks", type=int, default=5)
+    p.add_argument("--events", type=int, default=90, help="events per track (about 12 races each)")
+    p.add_argument("--seed", type=int, default=5)
+    p.add_argument("--keep", action="store_true", help="keep the temporary folder (site, cache, database)")
+    p.set_defaults(func=run)
+
+
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class PeakMemory:
+    """Samples the process's resident memory every 50 ms while a crawl runs."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _rss_mb())
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mb())
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float
+    cpu_seconds: float
+    race_pages: int
+    pages: int
+    requests: int
+    cache_hits: int
+    rows: int
+    peak_mb: float
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from mre_crawler.crawl import configure_logging, run_crawl
+    from mre_crawler.samplesite import load_truth, generate
+    from mre_crawler.serve import SiteServer
+    from warehouse.migrate import migrate
+
+    configure_logging("ERROR")
+    console = Console()
+    work = Path(tempfile.mkdtemp(prefix="mre-bench-crawl-"))
+    site = work / "site"
+    t = time.perf_counter()
+    generate(site, tracks=args.tracks, events=args.events, seed=args.seed, practice_days=0)
+    truth = load_truth(site)
+    console.print(f"generated {truth['pages']['race_result']:,} race pages ({sum(truth['pages'].values()):,} pages) "
+                  f"in {time.perf_counter() - t:.1f} s under {work}")
+    db_url, stop_db = _temporary_database(work)
+    try:
+        import psycopg
+
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            migrate(conn)
+        settings = {"MRE_DATABASE_URL": db_url, "MRE_HOME": str(work / "home"), "LOG_LEVEL": "ERROR",
+                    "MRE_STORE_BATCH_PAGES": "100"}
+        phases = []
+        with SiteServer(site) as server:
+            settings["MRE_SITE"] = server.site
+            for name in ("first", "unchanged"):
+                phases.append(_phase(name, run_crawl, settings, [t["slug"] for t in truth["tracks"]]))
+                console.print(f"  {name}: {phases[-1].seconds:.1f} s")
+    finally:
+        stop_db()
+        if not args.keep:
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
+    table = Table(title=f"mre bench crawl ({truth['pages']['race_result']:,} race pages, throttling off, 127.0.0.1)")
+    for col in ("phase", "wall s", "CPU s", "race pg/s", "pages/s", "requests", "cached", "rows", "rows/s",
+                "peak MB"):
+        table.add_column(col, justify="left" if col == "phase" else "right")
+    for p in phases:
+        table.add_row(p.name, f"{p.seconds:.1f}", f"{p.cpu_seconds:.1f}", f"{p.race_pages / p.seconds:,.0f}", f"{p.pages / p.seconds:,.0f}",
+                      f"{p.requests:,}", f"{p.cache_hits:,}", f"{p.rows:,}", f"{p.rows / p.seconds:,.0f}",
+                      f"{p.peak_mb:,.0f}")
+    console.print(table)
+    first, again = phases
+    console.print(f"unchanged re-crawl: {first.seconds / again.seconds:.1f}x faster "
+                  f"({first.cpu_seconds / again.cpu_seconds:.1f}x less CPU; the server thread and the "
+                  f"database share this process's 2 cores), {again.rows} rows written")
+    return 0 if again.rows == 0 else 1
+
+
+def _phase(name, run_crawl, settings, slugs) -> Phase:
+    t, cpu = time.perf_counter(), time.process_time()
+    results = []
+    with PeakMemory() as memory:
+        for slug in slugs:
+            results.append(run_crawl("track", {"track": slug}, settings))
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+    return Phase(
+        name, seconds, cpu,
+        race_pages=sum(r.stat("mre/pages/parsed/race_result") + r.stat("mre/pages/unchanged/race_result")
+                       for r in results),
+        pages=sum(r.pages_parsed + r.stat("mre/pages/unchanged") for r in results),
+        requests=sum(r.requests for r in results),
+        cache_hits=sum(r.cache_hits for r in results),
+        rows=sum(r.rows_written for r in results),
+        peak_mb=memory.peak,
+    )
+
+
+def _temporary_database(work: Path):
+    """A fresh database: on MRE_BENCH_DATABASE_URL's server, else a temporary embedded server."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    server = os.environ.get("MRE_BENCH_DATABASE_URL", "").strip()
+    if server:
+        name = f"mre_bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+        def drop() -> None:
+            with psycopg.connect(server, autocommit=True) as admin:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+        return make_conninfo(server, dbname=name), drop
+    from mre_crawler.db import start_embedded, stop_embedded
+
+    pgdata = work / "pg"
+    url = start_embedded(pgdata)
+    return url, lambda: stop_embedded(pgdata)

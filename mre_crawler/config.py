@@ -1,0 +1,292 @@
+"""Every ``MRE_`` crawl setting, read once into a frozen, validated :class:`CrawlConfig`.
+
+Settings come from the environment (``MRE_CONTACT=... mre crawl ...``), from the Scrapy settings
+module (``mre_crawler.settings`` copies the environment in) and from ``-s MRE_X=...`` on
+``scrapy crawl``. Components never read ``MRE_`` settings themselves: they call
+:func:`config_for(crawler) <config_for>`, which builds the config once per crawler, so a bad value
+fails the crawl at start with one line naming the setting, not halfway through.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from mre_crawler import __version__
+
+DAY = 24 * 3600
+
+
+class ConfigError(ValueError):
+    """A setting has a value MRE cannot use; the message names the setting."""
+
+
+def default_home() -> Path:
+    """MRE's data directory: ``MRE_HOME`` or the user's data directory (``~/.local/share/mre``)."""
+    env = os.environ.get("MRE_HOME")
+    if env:
+        return Path(env).expanduser()
+    try:
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir("mre", appauthor=False))
+    except ImportError:  # platformdirs is a dependency; this only guards odd installs
+        return Path.home() / ".local" / "share" / "mre"
+
+
+# name: (default, meaning). Defaults are strings, as the environment would give them; the table
+# in the README is generated from this dict so the two cannot drift apart.
+SETTINGS: dict[str, tuple[str, str]] = {
+    "MRE_HOME": ("", "data directory (database, HTTP cache, sample sites); default: the user's data directory"),
+    "MRE_SITE": ("", "fetch LiveRC URLs from this replay server (http://127.0.0.1:PORT) instead of LiveRC"),
+    "MRE_CASSETTE": ("", "replay these betamax cassette files (comma-separated) instead of fetching"),
+    "MRE_POLITE": ("0", "apply rate ceiling, daily budget and AutoThrottle even with a loopback --site"),
+    "MRE_CONTACT": ("", "contact (email or URL) put in the user agent: MRE/<version> (+contact)"),
+    "MRE_CONCURRENCY_PER_TRACK": ("2", "simultaneous requests per track (the track slug is the host)"),
+    "MRE_RATE_ENABLED": ("1", "per-track request-rate ceiling on/off"),
+    "MRE_RATE_PER_MINUTE": ("10", "per-track request-rate ceiling, requests per minute (shared by all processes)"),
+    "MRE_BUDGET_ENABLED": ("1", "per-track daily request budget on/off"),
+    "MRE_DAILY_BUDGET": ("1000", "per-track requests per UTC day (shared by all processes; resets 00:00 UTC)"),
+    "MRE_BUDGET_WARN_AT": ("0.9", "warn once when this share of a track's daily budget is used"),
+    "MRE_AUTOTHROTTLE_ENABLED": ("1", "Scrapy AutoThrottle (adapts delay to LiveRC's latency) on/off"),
+    "MRE_ROBOTSTXT_ENABLED": ("1", "obey robots.txt"),
+    "MRE_RETRY_ENABLED": ("1", "retries with exponential backoff on/off"),
+    "MRE_RETRY_TIMES": ("3", "retries per page after the first attempt"),
+    "MRE_RETRY_BACKOFF_BASE": ("2", "first retry waits this many seconds, then 2x, 4x ..."),
+    "MRE_RETRY_BACKOFF_MAX": ("120", "longest backoff wait, seconds"),
+    "MRE_RETRY_AFTER_MAX": ("900", "longest Retry-After (429/503) MRE will honour, seconds; longer gives up the page"),
+    "MRE_CACHE_ENABLED": ("1", "HTTP cache with per-page-type expiry on/off"),
+    "MRE_CACHE_DIR": ("", "HTTP cache directory; default MRE_HOME/httpcache"),
+    "MRE_CACHE_TTL_CATALOGUE": (str(DAY), "cache expiry, track catalogue (s)"),
+    "MRE_CACHE_TTL_DASHBOARD": ("3600", "cache expiry, track dashboard (s)"),
+    "MRE_CACHE_TTL_EVENTS": ("3600", "cache expiry, a track's events list (s)"),
+    "MRE_CACHE_TTL_EVENT": ("3600", "cache expiry, event page (s)"),
+    "MRE_CACHE_TTL_RESULTS_LIVE": ("600", "cache expiry, race/entry list/points pages of an event not yet finished (s)"),
+    "MRE_CACHE_TTL_RESULTS_FINISHED": (str(30 * DAY), "cache expiry, race/entry list/points pages of a finished event (s)"),
+    "MRE_CACHE_TTL_PRACTICE_MONTH": (str(DAY), "cache expiry, practice month view (s)"),
+    "MRE_CACHE_TTL_PRACTICE_DAY": ("3600", "cache expiry, practice day overview (s)"),
+    "MRE_CACHE_TTL_PRACTICE_SESSION": ("900", "cache expiry, practice session page (s)"),
+    "MRE_SKIP_UNCHANGED": ("1", "skip re-parsing race, entry list and points pages whose body is the one already stored"),
+    "MRE_EVENT_FINISHED_AFTER_DAYS": ("2", "an event whose last day is this many days past counts as finished"),
+    "MRE_HEALTH_ENABLED": ("1", "end-of-crawl health checks on/off"),
+    "MRE_HEALTH_MAX_HTTP_ERROR_SHARE": ("0.25", "health: most 4xx/5xx responses as a share of responses"),
+    "MRE_HEALTH_MAX_QUARANTINED_SHARE": ("0.1", "health: most quarantined pages as a share of parsed pages"),
+    "MRE_HEALTH_MAX_UNPARSEABLE": ("50", "health: most unreadable values (parse problems) in one crawl"),
+    "MRE_HEALTH_MAX_ERRORS": ("0", "health: most ERROR log lines"),
+    "MRE_HEALTH_MIN_ITEMS_PER_PAGE": ("0.5", "health: fewest items per parsed page"),
+}
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class CacheTTL:
+    """Cache expiry in seconds per kind of page (issue 4 sets the practice ones)."""
+
+    catalogue: int
+    dashboard: int
+    events: int
+    event: int
+    results_live: int
+    results_finished: int
+    practice_month: int
+    practice_day: int
+    practice_session: int
+
+
+@dataclass(frozen=True)
+class HealthThresholds:
+    max_http_error_share: float
+    max_quarantined_share: float
+    max_unparseable: int
+    max_errors: int
+    min_items_per_page: float
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    home: Path
+    site: str | None
+    cassettes: tuple[Path, ...]
+    polite: bool
+    contact: str
+    concurrency_per_track: int
+    rate_enabled: bool
+    rate_per_minute: float
+    budget_enabled: bool
+    daily_budget: int
+    budget_warn_at: float
+    autothrottle_enabled: bool
+    robotstxt_enabled: bool
+    retry_enabled: bool
+    retry_times: int
+    retry_backoff_base: float
+    retry_backoff_max: float
+    retry_after_max: float
+    cache_enabled: bool
+    cache_dir: Path
+    cache_ttl: CacheTTL
+    skip_unchanged: bool
+    event_finished_after_days: int
+    health_enabled: bool
+    health: HealthThresholds
+
+    # -- derived -------------------------------------------------------------------------------
+    @property
+    def offline(self) -> bool:
+        """Pages come from a loopback replay server or cassettes, never from LiveRC."""
+        if self.cassettes:
+            return True
+        return bool(self.site) and _is_loopback(urlsplit(self.site).hostname or "")
+
+    @property
+    def throttled(self) -> bool:
+        """Whether the rate ceiling, daily budget and AutoThrottle apply.
+
+        They protect LiveRC; against a loopback replay they only slow tests, the demo and the
+        benchmarks down, so they are off there unless ``MRE_POLITE`` asks for them.
+        """
+        return self.polite or not self.offline
+
+    @property
+    def user_agent(self) -> str:
+        contact = self.contact or "contact not configured: set MRE_CONTACT"
+        return f"MRE/{__version__} (+{contact})"
+
+    # -- construction --------------------------------------------------------------------------
+    @classmethod
+    def from_settings(cls, settings: Any) -> CrawlConfig:
+        """Build from a Scrapy ``Settings`` or any mapping of names to values (strings allowed)."""
+        r = _Reader(settings)
+        home = Path(r.text("MRE_HOME") or default_home()).expanduser()
+        site = r.text("MRE_SITE") or None
+        if site:
+            site = site.rstrip("/")
+            parts = urlsplit(site)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigError(f"MRE_SITE must be an http://HOST:PORT address, not {site!r}")
+        cassettes = tuple(Path(p.strip()) for p in r.text("MRE_CASSETTE").split(",") if p.strip())
+        for c in cassettes:
+            if not c.is_file():
+                raise ConfigError(f"MRE_CASSETTE: no cassette file at {c}")
+        contact = r.text("MRE_CONTACT")
+        if any(ch in contact for ch in "()\r\n"):
+            raise ConfigError("MRE_CONTACT must not contain parentheses or line breaks")
+        return cls(
+            home=home,
+            site=site,
+            cassettes=cassettes,
+            polite=r.flag("MRE_POLITE"),
+            contact=contact,
+            concurrency_per_track=r.integer("MRE_CONCURRENCY_PER_TRACK", 1, 8),
+            rate_enabled=r.flag("MRE_RATE_ENABLED"),
+            rate_per_minute=r.number("MRE_RATE_PER_MINUTE", 0.1, 6000),
+            budget_enabled=r.flag("MRE_BUDGET_ENABLED"),
+            daily_budget=r.integer("MRE_DAILY_BUDGET", 1, 10_000_000),
+            budget_warn_at=r.number("MRE_BUDGET_WARN_AT", 0.0, 1.0),
+            autothrottle_enabled=r.flag("MRE_AUTOTHROTTLE_ENABLED"),
+            robotstxt_enabled=r.flag("MRE_ROBOTSTXT_ENABLED"),
+            retry_enabled=r.flag("MRE_RETRY_ENABLED"),
+            retry_times=r.integer("MRE_RETRY_TIMES", 0, 10),
+            retry_backoff_base=r.number("MRE_RETRY_BACKOFF_BASE", 0.0, 3600),
+            retry_backoff_max=r.number("MRE_RETRY_BACKOFF_MAX", 0.0, 24 * 3600),
+            retry_after_max=r.number("MRE_RETRY_AFTER_MAX", 0.0, DAY),
+            cache_enabled=r.flag("MRE_CACHE_ENABLED"),
+            cache_dir=Path(r.text("MRE_CACHE_DIR") or home / "httpcache").expanduser(),
+            cache_ttl=CacheTTL(
+                catalogue=r.integer("MRE_CACHE_TTL_CATALOGUE", 0, 365 * DAY),
+                dashboard=r.integer("MRE_CACHE_TTL_DASHBOARD", 0, 365 * DAY),
+                events=r.integer("MRE_CACHE_TTL_EVENTS", 0, 365 * DAY),
+                event=r.integer("MRE_CACHE_TTL_EVENT", 0, 365 * DAY),
+                results_live=r.integer("MRE_CACHE_TTL_RESULTS_LIVE", 0, 365 * DAY),
+                results_finished=r.integer("MRE_CACHE_TTL_RESULTS_FINISHED", 0, 10 * 365 * DAY),
+                practice_month=r.integer("MRE_CACHE_TTL_PRACTICE_MONTH", 0, 365 * DAY),
+                practice_day=r.integer("MRE_CACHE_TTL_PRACTICE_DAY", 0, 365 * DAY),
+                practice_session=r.integer("MRE_CACHE_TTL_PRACTICE_SESSION", 0, 365 * DAY),
+            ),
+            skip_unchanged=r.flag("MRE_SKIP_UNCHANGED"),
+            event_finished_after_days=r.integer("MRE_EVENT_FINISHED_AFTER_DAYS", 0, 3650),
+            health_enabled=r.flag("MRE_HEALTH_ENABLED"),
+            health=HealthThresholds(
+                max_http_error_share=r.number("MRE_HEALTH_MAX_HTTP_ERROR_SHARE", 0.0, 1.0),
+                max_quarantined_share=r.number("MRE_HEALTH_MAX_QUARANTINED_SHARE", 0.0, 1.0),
+                max_unparseable=r.integer("MRE_HEALTH_MAX_UNPARSEABLE", 0, 10_000_000),
+                max_errors=r.integer("MRE_HEALTH_MAX_ERRORS", 0, 10_000_000),
+                min_items_per_page=r.number("MRE_HEALTH_MIN_ITEMS_PER_PAGE", 0.0, 1000),
+            ),
+        )
+
+
+class _Reader:
+    """Typed getters over settings; unset values fall back to :data:`SETTINGS` defaults."""
+
+    def __init__(self, settings: Any):
+        self.settings = settings
+
+    def raw(self, name: str) -> Any:
+        value = self.settings.get(name) if hasattr(self.settings, "get") else None
+        if value is None or value == "":
+            value = SETTINGS[name][0]
+        return value
+
+    def text(self, name: str) -> str:
+        value = self.raw(name)
+        return "" if value is None else str(value).strip()
+
+    def flag(self, name: str) -> bool:
+        value = self.raw(name)
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be a switch (1/0, true/false, yes/no, on/off), not {value!r}")
+
+    def number(self, name: str, low: float, high: float) -> float:
+        value = self.raw(name)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number, not {value!r}") from None
+        if not low <= number <= high:
+            raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {number:g}")
+        return number
+
+    def integer(self, name: str, low: int, high: int) -> int:
+        value = self.raw(name)
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+        if not low <= number <= high:
+            raise ConfigError(f"{name} must be between {low} and {high}, not {number}")
+        return number
+
+
+def config_for(crawler: Any) -> CrawlConfig:
+    """The crawler's config, built from its settings on first use and then reused."""
+    config = getattr(crawler, "_mre_config", None)
+    if config is None:
+        config = CrawlConfig.from_settings(crawler.settings)
+        crawler._mre_config = config
+    return config
+
+
+def env_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ``MRE_`` settings present in the environment (what ``mre_crawler.settings`` copies in)."""
+    environ = os.environ if environ is None else environ
+    return {name: environ[name] for name in SETTINGS if environ.get(name, "") != ""}

@@ -1,0 +1,152 @@
+"""Crawl bookkeeping: a crawl run row, one fetch record per response, quarantined pages.
+
+The store pipeline (``pipelines/store.py``) opens the crawl's :class:`mre_crawler.store.Store` and
+its run before the spider opens; this extension writes through that same store, so fetches,
+quarantine rows and page rows carry one ``run_id`` and go out in the same batched transactions.
+With the store pipeline switched off (``MRE_STORE_ENABLED=0``) it opens a store and run of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+
+from mre_crawler.errors import PageError
+from mre_crawler.urls import BadURL, read_url
+
+logger = logging.getLogger(__name__)
+
+ID_KEYS = ("track_slug", "event_id", "race_id", "points_id", "session_id")
+
+
+def database_url_for(crawler: Any) -> str:
+    """``MRE_DATABASE_URL`` from the crawl's settings, else the environment / embedded server."""
+    url = crawler.settings.get("MRE_DATABASE_URL") or os.environ.get("MRE_DATABASE_URL")
+    if url:
+        return url
+    from mre_crawler.db import database_url
+
+    return database_url()
+
+
+def shared_store(crawler: Any):
+    """The crawl's one Store (created on first use, on its own connection)."""
+    store = getattr(crawler, "mre_store", None)
+    if store is None:
+        from mre_crawler.db import connect
+        from mre_crawler.store import Store
+
+        batch = crawler.settings.getint("MRE_STORE_BATCH_PAGES", 50)
+        store = Store(connect(database_url_for(crawler)), batch_size=batch)
+        crawler.mre_store = store
+    return store
+
+
+class CrawlBookkeeping:
+    def __init__(self, crawler):
+        if not crawler.settings.getbool("MRE_BOOKKEEPING_ENABLED", True):
+            raise NotConfigured("MRE_BOOKKEEPING_ENABLED is off")
+        self.crawler = crawler
+        self.run_id: int | None = None
+        self.pipeline_store = None  # the store pipeline's Store, for its totals at the end
+        self.known_bodies: dict[str, dict[str, str]] = {}  # host -> {url: body sha256}
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def _pipeline(self):
+        from pipelines.store import StorePipeline
+
+        pipeline = self.crawler.get_item_pipeline(StorePipeline)
+        return pipeline if pipeline is not None and pipeline.store is not None else None
+
+    def store(self):
+        pipeline = self._pipeline()
+        return pipeline.store if pipeline is not None else shared_store(self.crawler)
+
+    def spider_opened(self, spider) -> None:
+        pipeline = self._pipeline()
+        if pipeline is not None:
+            self.run_id = pipeline.run_id
+            self.pipeline_store = pipeline.store
+        else:
+            args = {k: v for k, v in vars(spider).items() if isinstance(v, (str, int, float, bool)) and not k.startswith("_")}
+            self.run_id = shared_store(self.crawler).start_run(spider.name, args)
+        self.crawler.stats.set_value("mre/run_id", self.run_id)
+
+    def response_received(self, response: Response, request: Request, spider=None) -> None:
+        if request.url.endswith("/robots.txt"):
+            return
+        page_type = request.meta.get("page_type")
+        if page_type is None:
+            try:
+                page_type = read_url(request.url).page_type
+            except BadURL:
+                page_type = None
+        body = response.body or b""
+        self.store().record_fetch(
+            request.url, page_type, response.status, hashlib.sha256(body).hexdigest(), len(body),
+            from_cache="cached" in response.flags,
+        )
+
+    def stored_body(self, url: str) -> str | None:
+        """The body hash last recorded for ``url`` when its page is stored and not in quarantine.
+
+        Loaded once per track (one query), so asking costs nothing per page.
+        """
+        host = url.split("://", 1)[-1].split("/", 1)[0]
+        known = self.known_bodies.get(host)
+        if known is None:
+            import psycopg
+
+            prefix = f"https://{host}/"
+            with psycopg.connect(database_url_for(self.crawler), autocommit=True) as conn:
+                known = dict(conn.execute(
+                    """SELECT f.url, f.body_sha256 FROM mre.fetched_pages f
+                       WHERE f.url LIKE %s AND f.status = 200 AND f.body_sha256 IS NOT NULL
+                         AND NOT EXISTS (SELECT 1 FROM mre.quarantine q
+                                         WHERE q.url = f.url AND q.resolved_at IS NULL)""",
+                    (prefix.replace("_", r"\_").replace("%", r"\%") + "%",),
+                ).fetchall())
+            self.known_bodies[host] = known
+        return known.get(url)
+
+    def quarantine_page(self, response: Response, page_type: str, exc: PageError) -> None:
+        ids = {k: response.meta[k] for k in ID_KEYS if response.meta.get(k) is not None}
+        # The ids travel with the body: a race page does not show its event (FIELD-GUIDE §0), so
+        # `mre quarantine retry` needs them to re-parse the page without re-crawling.
+        self.store().quarantine(
+            response.url, page_type, response.body, exc.reason,
+            raw={"meta": ids, "error": type(exc).__name__, "field": exc.field},
+        )
+
+    def spider_closed(self, spider, reason: str) -> None:
+        stats = self.crawler.stats
+        store = getattr(self.crawler, "mre_store", None)
+        if store is not None:
+            try:
+                totals = store.finish_run(self.run_id, dict(stats.get_stats()), reason)
+            finally:
+                store.conn.close()
+                self.crawler.mre_store = None
+        elif self.pipeline_store is not None:
+            # The store pipeline closes (and finishes the run) before this signal; read its totals.
+            totals = self.pipeline_store.totals
+        else:
+            return
+        stats.set_value("mre/store/pages", totals.pages)
+        stats.set_value("mre/store/rows_inserted", totals.inserted)
+        stats.set_value("mre/store/rows_updated", totals.updated)
+        stats.set_value("mre/store/rows_removed", totals.removed)
+        stats.set_value("mre/store/quarantined", totals.quarantined)
+        stats.set_value("mre/store/by_table", {k: list(v) for k, v in totals.by_table.items()})

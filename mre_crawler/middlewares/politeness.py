@@ -1,0 +1,236 @@
+"""Per-track request-rate ceiling and daily request budget, shared through PostgreSQL.
+
+Both live in the database (migration ``0010_politeness.sql``) so they hold across runs and across
+several crawler processes on several machines:
+
+- **rate**: ``politeness_rate`` keeps, per track, the earliest moment the next request may go.
+  Each request takes the next slot with one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` (the
+  database clock decides, so machines with skewed clocks still space requests correctly), then
+  sleeps until its slot.
+- **budget**: ``politeness_budget`` counts requests per track per UTC day. A request takes one
+  unit with ``UPDATE … WHERE used < budget RETURNING`` (atomic: two processes can never both take
+  the last unit). A spent budget stops the track's requests cleanly (``BudgetSpent``, counted,
+  reported with the reset time); other tracks go on.
+
+Per-track limits can be set in ``politeness_track_limits`` (``mre crawl limits``); otherwise
+``MRE_RATE_PER_MINUTE`` and ``MRE_DAILY_BUDGET`` apply. Both middlewares sit after the HTTP cache,
+so a cached page costs neither budget nor time. They are off for loopback replays unless ``--polite``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Request
+
+from mre_crawler.config import config_for
+from mre_crawler.middlewares.retry import track_of
+
+logger = logging.getLogger(__name__)
+
+
+class BudgetSpent(IgnoreRequest):
+    """The track's daily request budget is used up; its requests stop until the reset."""
+
+    def __init__(self, track: str, used: int, budget: int, resets_at: dt.datetime):
+        self.track, self.used, self.budget, self.resets_at = track, used, budget, resets_at
+        super().__init__(
+            f"daily request budget for {track} spent ({used} of {budget}); resets at {resets_at:%Y-%m-%d %H:%M} UTC"
+        )
+
+
+def slug_of(url: str) -> str:
+    host = track_of(url)
+    return host[: -len(".liverc.com")] if host.endswith(".liverc.com") else host
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def next_reset(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    track: str
+    day: dt.date
+    used: int
+    budget: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.budget - self.used)
+
+    @property
+    def resets_at(self) -> dt.datetime:
+        return next_reset(self.day)
+
+
+class PolitenessLedger:
+    """The SQL behind the rate ceiling and the budget (one autocommit connection)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    @classmethod
+    def connect(cls, url: str) -> PolitenessLedger:
+        import psycopg
+
+        return cls(psycopg.connect(url, autocommit=True))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def limits(self, track: str) -> tuple[float | None, int | None]:
+        row = self.conn.execute(
+            "SELECT rate_per_minute, daily_budget FROM mre.politeness_track_limits WHERE track_slug = %s", (track,)
+        ).fetchone()
+        return (None, None) if row is None else (row[0], row[1])
+
+    def set_limits(self, track: str, rate_per_minute: float | None, daily_budget: int | None) -> None:
+        self.conn.execute(
+            """INSERT INTO mre.politeness_track_limits (track_slug, rate_per_minute, daily_budget)
+               VALUES (%s, %s, %s)
+               ON CONFLICT (track_slug) DO UPDATE
+               SET rate_per_minute = EXCLUDED.rate_per_minute, daily_budget = EXCLUDED.daily_budget,
+                   updated_at = now()""",
+            (track, rate_per_minute, daily_budget),
+        )
+
+    def take_budget(self, track: str, budget: int, day: dt.date) -> int | None:
+        """Take one request from the track's budget for ``day``: the count used, or None when spent."""
+        row = self.conn.execute(
+            """INSERT INTO mre.politeness_budget AS b (track_slug, day, used, budget, first_request_at, last_request_at)
+               VALUES (%(t)s, %(d)s, 1, %(b)s, now(), now())
+               ON CONFLICT (track_slug, day) DO UPDATE
+               SET used = b.used + 1, budget = EXCLUDED.budget, last_request_at = now()
+               WHERE b.used < EXCLUDED.budget
+               RETURNING used""",
+            {"t": track, "d": day, "b": budget},
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def budget_status(self, track: str, day: dt.date, budget: int) -> BudgetStatus:
+        row = self.conn.execute(
+            "SELECT used, budget FROM mre.politeness_budget WHERE track_slug = %s AND day = %s", (track, day)
+        ).fetchone()
+        return BudgetStatus(track, day, int(row[0]) if row else 0, budget)
+
+    def take_rate_slot(self, track: str, interval_seconds: float) -> float:
+        """Reserve the track's next request slot; seconds to wait until it (0 when free now)."""
+        row = self.conn.execute(
+            """INSERT INTO mre.politeness_rate AS r (track_slug, next_request_at)
+               VALUES (%(t)s, clock_timestamp() + make_interval(secs => %(i)s))
+               ON CONFLICT (track_slug) DO UPDATE
+               SET next_request_at = greatest(r.next_request_at, clock_timestamp()) + make_interval(secs => %(i)s)
+               RETURNING extract(epoch FROM (next_request_at - make_interval(secs => %(i)s) - clock_timestamp()))""",
+            {"t": track, "i": interval_seconds},
+        ).fetchone()
+        return max(0.0, float(row[0]))
+
+
+def ledger_for(crawler) -> PolitenessLedger:
+    """One ledger (one connection) per crawler, closed when the spider closes."""
+    ledger = getattr(crawler, "_mre_ledger", None)
+    if ledger is None:
+        from mre_crawler.extensions.bookkeeping import database_url_for
+
+        ledger = PolitenessLedger.connect(database_url_for(crawler))
+        crawler._mre_ledger = ledger
+
+        def close(spider=None):
+            ledger.close()
+            crawler._mre_ledger = None
+
+        crawler.signals.connect(close, signal=signals.spider_closed, weak=False)
+    return ledger
+
+
+class DailyBudgetMiddleware:
+    def __init__(self, crawler):
+        config = config_for(crawler)
+        if not config.budget_enabled:
+            raise NotConfigured("MRE_BUDGET_ENABLED is off")
+        if not config.throttled:
+            logger.info("the daily budget is off for a loopback replay (use --polite to keep it)")
+            raise NotConfigured  # expected, so not logged as a warning
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.default_budget = config.daily_budget
+        self.warn_at = config.budget_warn_at
+        self.budgets: dict[str, int] = {}
+        self.spent: dict[str, BudgetSpent] = {}
+        self.warned: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def budget_for(self, ledger: PolitenessLedger, track: str) -> int:
+        if track not in self.budgets:
+            self.budgets[track] = ledger.limits(track)[1] or self.default_budget
+        return self.budgets[track]
+
+    def process_request(self, request: Request) -> None:
+        # ``mre_budget_key`` lets a request count against a budget of its own (practice pages use
+        # "<slug>/practice", issue 4); by default the track's slug.
+        track = request.meta.get("mre_budget_key") or slug_of(request.url)
+        if track in self.spent:
+            self.stats.inc_value("mre/budget/refused")
+            raise self.spent[track]
+        ledger = ledger_for(self.crawler)
+        budget = self.budget_for(ledger, track)
+        day = utc_today()
+        used = ledger.take_budget(track, budget, day)
+        if used is None:
+            spent = BudgetSpent(track, budget, budget, next_reset(day))
+            self.spent[track] = spent
+            self.stats.set_value(f"mre/budget/spent/{track}", spent.resets_at.isoformat())
+            self.stats.inc_value("mre/budget/refused")
+            logger.warning("%s; the crawl stops requesting %s until then", spent, track)
+            raise spent
+        self.stats.inc_value("mre/budget/used")
+        self.stats.set_value(f"mre/budget/track/{track}", f"{used}/{budget}")
+        if used >= self.warn_at * budget and track not in self.warned:
+            self.warned.add(track)
+            self.stats.set_value(f"mre/budget/warned/{track}", f"{used}/{budget}")
+            logger.warning("daily request budget for %s nearly spent: %d of %d used (resets %s UTC)",
+                           track, used, budget, f"{next_reset(day):%Y-%m-%d %H:%M}")
+        return None
+
+
+class TrackRateMiddleware:
+    def __init__(self, crawler):
+        config = config_for(crawler)
+        if not config.rate_enabled:
+            raise NotConfigured("MRE_RATE_ENABLED is off")
+        if not config.throttled:
+            logger.info("the rate ceiling is off for a loopback replay (use --polite to keep it)")
+            raise NotConfigured  # expected, so not logged as a warning
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.default_rate = config.rate_per_minute
+        self.rates: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        track = slug_of(request.url)
+        ledger = ledger_for(self.crawler)
+        if track not in self.rates:
+            self.rates[track] = ledger.limits(track)[0] or self.default_rate
+        wait = ledger.take_rate_slot(track, 60.0 / self.rates[track])
+        if wait > 0:
+            self.stats.inc_value("mre/rate/waits")
+            self.stats.inc_value("mre/rate/wait_seconds", round(wait, 3))
+            await asyncio.sleep(wait)
+        return None

@@ -1,0 +1,65 @@
+"""Fetch LiveRC URLs from a replay server (``--site``) or from cassettes, never changing the URL.
+
+This is a download handler rather than a downloader middleware on purpose: a middleware can
+only swap the request for a new one, which Scrapy sends back through the scheduler, the
+dupefilter and the HTTP cache under the replay URL. Rewriting at the handler keeps everything
+above it (cache keys, retries, robots.txt, per-track download slots, items, stored URLs) on the
+real ``https://SLUG.liverc.com/...`` URL while the bytes come from ``http://127.0.0.1:PORT/SLUG/...``.
+"""
+
+from __future__ import annotations
+
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.http import Headers, Request, Response
+from scrapy.responsetypes import responsetypes
+
+from mre_crawler.cassettes import CassetteLibrary
+from mre_crawler.config import config_for
+from mre_crawler.urls import to_site
+
+
+def is_liverc(url: str) -> bool:
+    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+    return host.endswith(".liverc.com")
+
+
+class LiveRCDownloadHandler(BaseDownloadHandler):
+    """HTTP(S) handler: LiveRC itself, a ``--site`` replay server, or cassettes (``MRE_CASSETTE``)."""
+
+    lazy = False
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        config = config_for(crawler)
+        self.site = config.site
+        self.cassettes = CassetteLibrary(config.cassettes) if config.cassettes else None
+        self.http = None if self.cassettes else HTTP11DownloadHandler.from_crawler(crawler)
+        self.stats = crawler.stats
+
+    async def download_request(self, request: Request) -> Response:
+        if self.cassettes is not None:
+            return self._from_cassette(request)
+        assert self.http is not None
+        if not self.site or not is_liverc(request.url):
+            return await self.http.download_request(request)
+        replay = request.replace(url=to_site(request.url, self.site))
+        response = await self.http.download_request(replay)
+        self.stats.inc_value("mre/replay/site_requests")
+        return response.replace(url=request.url)
+
+    def _from_cassette(self, request: Request) -> Response:
+        recorded = self.cassettes.lookup(request.method, request.url)
+        self.stats.inc_value("mre/replay/cassette_requests")
+        if recorded is None:
+            # What a replay server says about a page it does not have.
+            self.stats.inc_value("mre/replay/cassette_missing")
+            return Response(request.url, status=404, body=b"not in cassette", request=request)
+        headers = Headers({k: v for k, v in recorded.headers.items() if k.lower() != "content-encoding"})
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=recorded.body)
+        return cls(url=request.url, status=recorded.status, headers=headers, body=recorded.body,
+                   request=request, flags=["cassette"])
+
+    async def close(self) -> None:
+        if self.http is not None:
+            await self.http.close()

@@ -1,0 +1,93 @@
+"""Politeness with --polite against a local server: Retry-After, backoff, daily budget, rate ceiling.
+
+Waits are checked from the server's own request log (when each request arrived) and the crawl's
+stats, never by timing the test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mre_crawler.samplesite import load_truth, read_manifest
+from mre_crawler.serve import ScriptedAnswer
+from tests.fixtures_crawl import expected_counts, stored_counts
+
+pytestmark = pytest.mark.db
+
+POLITE = {
+    "MRE_POLITE": "1",
+    "MRE_RATE_PER_MINUTE": "6000",  # one request per 10 ms: the ceiling is on but not in the way
+    "AUTOTHROTTLE_START_DELAY": "0.05",
+    "MRE_RETRY_BACKOFF_BASE": "0.2",
+}
+
+
+def slug(site):
+    return load_truth(site)["tracks"][0]["slug"]
+
+
+def test_429_with_retry_after_then_503_then_200_waits_as_told_and_completes(small_site, serve, crawl, pg_conn):
+    server = serve(small_site)
+    events_url = f"https://{slug(small_site)}.liverc.com/events/"
+    server.script(events_url, [ScriptedAnswer(429, {"Retry-After": "1"}), ScriptedAnswer(503)])
+    result = crawl("track", {"track": slug(small_site)}, MRE_SITE=server.site, **POLITE)
+
+    answers = server.requests_for(events_url)
+    assert [a.status for a in answers] == [429, 503, 200]
+    assert answers[1].at - answers[0].at >= 1.0  # Retry-After: 1 honoured
+    assert answers[2].at - answers[1].at >= 0.4  # second retry: backoff 0.2 * 2
+    # The 429 paused the whole track, not only that URL: nothing else went out meanwhile.
+    track_requests = [r for r in server.log if r.path.startswith(f"/{slug(small_site)}/")]
+    assert not [r for r in track_requests if answers[0].at < r.at < answers[0].at + 1.0]
+    assert result.stat("mre/retry/retry_after/429") == 1 and result.retries == 2
+    assert result.failures == []
+    assert stored_counts(pg_conn) == expected_counts(small_site)
+
+
+def test_a_spent_daily_budget_stops_the_track_cleanly_and_says_when_it_resets(small_site, serve, crawl, pg_conn):
+    server = serve(small_site)
+    track = slug(small_site)
+    result = crawl("track", {"track": track}, MRE_SITE=server.site, MRE_DAILY_BUDGET="6", **POLITE)
+
+    assert result.stats["finish_reason"] == "finished"
+    assert len(server.log) == 6  # robots.txt, dashboard, events list, then 3 pages of the first events
+    assert result.budget_used == 6
+    tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    assert result.budget_spent == {track: f"{tomorrow.isoformat()}T00:00:00+00:00"}
+    assert result.stats[f"mre/budget/warned/{track}"] == "6/6"  # warned at 90% (5.4 of 6)
+    refused = [reason for _url, reason in result.failures if "budget" in reason]
+    assert refused and all(f"resets at {tomorrow:%Y-%m-%d} 00:00 UTC" in r for r in refused)
+    used = pg_conn.execute("SELECT used, budget FROM mre.politeness_budget WHERE track_slug = %s", (track,)).fetchone()
+    assert used == (6, 6)
+
+    # Another run (another process would do the same) finds the budget spent in the database:
+    # it sends nothing, and what it has in its cache still costs nothing.
+    again = crawl("track", {"track": track}, MRE_SITE=server.site, MRE_DAILY_BUDGET="6", **POLITE)
+    assert len(server.log) == 6 and again.budget_used == 0 and track in again.budget_spent
+    assert again.cache_hits == 5  # the five pages fetched before (robots.txt is never cached)
+
+
+def test_the_rate_ceiling_spaces_a_tracks_requests(small_site, serve, crawl, pg_conn):
+    server = serve(small_site)
+    track = slug(small_site)
+    event_url = next(u for _f, u, t in read_manifest(small_site) if t == "event")
+    result = crawl("event", {"url": event_url}, MRE_SITE=server.site, **{**POLITE, "MRE_RATE_PER_MINUTE": "600"})
+
+    times = sorted(r.at for r in server.log if r.path.startswith(f"/{track}/"))
+    assert len(times) >= 10
+    # 600 per minute is 10 per second: no one-second window holds more (one more for the window edge).
+    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert busiest <= 11
+    assert times[-1] - times[0] >= (len(times) - 1) * 0.1 - 0.05
+    assert result.stat("mre/rate/waits") > 0
+    assert pg_conn.execute("SELECT count(*) FROM mre.politeness_rate WHERE track_slug = %s", (track,)).fetchone()[0] == 1
+
+
+def test_without_polite_a_loopback_site_runs_unthrottled(small_site, serve, crawl, pg_conn):
+    server = serve(small_site)
+    result = crawl("track", {"track": slug(small_site)}, MRE_SITE=server.site, MRE_DAILY_BUDGET="3")
+    assert result.budget_used == 0 and not result.budget_spent
+    assert len(server.log) > 3
+    assert pg_conn.execute("SELECT count(*) FROM mre.politeness_budget").fetchone()[0] == 0
