@@ -123,6 +123,10 @@ def generate_sources(con: duckdb.DuckDBPyConnection, race_laps: int, seed: float
     con.execute("create or replace table src_fetched_pages (url varchar, page_type varchar, status integer, fetched_at timestamptz)")
     con.execute("""create or replace table src_session_type_overrides (override_id bigint, race_id bigint,
         session_type varchar, session_kind varchar, cleared boolean, reason varchar, set_by varchar, set_at timestamptz)""")
+    # People's bump-up corrections: none in a benchmark, but the table must exist for the bump-up models.
+    con.execute("""create or replace table src_bumpup_corrections (correction_id bigint, event_id bigint,
+        action varchar, driver_id bigint, source_race_id bigint, target_race_id bigint, reason varchar,
+        set_by varchar, set_at timestamptz)""")
     con.execute(f"create or replace table {SETTINGS_SOURCE} as select true as session_type_inference")
     names = [r[0] for r in con.execute("select table_name from information_schema.tables where table_name like 'src\\_%' escape '\\'").fetchall()]
     return {n: con.execute(f'select count(*) from "{n}"').fetchall()[0][0] for n in names}
