@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,13 +38,7 @@ def _connect():
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from mre_crawler.db import DatabaseUnavailable
-
-    try:
-        conn = _connect()
-    except DatabaseUnavailable as exc:
-        print(f"mre quarantine: {exc}", file=sys.stderr)
-        return 1
+    conn = _connect()  # an unreachable database is reported by mre_crawler.cli.main (exit 1)
     with conn:
         rows = conn.execute(
             f"""SELECT quarantine_id, url, page_type, item_key, reason, attempts, last_seen, resolved_at,
@@ -127,13 +120,7 @@ def retry_entries(conn, quarantine_id: int | None = None) -> list[RetryOutcome]:
 
 
 def run_retry(args: argparse.Namespace) -> int:
-    from mre_crawler.db import DatabaseUnavailable
-
-    try:
-        conn = _connect()
-    except DatabaseUnavailable as exc:
-        print(f"mre quarantine: {exc}", file=sys.stderr)
-        return 1
+    conn = _connect()  # an unreachable database is reported by mre_crawler.cli.main (exit 1)
     with conn:
         outcomes = retry_entries(conn, args.quarantine_id)
     for o in outcomes:

@@ -150,3 +150,19 @@ class CrawlBookkeeping:
         stats.set_value("mre/store/rows_removed", totals.removed)
         stats.set_value("mre/store/quarantined", totals.quarantined)
         stats.set_value("mre/store/by_table", {k: list(v) for k, v in totals.by_table.items()})
+
+
+def crawler_resource(crawler, attr: str, open_resource):
+    """One shared resource per crawler (a database connection), made on first use and closed when
+    the spider closes. ``open_resource()`` makes it; the resource needs a ``close()``."""
+    resource = getattr(crawler, attr, None)
+    if resource is None:
+        resource = open_resource()
+        setattr(crawler, attr, resource)
+
+        def close(spider=None):
+            resource.close()
+            setattr(crawler, attr, None)
+
+        crawler.signals.connect(close, signal=signals.spider_closed, weak=False)
+    return resource

@@ -24,7 +24,6 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request
 
@@ -138,19 +137,9 @@ class PolitenessLedger:
 
 def ledger_for(crawler) -> PolitenessLedger:
     """One ledger (one connection) per crawler, closed when the spider closes."""
-    ledger = getattr(crawler, "_mre_ledger", None)
-    if ledger is None:
-        from mre_crawler.extensions.bookkeeping import database_url_for
+    from mre_crawler.extensions.bookkeeping import crawler_resource, database_url_for
 
-        ledger = PolitenessLedger.connect(database_url_for(crawler))
-        crawler._mre_ledger = ledger
-
-        def close(spider=None):
-            ledger.close()
-            crawler._mre_ledger = None
-
-        crawler.signals.connect(close, signal=signals.spider_closed, weak=False)
-    return ledger
+    return crawler_resource(crawler, "_mre_ledger", lambda: PolitenessLedger.connect(database_url_for(crawler)))
 
 
 class DailyBudgetMiddleware:

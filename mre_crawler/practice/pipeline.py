@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from scrapy import signals
 
 from mre_crawler import items as it
 from mre_crawler.practice import discovery
@@ -52,18 +51,9 @@ class PracticeReport:
 
 def practice_db(crawler: Any) -> PracticeDB:
     """The crawl's one practice connection (locks are held on it), closed with the spider."""
-    db = getattr(crawler, "_mre_practice_db", None)
-    if db is None:
-        from mre_crawler.extensions.bookkeeping import database_url_for
+    from mre_crawler.extensions.bookkeeping import crawler_resource, database_url_for
 
-        db = PracticeDB.connect(database_url_for(crawler))
-        crawler._mre_practice_db = db
-
-        def close(spider=None):
-            db.close()
-            crawler._mre_practice_db = None
-
-        crawler.signals.connect(close, signal=signals.spider_closed, weak=False)
+    db = crawler_resource(crawler, "_mre_practice_db", lambda: PracticeDB.connect(database_url_for(crawler)))
     if db.run_id is None:
         run_id = crawler.stats.get_value("mre/run_id")
         db.run_id = int(run_id) if run_id is not None else None
