@@ -72,10 +72,10 @@ def build_from_postgres(path: Path, url: str, *, publish_postgres: bool = True, 
         elif isinstance(event, CheckRun) and not event.passed:
             print(f"  check {event.name:<53} FAILED: {event.offending_rows} offending rows")
 
-    publish = None
-    if publish_postgres:
-        def publish(con, marts):  # noqa: ANN001, E306 - closure over url
-            return publish_marts_to_postgres(con, marts, url)
+    def publish_to_postgres(con, marts):  # closure over the database URL
+        return publish_marts_to_postgres(con, marts, url)
+
+    publish = publish_to_postgres if publish_postgres else None
 
     try:
         report = build_warehouse(path, PostgresSources(url, schema=SOURCE_SCHEMA), publish=publish,

@@ -28,7 +28,6 @@ from mre_crawler.items import (
     PracticeStats,
 )
 from mre_crawler.samplesite.places import PRACTICE_CLASSES, PRACTICE_LAP_MS
-from mre_crawler.samplesite.racing import secs3
 
 UNKNOWN_DRIVER = "Unknown Driver"
 UNKNOWN_CLASS = "Unknown Class"

@@ -26,7 +26,7 @@ from mre_crawler.items import (
     Track,
     TrackListing,
 )
-from mre_crawler.samplesite.racing import js_lap, mss, secs3
+from mre_crawler.samplesite.racing import js_lap, mss
 
 
 ACTIVE = ' class="active"'
