@@ -149,6 +149,57 @@ def test_a_stopped_run_resumes_high_confidence_first_and_audits_every_change(cra
     assert [a[1] for a in audit][:4] == sorted(HIGH)  # high confidence written first
 
 
+def test_a_run_killed_in_the_middle_of_a_batch_loses_only_that_batch_and_resumes(crawled, pg_url, capsys):
+    """A real kill: the backfill runs in its own process; a row lock held here stalls it inside its
+    second batch (after the first committed), and then the process is SIGKILLed."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    build()
+    blocker = psycopg.connect(pg_url)  # not autocommit: the lock is held until rollback
+    # NO KEY UPDATE blocks the batch's UPDATE of this race but not the plan's foreign-key checks.
+    blocker.execute("select 1 from mre.races where race_id = 880000003 for no key update")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mre_crawler", "session-type", "backfill", "--batch", "2", "--min-confidence", "medium"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        waiting = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            waiting = crawled.execute(
+                "select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'"
+            ).fetchone()
+            if waiting:
+                break
+            time.sleep(0.05)
+        assert waiting, "the backfill never reached the locked row"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        blocker.rollback()
+        blocker.close()
+    # The killed client never sent COMMIT: its half-done batch is rolled back by the server.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and crawled.execute(
+            "select count(*) from pg_stat_activity where pid = %s", (waiting[0],)).fetchone()[0]:
+        time.sleep(0.05)
+    run_id, status, applied = crawled.execute(
+        "select run_id, status, applied from mre.session_type_backfill_runs").fetchone()
+    assert (status, applied) == ("running", 2)
+    assert {r for r, v in stored(crawled).items() if v is not None} == {880000001, 880000002}
+    assert crawled.execute("select count(*) from mre.session_type_audit").fetchone()[0] == 2
+    capsys.readouterr()
+    assert main(["session-type", "backfill", "--batch", "2"]) == 0
+    assert f"resuming backfill run {run_id}: 2/5" in capsys.readouterr().out
+    assert stored(crawled) == {r: (v[2] if v[3] != "low" else None) for r, v in RACES.items()}
+    assert crawled.execute("select count(*) from mre.session_type_audit").fetchone()[0] == 5
+
+
 def test_rollback_restores_every_previous_value(crawled, capsys):
     # a legacy value set by an older tool, which the backfill corrects
     crawled.execute("update mre.races set session_type = 'race' where race_id = 880000001")
