@@ -1,22 +1,156 @@
-"""`mre demo` on a fresh MRE_HOME: generates, serves, crawls and shows what it stored."""
+"""`mre demo` on a fresh MRE_HOME: every stage really happens, a second run changes nothing, and
+``--quick`` stops after the results crawl. The database is the test session's (``pg_url``), never
+the user's; MRE_HOME is a temporary folder."""
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+import json
+from collections import Counter
+from pathlib import Path
+
+import duckdb
 import pytest
 
-pytestmark = pytest.mark.db
+from mre_crawler.demo import practice_days_by_track, practice_ranges
+
+D = dt.date.fromisoformat
 
 
-def test_demo_crawls_a_sample_site_into_the_database_and_shows_it(pg_url, pg_conn, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    ("days", "ranges"),
+    [
+        (["2025-04-06"], [("2025-04-06", "2025-04-06")]),
+        # April and October of the sample site: more than 3 months apart, so two calls
+        (["2025-04-06", "2025-10-05"], [("2025-04-06", "2025-04-06"), ("2025-10-05", "2025-10-05")]),
+        (["2025-10-05", "2025-11-24", "2025-12-31"], [("2025-10-05", "2025-12-31")]),
+        # 3 months from Jan 31 ends Apr 29 (Jan 31 + 3 months is clamped to Apr 30, which is refused)
+        (["2025-01-31", "2025-04-29", "2025-04-30"], [("2025-01-31", "2025-04-29"), ("2025-04-30", "2025-04-30")]),
+        (["2025-11-24", "2025-04-06"], [("2025-04-06", "2025-04-06"), ("2025-11-24", "2025-11-24")]),
+    ],
+)
+def test_practice_days_are_ingested_in_the_fewest_ranges_the_practice_command_accepts(days, ranges):
+    from mre_crawler.practice.ranges import day_range
+
+    got = practice_ranges([D(d) for d in days])
+    assert got == [(D(a), D(b)) for a, b in ranges]
+    for first, last in got:
+        day_range(first, last)  # the command's own check accepts every range
+
+
+def _demo(*args: str) -> int:
     from mre_crawler.cli import main
-    from mre_crawler.samplesite import load_truth
 
+    return main(["demo", "--tracks", "1", "--events", "2", "--no-progress", *args])
+
+
+@pytest.fixture
+def demo_home(pg_url, pg_conn, tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("MRE_HOME", str(tmp_path))
     monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
-    assert main(["demo", "--tracks", "1", "--events", "2", "--no-progress"]) == 0
+    for name in ("MRE_WAREHOUSE_PATH", "MRE_SITE", "MRE_CASSETTE", "MRE_SESSION_TYPE_INFERENCE"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def _record_counts(conn) -> dict[str, int]:
+    """Rows of every table of the record; run logs (one row per run) left out."""
+    tables = [r[0] for r in conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'mre' AND tablename NOT LIKE 'schema_%' "
+        "AND tablename NOT IN ('crawl_runs', 'practice_runs', 'practice_run_failures')").fetchall()]
+    from psycopg import sql
+
+    return {t: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("mre", t))).fetchone()[0]
+            for t in tables}
+
+
+def _newest_change(conn) -> dt.datetime:
+    return conn.execute(
+        "SELECT greatest((SELECT max(updated_at) FROM mre.races), (SELECT max(updated_at) FROM mre.race_results),"
+        " (SELECT max(updated_at) FROM mre.practice_sessions))").fetchone()[0]
+
+
+@pytest.mark.db
+def test_demo_runs_every_stage_offline_and_a_second_run_changes_nothing(demo_home, pg_conn, capsys):
+    from mre_crawler.samplesite import load_truth
+
+    assert _demo() == 0
     out = capsys.readouterr().out
-    truth = load_truth(tmp_path / "demo-site")
-    races = pg_conn.execute("SELECT count(*) FROM mre.races").fetchone()[0]
-    assert races == len(truth["races"])
-    assert "Rows stored" in out and "Fastest laps of the A-Mains" in out and "mre db url" in out
-    assert "0 pages failed" in out
+    site = demo_home / "demo-site"
+    truth = load_truth(site)
+
+    # 3. results crawl: every race of the site is stored
+    assert pg_conn.execute("SELECT count(*) FROM mre.races").fetchone()[0] == len(truth["races"])
+    assert "0 failed, 0 quarantined" in out
+
+    # 4. practice days: every day of the manifest, every session page, their laps
+    days = practice_days_by_track(site)
+    n_days = sum(len(d) for d in days.values())
+    assert n_days == truth["pages"]["practice_day_overview"]
+    assert pg_conn.execute("SELECT count(*) FROM mre.practice_days").fetchone()[0] == n_days
+    assert pg_conn.execute(
+        "SELECT count(*) FROM mre.practice_sessions WHERE lap_count IS NOT NULL").fetchone()[0] == truth["pages"]["practice_session"]
+    stored_laps = pg_conn.execute("SELECT count(*) FROM mre.practice_laps").fetchone()[0]
+    assert stored_laps == truth["totals"]["practice_laps"]
+    assert f"{n_days}/{n_days} days" in out
+    # one `mre practice ingest` call per range of at most 3 months
+    ranges = sum(len(practice_ranges(d)) for d in days.values())
+    assert pg_conn.execute("SELECT count(*) FROM mre.practice_runs WHERE command = 'ingest'").fetchone()[0] == ranges
+
+    # 5. warehouse: the DuckDB file with its marts, and the marts published to PostgreSQL
+    warehouse = demo_home / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from mart_practice_days").fetchone()[0] == n_days
+        assert con.execute("select count(*) from mart_races").fetchone()[0] == len(truth["races"])
+        assert con.execute("select count(*) from mart_bumpups").fetchone()[0] == len(truth["bumpups"])
+        session_types = dict(con.execute(
+            "select session_type, count(*) from mart_race_session_types group by 1").fetchall())
+    assert pg_conn.execute("SELECT count(*) FROM marts.mart_practice_days").fetchone()[0] == n_days
+    assert "Practice days (DuckDB warehouse)" in out and "Session types (DuckDB)" in out
+    assert sum(session_types.values()) == len(truth["races"])
+
+    # 6. bump-up report: the event with the most bump-ups (lowest id on a tie), table and HTML page
+    per_event = Counter(b["event_id"] for b in truth["bumpups"])
+    assert per_event, "the demo's sample site must have bump-ups"
+    event_id = min(per_event, key=lambda e: (-per_event[e], e))
+    event_name = truth["events"][str(event_id)]["name"]
+    page = demo_home / "demo" / f"bumpups-{event_id}.html"
+    text = page.read_text(encoding="utf-8")
+    assert html.escape(event_name) in text and "<svg" in text
+    assert str(page) in out and f"Bump-ups: {event_name} ({event_id})" in out
+
+    # 7. Parquet: the manifest's files exist, with the warehouse's rows
+    parquet = demo_home / "demo" / "parquet"
+    manifest = json.loads((parquet / "_manifest.json").read_text(encoding="utf-8"))
+    exported = {f["name"]: f for f in manifest["files"]}
+    assert all((parquet / f["entry"]).exists() for f in manifest["files"])
+    assert exported["mart_practice_days"]["rows"] == n_days
+    assert exported["races"]["rows"] == len(truth["races"])
+    assert duckdb.sql(f"select count(*) from '{parquet / 'mart_bumpups.parquet'}'").fetchall()[0][0] == len(truth["bumpups"])
+
+    # what next
+    assert 'psql "$(mre db url)"' in out and f"duckdb {warehouse}" in out and "MRE_CONTACT" in out
+
+    # A second run reuses the site and the cached pages and writes nothing.
+    before, changed = _record_counts(pg_conn), _newest_change(pg_conn)
+    site_written = (site / "truth.json").stat().st_mtime_ns
+    assert _demo() == 0
+    again = capsys.readouterr().out
+    assert "reused (same seed and size)" in again and (site / "truth.json").stat().st_mtime_ns == site_written
+    assert "nothing changed" in again and "0 rows written" in again
+    assert _record_counts(pg_conn) == before and _newest_change(pg_conn) == changed
+    assert page.exists() and (parquet / "_manifest.json").exists()
+
+
+@pytest.mark.db
+def test_demo_quick_stops_after_the_results_crawl(demo_home, pg_conn, capsys):
+    from mre_crawler.samplesite import load_truth
+
+    assert _demo("--quick") == 0
+    out = capsys.readouterr().out
+    truth = load_truth(demo_home / "demo-site")
+    assert pg_conn.execute("SELECT count(*) FROM mre.races").fetchone()[0] == len(truth["races"])
+    assert pg_conn.execute("SELECT count(*) FROM mre.practice_days").fetchone()[0] == 0
+    assert not (demo_home / "warehouse.duckdb").exists() and not (demo_home / "demo" / "parquet").exists()
+    assert "3/3 results crawl" in out and "Events per track" in out and "mre demo" in out
