@@ -14,6 +14,7 @@ line naming the URL (password removed) and the reason.
 from __future__ import annotations
 
 import os
+import re
 import time
 import warnings
 from pathlib import Path
@@ -40,7 +41,9 @@ class DatabaseUnavailable(Exception):
 
 
 def redact(url: str) -> str:
-    """The URL without its password (``postgresql://user:***@host/db``)."""
+    """The URL without its password (``postgresql://user:***@host/db``, ``… password=*** …``)."""
+    if "://" not in url:  # libpq key=value form
+        return re.sub(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", url)
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -138,6 +141,23 @@ def database_url() -> str:
     if url:
         return url
     return start_embedded()
+
+
+def database_on_same_server(url: str, dbname: str) -> str:
+    """The URL of database ``dbname`` on the server of ``url``, created when missing."""
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", dbname):
+        raise ValueError(f"not a plain database name: {dbname!r} (lower-case letters, digits, _)")
+    with connect(url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+        if not exists:
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+            except psycopg.errors.DuplicateDatabase:  # another process created it meanwhile
+                pass
+    return make_conninfo(url, dbname=dbname)
 
 
 def is_embedded() -> bool:

@@ -69,6 +69,9 @@ class DemoOptions:
     seed: int = 2025
     progress: bool = True
     quick: bool = False
+    # The demo's made-up tracks (realistic slugs, ids near LiveRC's) get a database of their own on
+    # the same server, so they never mix with a user's real crawls, marts or warehouse.
+    database: str = "mre_demo"
 
 
 @dataclass
@@ -260,7 +263,7 @@ class Demo:
 
         t0 = time.perf_counter()
         c = self.console
-        c.print(f"[bold]MRE demo[/]: a made-up LiveRC-style site, crawled offline into your database "
+        c.print(f"[bold]MRE demo[/]: a made-up LiveRC-style site, crawled offline into a database of its own "
                 f"(data directory {self.home})", highlight=False)
         self.demo_dir.mkdir(parents=True, exist_ok=True)
         self._site()
@@ -310,19 +313,23 @@ class Demo:
     # -- 2 ---------------------------------------------------------------------------------------
     def _database(self) -> None:
         from mre_crawler.commands.crawl import prepare_database
-        from mre_crawler.db import embedded_pgdata, is_embedded, redact
+        from mre_crawler.db import database_on_same_server, database_url, embedded_pgdata, is_embedded, redact
 
         st = self.stage("database")
+        def prepare() -> str:
+            self.settings["MRE_DATABASE_URL"] = database_on_same_server(database_url(), self.options.database)
+            return prepare_database(self.settings)
+
         if self.options.progress:
             with self.console.status(f"[bold]{st.label}[/] starting and migrating"):
-                url = prepare_database(self.settings)
+                url = prepare()
         else:
-            url = prepare_database(self.settings)
+            url = prepare()
         self.result.database_url = url
-        if is_embedded():
-            summary, detail = "embedded PostgreSQL, migrations applied", f"under {embedded_pgdata()} (MRE_DATABASE_URL is unset)"
-        else:
-            summary, detail = "MRE_DATABASE_URL, migrations applied", redact(url)
+        server = (f"the embedded PostgreSQL under {embedded_pgdata()}" if is_embedded()
+                  else f"the MRE_DATABASE_URL server ({redact(database_url())})")
+        summary = f"database {self.options.database}, migrations applied"
+        detail = f"on {server}; your own database is not touched"
         self.result.stage_seconds["database"] = st.finish(summary, detail)
 
     # -- 3 ---------------------------------------------------------------------------------------
@@ -442,13 +449,13 @@ class Demo:
 
         from warehouse.models import ModelError, discover_models
         from warehouse.publish import publish_marts_to_postgres
-        from warehouse.runner import SQL_DIR, BuildFailed, CheckRun, ModelRun, build_warehouse, warehouse_path
+        from warehouse.runner import SQL_DIR, BuildFailed, CheckRun, ModelRun, build_warehouse
         from warehouse.settings import BuildSettings, SettingError
         from warehouse.sources import PostgresSources
 
         from mre_crawler.commands.warehouse import SOURCE_SCHEMA
 
-        path = warehouse_path()
+        path = self.demo_dir / "warehouse.duckdb"  # not the user's own warehouse (MRE_WAREHOUSE_PATH)
         url = self.result.database_url
         models = discover_models(SQL_DIR / "models")
         steps = 3 * len(models) + len(list((SQL_DIR / "checks").glob("*.sql")))  # models, grain checks x2, checks
@@ -530,26 +537,27 @@ class Demo:
 
     # -- what next -------------------------------------------------------------------------------
     def _what_next(self) -> None:
-        from warehouse.runner import warehouse_path
-
         c = self.console
         event = self.result.bumpup_event_id or "EVENT_ID"
-        lines = [('psql "$(mre db url)"', "SQL on the record (schema mre) and the marts (schema marts)")]
+        from mre_crawler.db import redact
+
+        lines = [(f'psql "{redact(self.result.database_url)}"',
+                  "the demo's database: the record (schema mre) and the marts (schema marts)")]
         if self.options.quick:
             lines.append(("mre demo", "the full demo: practice days, warehouse, bump-ups, Parquet"))
         else:
-            wh = self.result.warehouse_path or warehouse_path()
+            wh = self.result.warehouse_path
             lines += [
-                (f"duckdb {wh}", "the warehouse (DuckDB CLI; or duckdb.connect() in Python)"),
-                (f"mre bumpups {event} --html page.html", "an event's bump-ups: table, --json or HTML"),
-                ("mre export parquet DIR --partition-by track,year", "Parquet for notebooks"),
+                (f"duckdb {wh}", "the demo's warehouse (DuckDB CLI; or duckdb.connect() in Python)"),
+                (f"mre bumpups {event} --warehouse {wh} --html page.html", "an event's bump-ups: table, --json or HTML"),
             ]
         lines += [
             ("export MRE_CONTACT=you@example.org", "real LiveRC next: say who is crawling (user agent)"),
             ("mre crawl event 'https://TRACK.liverc.com/results/?p=view_event&id=N'", "one real event"),
             ("mre crawl track TRACK --since 2025-10-01", "a track's events since a date"),
             ("mre practice ingest --track TRACK --from 2025-10-01 --to 2025-12-31", "its practice days"),
-            ("mre warehouse build", "then rebuild the warehouse and marts"),
+            ("mre warehouse build", "then build your own warehouse and marts"),
+            ('psql "$(mre db url)"', "your own database (real crawls go there, not into the demo's)"),
         ]
         if not self.options.quick:
             c.print()  # the results sections above end with one

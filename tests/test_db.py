@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import shutil
 import tempfile
 from pathlib import Path
@@ -53,10 +55,27 @@ def test_embedded_server_starts_survives_and_is_reused(mre_home, capsys):
         ("postgresql://mre:s3cret@db.example:5432/mre", "postgresql://mre:***@db.example:5432/mre"),
         ("postgresql://postgres:@/postgres?host=/tmp/x", "postgresql://postgres:@/postgres?host=/tmp/x"),
         ("postgresql://localhost/mre", "postgresql://localhost/mre"),
+        ("host=db user=mre password=s3cret dbname=mre", "host=db user=mre password=*** dbname=mre"),
+        ("host=db password='a b\\'c' dbname=mre", "host=db password=*** dbname=mre"),
+        ("user=postgres dbname=mre_demo host=/tmp/x", "user=postgres dbname=mre_demo host=/tmp/x"),
     ],
 )
 def test_redact_hides_the_password(url, shown):
     assert db.redact(url) == shown
+
+
+def test_a_database_on_the_same_server_is_created_once_and_reached_by_its_own_url(pg_url):
+    name = f"mre_same_server_{os.getpid()}"
+    url = db.database_on_same_server(pg_url, name)
+    try:
+        assert db.database_on_same_server(pg_url, name) == url  # the second call finds it
+        with db.connect(url) as conn:
+            assert conn.execute("SELECT current_database()").fetchone()[0] == name
+    finally:
+        with db.connect(pg_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    with pytest.raises(ValueError, match="plain database name"):
+        db.database_on_same_server(pg_url, "bad; name")
 
 
 def test_unreachable_database_is_one_clear_line(tmp_path):

@@ -1,12 +1,14 @@
 """`mre demo` on a fresh MRE_HOME: every stage really happens, a second run changes nothing, and
-``--quick`` stops after the results crawl. The database is the test session's (``pg_url``), never
-the user's; MRE_HOME is a temporary folder."""
+``--quick`` stops after the results crawl. The demo writes into a database of its own on the test
+session's server (``pg_url``), never into the session's database itself; MRE_HOME is a temporary
+folder."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -39,10 +41,13 @@ def test_practice_days_are_ingested_in_the_fewest_ranges_the_practice_command_ac
         day_range(first, last)  # the command's own check accepts every range
 
 
+DEMO_DB = f"mre_demo_test_{os.getpid()}"
+
+
 def _demo(*args: str) -> int:
     from mre_crawler.cli import main
 
-    return main(["demo", "--tracks", "1", "--events", "2", "--no-progress", *args])
+    return main(["demo", "--tracks", "1", "--events", "2", "--no-progress", "--database", DEMO_DB, *args])
 
 
 @pytest.fixture
@@ -52,6 +57,18 @@ def demo_home(pg_url, pg_conn, tmp_path, monkeypatch) -> Path:
     for name in ("MRE_WAREHOUSE_PATH", "MRE_SITE", "MRE_CASSETTE", "MRE_SESSION_TYPE_INFERENCE"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def demo_conn(pg_url, demo_home):
+    """The demo's own database (the demo creates it on the same server; dropped afterwards)."""
+    from mre_crawler.db import connect, database_on_same_server
+
+    conn = connect(database_on_same_server(pg_url, DEMO_DB), autocommit=True)
+    yield conn
+    conn.close()
+    with connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DEMO_DB}" WITH (FORCE)')
 
 
 def _record_counts(conn) -> dict[str, int]:
@@ -72,41 +89,44 @@ def _newest_change(conn) -> dt.datetime:
 
 
 @pytest.mark.db
-def test_demo_runs_every_stage_offline_and_a_second_run_changes_nothing(demo_home, pg_conn, capsys):
+def test_demo_runs_every_stage_offline_and_a_second_run_changes_nothing(demo_home, demo_conn, pg_conn, capsys):
     from mre_crawler.samplesite import load_truth
 
     assert _demo() == 0
     out = capsys.readouterr().out
+    # the demo's made-up tracks stay in its own database: the user's (here the session's) is untouched
+    assert pg_conn.execute("SELECT count(*) FROM mre.tracks").fetchone()[0] == 0
+    assert pg_conn.execute("SELECT to_regclass('marts.mart_races')").fetchone()[0] is None
     site = demo_home / "demo-site"
     truth = load_truth(site)
 
     # 3. results crawl: every race of the site is stored
-    assert pg_conn.execute("SELECT count(*) FROM mre.races").fetchone()[0] == len(truth["races"])
+    assert demo_conn.execute("SELECT count(*) FROM mre.races").fetchone()[0] == len(truth["races"])
     assert "0 failed, 0 quarantined" in out
 
     # 4. practice days: every day of the manifest, every session page, their laps
     days = practice_days_by_track(site)
     n_days = sum(len(d) for d in days.values())
     assert n_days == truth["pages"]["practice_day_overview"]
-    assert pg_conn.execute("SELECT count(*) FROM mre.practice_days").fetchone()[0] == n_days
-    assert pg_conn.execute(
+    assert demo_conn.execute("SELECT count(*) FROM mre.practice_days").fetchone()[0] == n_days
+    assert demo_conn.execute(
         "SELECT count(*) FROM mre.practice_sessions WHERE lap_count IS NOT NULL").fetchone()[0] == truth["pages"]["practice_session"]
-    stored_laps = pg_conn.execute("SELECT count(*) FROM mre.practice_laps").fetchone()[0]
+    stored_laps = demo_conn.execute("SELECT count(*) FROM mre.practice_laps").fetchone()[0]
     assert stored_laps == truth["totals"]["practice_laps"]
     assert f"{n_days}/{n_days} days" in out
     # one `mre practice ingest` call per range of at most 3 months
     ranges = sum(len(practice_ranges(d)) for d in days.values())
-    assert pg_conn.execute("SELECT count(*) FROM mre.practice_runs WHERE command = 'ingest'").fetchone()[0] == ranges
+    assert demo_conn.execute("SELECT count(*) FROM mre.practice_runs WHERE command = 'ingest'").fetchone()[0] == ranges
 
     # 5. warehouse: the DuckDB file with its marts, and the marts published to PostgreSQL
-    warehouse = demo_home / "warehouse.duckdb"
+    warehouse = demo_home / "demo" / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from mart_practice_days").fetchone()[0] == n_days
         assert con.execute("select count(*) from mart_races").fetchone()[0] == len(truth["races"])
         assert con.execute("select count(*) from mart_bumpups").fetchone()[0] == len(truth["bumpups"])
         session_types = dict(con.execute(
             "select session_type, count(*) from mart_race_session_types group by 1").fetchall())
-    assert pg_conn.execute("SELECT count(*) FROM marts.mart_practice_days").fetchone()[0] == n_days
+    assert demo_conn.execute("SELECT count(*) FROM marts.mart_practice_days").fetchone()[0] == n_days
     assert "Practice days (DuckDB warehouse)" in out and "Session types (DuckDB)" in out
     assert sum(session_types.values()) == len(truth["races"])
 
@@ -133,24 +153,24 @@ def test_demo_runs_every_stage_offline_and_a_second_run_changes_nothing(demo_hom
     assert 'psql "$(mre db url)"' in out and f"duckdb {warehouse}" in out and "MRE_CONTACT" in out
 
     # A second run reuses the site and the cached pages and writes nothing.
-    before, changed = _record_counts(pg_conn), _newest_change(pg_conn)
+    before, changed = _record_counts(demo_conn), _newest_change(demo_conn)
     site_written = (site / "truth.json").stat().st_mtime_ns
     assert _demo() == 0
     again = capsys.readouterr().out
     assert "reused (same seed and size)" in again and (site / "truth.json").stat().st_mtime_ns == site_written
     assert "nothing changed" in again and "0 rows written" in again
-    assert _record_counts(pg_conn) == before and _newest_change(pg_conn) == changed
+    assert _record_counts(demo_conn) == before and _newest_change(demo_conn) == changed
     assert page.exists() and (parquet / "_manifest.json").exists()
 
 
 @pytest.mark.db
-def test_demo_quick_stops_after_the_results_crawl(demo_home, pg_conn, capsys):
+def test_demo_quick_stops_after_the_results_crawl(demo_home, demo_conn, capsys):
     from mre_crawler.samplesite import load_truth
 
     assert _demo("--quick") == 0
     out = capsys.readouterr().out
     truth = load_truth(demo_home / "demo-site")
-    assert pg_conn.execute("SELECT count(*) FROM mre.races").fetchone()[0] == len(truth["races"])
-    assert pg_conn.execute("SELECT count(*) FROM mre.practice_days").fetchone()[0] == 0
-    assert not (demo_home / "warehouse.duckdb").exists() and not (demo_home / "demo" / "parquet").exists()
+    assert demo_conn.execute("SELECT count(*) FROM mre.races").fetchone()[0] == len(truth["races"])
+    assert demo_conn.execute("SELECT count(*) FROM mre.practice_days").fetchone()[0] == 0
+    assert not (demo_home / "demo" / "warehouse.duckdb").exists() and not (demo_home / "demo" / "parquet").exists()
     assert "3/3 results crawl" in out and "Events per track" in out and "mre demo" in out

@@ -20,6 +20,7 @@ the results crawl.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 
@@ -31,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=2025, help="the sample site's random seed (default 2025)")
     p.add_argument("--quick", action="store_true",
                    help="stop after the results crawl (no practice days, warehouse, bump-ups or Parquet)")
+    p.add_argument("--database", default="mre_demo",
+                   help="the demo's own database on the same server (default mre_demo); your own data is not touched")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (logs and CI)")
     p.set_defaults(func=run)
 
@@ -49,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
     # piped output (a file, CI) gets a wide console so the tables are not squeezed to 80 columns
     console = Console(highlight=False) if sys.stdout.isatty() else Console(width=140, highlight=False)
     options = DemoOptions(tracks=args.tracks, events=args.events, seed=args.seed,
-                          progress=not args.no_progress and console.is_terminal, quick=args.quick)
+                          progress=not args.no_progress and console.is_terminal, quick=args.quick,
+                          database=args.database)
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.database):
+        raise UsageError(f"--database takes a plain name (lower-case letters, digits, _), not {args.database!r}")
     try:
         Demo(options, console, mre_home()).run()
     except StageFailed as exc:
