@@ -90,3 +90,18 @@ def test_failed_build_leaves_published_marts_and_file_untouched(crawled: str, tm
         build_warehouse(target, PostgresSources(crawled, schema="mre"), sql_dir=sql_dir, publish=publish)
     assert target.read_bytes() == before_file
     assert published(crawled) == before_marts
+
+
+def test_build_on_a_database_never_crawled_migrates_it_first_and_publishes_an_empty_warehouse(
+        make_database, tmp_path, capsys, monkeypatch):
+    from mre_crawler.cli import main
+
+    url = make_database()  # an empty database: no mre schema at all
+    monkeypatch.setenv("MRE_DATABASE_URL", url)
+    path = tmp_path / "warehouse.duckdb"
+    assert main(["warehouse", "build", "--path", str(path)]) == 0
+    assert "migrations applied first: 0001_core.sql" in capsys.readouterr().out
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.sql("select count(*) from mart_races").fetchall() == [(0,)]
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*) from marts.mart_bumpups").fetchone() == (0,)

@@ -65,6 +65,15 @@ def build_from_postgres(path: Path, url: str, *, publish_postgres: bool = True, 
     from warehouse.sources import PostgresSources
 
     print(f"sources: PostgreSQL {redact(url)} schema {SOURCE_SCHEMA}")
+    # The models read every table of the current schema: bring a database that was never crawled
+    # (or crawled by an older MRE) up to date first, as crawls do.
+    from mre_crawler.db import connect
+    from warehouse.migrate import migrate
+
+    with connect(url, autocommit=True) as conn:
+        applied = migrate(conn)
+    if applied:
+        print(f"migrations applied first: {', '.join(applied)}")
 
     def progress(event: object) -> None:
         if isinstance(event, ModelRun):
