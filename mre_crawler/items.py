@@ -135,7 +135,7 @@ STATUS_DNS = "did_not_start"
 STATUS_STOPPED_EARLY = "stopped_early"
 
 
-@dataclass
+@dataclass(slots=True)  # hundreds per race page: slots make them smaller and quicker to build
 class Lap:
     """One lap from a race page's racerLaps data (lap 0, the grid entry, is not a Lap)."""
 

@@ -24,6 +24,7 @@ project. See the report in /work/notes/parsers-results.md.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -41,8 +42,11 @@ class JSLiteralError(ValueError):
         super().__init__(f"{message} at line {line}, char {pos}: ...{snippet}...")
 
 
-# Whitespace and comments between tokens.
-_SKIP = r"(?:\s+|//[^\n]*|/\*.*?\*/)*"
+# Whitespace and comments between tokens. Possessive (``*+``): no token starts with whitespace or
+# ``/``, so giving characters back can never help; with a plain ``*`` the nested ``\s+`` made a
+# failed match retry every split of a whitespace run (2^n steps: one stray character after
+# LiveRC's 30-character indentation hung the decoder).
+_SKIP = r"(?:\s+|//[^\n]*|/\*.*?\*/)*+"
 _TOKEN = re.compile(
     _SKIP
     + r"""(?:
@@ -238,19 +242,25 @@ class Assignment:
     end: int  # offset just past the literal
 
 
+@functools.lru_cache(maxsize=16)
+def _assignment_head(name: str) -> re.Pattern[str]:
+    """``name[<index>] =`` with the index quoted or bare (``racerLaps[346997] = ``)."""
+    return re.compile(re.escape(name) + r"\[\s*(?:'([^']*)'|\"([^\"]*)\"|([\w$.-]+))\s*\]\s*=(?!=)\s*")
+
+
 def find_assignments(text: str, name: str = "racerLaps") -> Iterator[Assignment]:
     """Every ``name[<index>] = {...}`` statement in ``text``, in order, each literal decoded.
 
     The literal's end is found by decoding it, so braces and semicolons inside strings are safe.
     A literal that does not decode raises :class:`JSLiteralError` naming the index.
     """
-    head = re.compile(re.escape(name) + r"\[\s*(?:'([^']*)'|\"([^\"]*)\"|([\w$.-]+))\s*\]\s*=(?!=)\s*")
+    head = _assignment_head(name)
     pos = 0
     while True:
         m = head.search(text, pos)
         if m is None:
             return
-        index = next(g for g in m.groups() if g is not None)
+        index = m[m.lastindex]  # exactly one of the three index forms matched
         fast = _served_form(text, m.end())
         if fast is not None:
             value, end = fast
@@ -278,7 +288,7 @@ def _served_form(text: str, start: int) -> tuple[Any, int] | None:
     ``};`` lay inside a string, the slice ends inside a string and ``json`` rejects it. Anything
     ``json`` rejects (unquoted keys, more trailing commas, comments) goes to the full decoder.
     """
-    if text[start : start + 1] != "{":
+    if not text.startswith("{", start):
         return None
     m = _STATEMENT_END.search(text, start)
     if m is None:
@@ -286,7 +296,7 @@ def _served_form(text: str, start: int) -> tuple[Any, int] | None:
     block = text[start : m.start() + 1]
     if '"' in block:
         return None
-    escapes = block.count("\\")
+    escapes = block.count("\\") if "\\" in block else 0
     if escapes:
         # Only ``\'`` (an apostrophe in a name, 'MATTHEW O\'LOUGHLIN') is handled here: when every
         # backslash is followed by a quote, each is that escape, so it is parked on a character the

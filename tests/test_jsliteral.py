@@ -124,3 +124,23 @@ def test_the_json_shortcut_agrees_with_the_full_decoder(block: str) -> None:
 
     (found,) = list(find_assignments("racerLaps[5] = " + block))
     assert found.value == raw_decode(block)[0]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # One stray character after a long run of LiveRC-style indentation. The whitespace skipper
+        # once retried every split of the run on failure (2^n steps): these never returned.
+        "{'a': '1'," + "\n" + "\t" * 60 + "<}",
+        "{'a': '1'}" + "\t" * 60 + "x",
+    ],
+)
+def test_a_stray_character_after_long_indentation_is_rejected_at_once(source: str) -> None:
+    with pytest.raises(JSLiteralError):
+        loads(source)
+
+
+def test_a_stray_character_in_a_racer_laps_block_names_the_block() -> None:
+    text = "racerLaps[346997] = {\n" + "\t" * 60 + "'laps' : [\n" + "\t" * 60 + "#\n" + "\t" * 60 + "]\n};"
+    with pytest.raises(JSLiteralError, match=r"racerLaps\[346997\]"):
+        list(find_assignments(text))

@@ -102,22 +102,31 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
 
 
 # --- header ----------------------------------------------------------------------------------
-def _first_text(node: Element, xpath: str) -> str | None:
-    found = node.xpath(xpath)
-    if not found:
-        return None
-    return common.clean(_text(found[0]))
-
-
 def _read_header(ctx: ParseContext, tree: Element, table: Element, race: items.Race) -> None:
     head = table.find("thead")
     scope = head if head is not None else table
-    race.race_number = ctx.read("race.race_number", _first_text(scope, ".//div[contains(@class, 'race_num')]"), common.parse_int)
-    name = _first_text(scope, ".//span[contains(@class, 'class_header')]")
+    # One walk over the header instead of three XPath queries; "contains" is a substring test, as
+    # XPath's contains(@class, ...) was.
+    race_num = name_span = None
+    sub_headers: list[Element] = []
+    for el in scope.iter("div", "span"):
+        cls = el.get("class")
+        if not cls or el is scope:
+            continue
+        if el.tag == "div":
+            if race_num is None and "race_num" in cls:
+                race_num = el
+            continue
+        if name_span is None and "class_header" in cls:
+            name_span = el
+        if "class_sub_header" in cls:
+            sub_headers.append(el)
+    race.race_number = ctx.read("race.race_number", None if race_num is None else common.clean(_text(race_num)), common.parse_int)
+    name = None if name_span is None else common.clean(_text(name_span))
     if not name:
         ctx.problem("race.race_name", name, "missing (thead span.class_header)")
     race.race_name = name or ""
-    for sub in scope.xpath(".//span[contains(@class, 'class_sub_header')]"):
+    for sub in sub_headers:
         label, _, value = common.clean(_text(sub)).partition(":")
         label = label.strip().lower()
         if label == "round":
@@ -126,7 +135,8 @@ def _read_header(ctx: ParseContext, tree: Element, table: Element, race: items.R
             race.length_seconds, race.length_kind = _read_length(ctx, value.strip())
     for div in tree.iter("div"):
         # The first panel caption: "1/8 Nitro Buggy A-Main Results [M1 Race #14]".
-        if "panel-heading" in (div.get("class") or "").split():
+        cls = div.get("class")
+        if cls and "panel-heading" in cls.split():
             m = _CAPTION_TAG.search(common.clean(_text(div)))
             race.caption_tag = m[1].strip() if m else None
             break
@@ -167,23 +177,46 @@ def _column_index(ctx: ParseContext, table: Element) -> dict[str, int]:
 
 # --- result rows (read column by column: a few C-level passes instead of per-cell calls) -------
 # A column of well-formed values is checked by one regex over the joined column and converted in
-# one comprehension; only a column that fails the check is read cell by cell, which records a
-# problem for each bad cell and keeps the rest.
+# one comprehension; only a column that fails the check is read cell by cell (through the shared
+# readers in ``common``), which records a problem for each bad cell and keeps the rest. The quick
+# converters give exactly what the shared readers give on the text their column pattern admits
+# (ASCII digits only; tests compare both ways on every real and generated page).
 _SECONDS_COLUMN = re.compile(r"(?:\d+(?:\.\d+)?)?(?:\n(?:\d+(?:\.\d+)?)?)*")
 _INT_COLUMN = re.compile(r"(?:\d+)?(?:\n(?:\d+)?)*")
+# Laps/Time is required, so no empty cell: "47/30:31.382", "13/8:33.797", a DNS row's bare "0".
+_LAPS_TIME_CELL = r"[0-9]+(?:/[0-9]+:[0-5][0-9]\.[0-9]+)?"
+_LAPS_TIME_COLUMN = re.compile(f"{_LAPS_TIME_CELL}(?:\\n{_LAPS_TIME_CELL})*")
+# Behind: empty (the winner, a DNS), seconds "12.052", or laps "1 Lap" / "22 Laps".
+_BEHIND_CELL = r"(?:[0-9]+(?:\.[0-9]+)?|[0-9]+ Laps?)?"
+_BEHIND_COLUMN = re.compile(f"{_BEHIND_CELL}(?:\\n{_BEHIND_CELL})*")
+_PERCENT_CELL = r"(?:[0-9]+(?:\.[0-9]+)?%)?"
+_PERCENT_COLUMN = re.compile(f"{_PERCENT_CELL}(?:\\n{_PERCENT_CELL})*")
+_ROWS_IN_BODY = lxml.etree.XPath("./tbody/tr[td]")
+_ROWS_BARE = lxml.etree.XPath("./tr[td]")
+
+
+def _quick_laps_time(text: str) -> tuple[int, float | None, None]:
+    """``common.parse_laps_time`` for a cell matching ``_LAPS_TIME_CELL``."""
+    laps, slash, clock = text.partition("/")
+    if not slash:
+        return int(text), None, None
+    minutes, _, seconds = clock.partition(":")
+    return int(laps), round(int(minutes) * 60 + float(seconds), 6), None
+
+
+def _quick_behind(text: str) -> tuple[float | None, int | None]:
+    """``common.parse_behind`` for a non-empty cell matching ``_BEHIND_CELL``."""
+    if text[-1] == "p" or text[-1] == "s":
+        return None, int(text.split(" ", 1)[0])
+    return float(text), None
+
+
+def _quick_percent(text: str) -> float:
+    return float(text[:-1])
 
 
 def _cell_text(td: Element) -> str:
     return (td.text or "") if len(td) == 0 else "".join(td.itertext())
-
-
-def _hidden_and_visible(td: Element) -> tuple[str | None, str]:
-    """(hidden sort key, visible text) of ``<td><div class="hidden">111.828</div>1:51.828</td>``."""
-    for child in td:
-        if "hidden" in (child.get("class") or "").split():
-            visible = (child.tail or "") + "".join(_cell_text(c) + (c.tail or "") for c in child.itersiblings())
-            return (child.text or "").strip(), visible.strip()
-    return None, _cell_text(td).strip()
 
 
 def _read_column(
@@ -192,21 +225,51 @@ def _read_column(
     texts: list[str | None],
     convert: Callable[[str], Any],
     fast: tuple[re.Pattern[str], Callable[[str], Any]] | None = None,
+    *,
+    row_numbers: list[int] | None = None,
+    required: bool = False,
 ) -> list[Any]:
-    """Convert one column; empty cells are None. ``fast`` = (column pattern, converter) shortcut."""
+    """Convert one column; empty cells are None. ``fast`` = (column pattern, converter) shortcut.
+
+    Problems name the row by ``row_numbers`` (its place in the table) when given, else by its place
+    among the rows read.
+    """
     if fast is not None:
         stripped = [t.strip() if t else "" for t in texts]
-        if fast[0].fullmatch("\n".join(stripped)):
+        joined = "\n".join(stripped)
+        # The newline count guards against a cell that holds a line break itself ("13.3\n74").
+        if joined.count("\n") == len(stripped) - 1 and fast[0].fullmatch(joined):
             quick = fast[1]
             return [quick(t) if t else None for t in stripped]
-    return [ctx.read(f"race_result.row[{n}].{field}", t, convert) for n, t in enumerate(texts, start=1)]
+    numbers = row_numbers if row_numbers is not None else range(1, len(texts) + 1)
+    return [ctx.read(f"race_result.row[{n}].{field}", t, convert, required=required) for n, t in zip(numbers, texts)]
+
+
+def _stat_texts(cells: list[Element | None]) -> tuple[list[str], bool]:
+    """Each cell's hidden sort key (``<div class="hidden">111.828</div>1:51.828``), or its text
+    when it has none; and whether every cell had one. The visible text beside a key is not read."""
+    texts: list[str] = []
+    all_hidden = True
+    for td in cells:
+        if td is not None:
+            for child in td:
+                cls = child.get("class")
+                if cls is not None and (cls == "hidden" or "hidden" in cls.split()):
+                    texts.append((child.text or "").strip())
+                    break
+            else:
+                texts.append(_cell_text(td).strip())
+                all_hidden = False
+        else:
+            texts.append("")
+            all_hidden = False
+    return texts, all_hidden
 
 
 def _stat_column(ctx: ParseContext, field: str, cells: list[Element | None]) -> list[float | None]:
     """A stat column: the hidden key is plain seconds; without one, the visible text is read."""
-    split = [_hidden_and_visible(td) if td is not None else (None, "") for td in cells]
-    texts = [hidden if hidden is not None else visible for hidden, visible in split]
-    if all(hidden is not None for hidden, _ in split):
+    texts, all_hidden = _stat_texts(cells)
+    if all_hidden:
         return _read_column(ctx, field, texts, common.parse_float, (_SECONDS_COLUMN, float))
     return _read_column(ctx, field, texts, common.parse_duration)
 
@@ -216,12 +279,18 @@ def _driver_cell(td: Element) -> tuple[str | None, str, str | None]:
     car = name = driver_id = None
     for el in td.iter("span", "a"):
         cls = el.get("class")
-        if cls == "car_num" or (cls and "car_num" in cls.split()):
-            car = common.clean(_cell_text(el)) or None
-        elif cls == "driver_name" or (cls and "driver_name" in cls.split()):
-            name = common.clean(_cell_text(el))
-        elif el.tag == "a" and el.get("data-driver-id") is not None:
-            driver_id = el.get("data-driver-id")
+        if cls:
+            # A class token test; the substring test first skips the split for other classes.
+            if cls == "car_num" or ("car_num" in cls and "car_num" in cls.split()):
+                car = common.clean(_cell_text(el)) or None
+                continue
+            if cls == "driver_name" or ("driver_name" in cls and "driver_name" in cls.split()):
+                name = common.clean(_cell_text(el))
+                continue
+        if el.tag == "a":
+            found = el.get("data-driver-id")
+            if found is not None:
+                driver_id = found
     if name is None:
         # No span.driver_name: the cell's own text, without the "View Laps" link.
         name = common.clean(td.text or "")
@@ -248,7 +317,7 @@ def _fastest_column(ctx: ParseContext, cells: list[Element | None]) -> tuple[lis
 
 def _read_rows(ctx: ParseContext, table: Element, columns: dict[str, int]) -> tuple[list[items.RaceResult], list[int]]:
     """The result rows, and for each its 1-based row number in the table (rows can be skipped)."""
-    rows = table.xpath("./tbody/tr[td]") or table.xpath("./tr[td]")
+    rows = _ROWS_IN_BODY(table) or _ROWS_BARE(table)
     if not rows:
         raise ctx.fail("results table has no rows", "race_result")
     width = max(columns.values()) + 1
@@ -267,14 +336,19 @@ def _read_rows(ctx: ParseContext, table: Element, columns: dict[str, int]) -> tu
         return [tds[i] for tds in row_cells] if i is not None else [None] * len(row_cells)
 
     def texts(name: str) -> list[str | None]:
-        return [_cell_text(td) if td is not None else None for td in cells(name)]
+        i = columns.get(name)
+        if i is None:
+            return [None] * len(row_cells)
+        return [td.text or "" if len(td) == 0 else "".join(td.itertext()) for td in (tds[i] for tds in row_cells)]
 
     positions = texts("position")
     drivers = [_driver_cell(td) for td in cells("driver")]
     driver_ids = _read_column(ctx, "driver_id", [d[2] for d in drivers], common.parse_int, (_INT_COLUMN, int))
     quals = _read_column(ctx, "qual", texts("qual"), common.parse_int, (_INT_COLUMN, int))
-    laps_times = [ctx.read(f"race_result.row[{n}].laps_time", t, common.parse_laps_time, required=True) for n, t in zip(row_numbers, texts("laps_time"))]
-    behinds = [ctx.read(f"race_result.row[{n}].behind", t, common.parse_behind) for n, t in zip(row_numbers, texts("behind"))]
+    laps_times = _read_column(
+        ctx, "laps_time", texts("laps_time"), common.parse_laps_time, (_LAPS_TIME_COLUMN, _quick_laps_time), row_numbers=row_numbers, required=True
+    )
+    behinds = _read_column(ctx, "behind", texts("behind"), common.parse_behind, (_BEHIND_COLUMN, _quick_behind), row_numbers=row_numbers)
     fastest, fastest_lap_numbers = _fastest_column(ctx, cells("fastest_lap"))
     avg_lap = _stat_column(ctx, "avg_lap", cells("avg_lap"))
     avg_top5 = _stat_column(ctx, "avg_top5", cells("avg_top5"))
@@ -282,14 +356,19 @@ def _read_rows(ctx: ParseContext, table: Element, columns: dict[str, int]) -> tu
     avg_top15 = _stat_column(ctx, "avg_top15", cells("avg_top15"))
     top3 = _stat_column(ctx, "top3_consecutive", cells("top3_consecutive"))
     std_dev = _read_column(ctx, "std_deviation", texts("std_deviation"), common.parse_float, (_SECONDS_COLUMN, float))
-    consistency = _read_column(ctx, "consistency", texts("consistency"), common.parse_percent)
+    consistency = _read_column(ctx, "consistency", texts("consistency"), common.parse_percent, (_PERCENT_COLUMN, _quick_percent))
 
     results: list[items.RaceResult] = []
     kept_rows: list[int] = []
+    RaceResult = items.RaceResult
     for i, n in enumerate(row_numbers):
         car, name, _ = drivers[i]
         raw_position = positions[i]
-        position = ctx.read(f"race_result.row[{n}].position", raw_position, common.parse_int, required=True)
+        stripped = raw_position.strip() if raw_position else ""
+        if stripped.isdigit() and stripped.isascii():
+            position: int | None = int(stripped)
+        else:
+            position = ctx.read(f"race_result.row[{n}].position", raw_position, common.parse_int, required=True)
         if position is None or not name:
             # Without a position or a name the row is not a result; its problem names the row.
             ctx.problem(f"race_result.row[{n}]", common.clean(_cell_text(row_cells[i][0].getparent()))[:500], "row skipped: no position or no driver name")
@@ -297,7 +376,7 @@ def _read_rows(ctx: ParseContext, table: Element, columns: dict[str, int]) -> tu
         laps_time = laps_times[i]
         behind = behinds[i]
         results.append(
-            items.RaceResult(
+            RaceResult(
                 position=position,
                 car_number=car,
                 driver_id=driver_ids[i],
@@ -380,31 +459,37 @@ def _attach_laps(ctx: ParseContext, tree: Element, results: list[items.RaceResul
         _read_driver_laps(ctx, result, data)
 
 
-def _js_float(ctx: ParseContext, field: str, value: Any) -> float | None:
+# racerLaps figures are decimal strings ('74.504'); such a string reads the same through float()
+# as through common.parse_float, so only other values take the reporting route.
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# Lap numbers and running positions as LiveRC writes them ('0' to a few hundred): a dict lookup
+# is about twice as fast as int(); anything else (a bigger number, a JS number) goes through int().
+_SMALL_INTS = {str(i): i for i in range(1000)}
+
+
+def _js_float(ctx: ParseContext, where: str, key: str, value: Any) -> float | None:
     if value is None or value == "":
         return None
+    if isinstance(value, str):
+        if _PLAIN_DECIMAL.fullmatch(value):
+            return float(value)
+        return ctx.read(f"{where}.{key}", value, common.parse_float)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    return ctx.read(field, str(value), common.parse_float)
+    return ctx.read(f"{where}.{key}", str(value), common.parse_float)
 
 
 def _read_driver_laps(ctx: ParseContext, result: items.RaceResult, data: dict) -> None:
     where = f"racer_laps[{result.driver_id}]"
-    result.top2_consecutive = _js_float(ctx, f"{where}.top2Consecutive", data.get("top2Consecutive"))
-    result.std_deviation_precise = _js_float(ctx, f"{where}.stdDeviation", data.get("stdDeviation"))
-    result.consistency_precise = _js_float(ctx, f"{where}.consistency", data.get("consistency"))
+    result.top2_consecutive = _js_float(ctx, where, "top2Consecutive", data.get("top2Consecutive"))
+    result.std_deviation_precise = _js_float(ctx, where, "stdDeviation", data.get("stdDeviation"))
+    result.consistency_precise = _js_float(ctx, where, "consistency", data.get("consistency"))
     laps = data.get("laps")
     if not isinstance(laps, list):
         ctx.problem(f"{where}.laps", None if laps is None else str(laps)[:100], "not a list of laps")
         return
     try:
-        # The served form: every value a string ('37.234'); one comprehension reads them all.
-        # float() also takes "nan"/"inf", so the result is checked before it is trusted.
-        times = [float(lap["time"]) for lap in laps]
-        if times and not (min(times) >= 0 and sum(times) < _ONE_DAY):  # a NaN makes the sum fail too
-            raise ValueError("lap time out of range")
-        Lap = items.Lap
-        lap_list = [Lap(int(lap["lapNum"]), t, int(lap["pos"]), lap["pace"] or None) for lap, t in zip(laps, times)]
+        lap_list = _quick_laps(laps)
     except (KeyError, TypeError, ValueError):
         lap_list = _read_laps_slowly(ctx, where, laps)
     if lap_list and lap_list[0].lap_number == 0:
@@ -413,6 +498,24 @@ def _read_driver_laps(ctx: ParseContext, result: items.RaceResult, data: dict) -
     result.lap_list = lap_list
     if result.laps is not None and result.laps != len(lap_list):
         ctx.problem(f"{where}.laps", str(len(lap_list)), f"racerLaps has {len(lap_list)} laps, the table says {result.laps}")
+
+
+def _quick_laps(laps: list) -> list[items.Lap]:
+    """The served form, every value a string ('37.234'): one comprehension reads them all.
+
+    Raises (KeyError, TypeError, ValueError) on anything else, and then :func:`_read_laps_slowly`
+    reads the laps one by one and reports each bad value. float() also takes "nan"/"inf", so the
+    times are checked before they are trusted.
+    """
+    times = [float(lap["time"]) for lap in laps]
+    if times and not (min(times) >= 0 and sum(times) < _ONE_DAY):  # a NaN makes the sum fail too
+        raise ValueError("lap time out of range")
+    small = _SMALL_INTS.get
+    Lap = items.Lap
+    return [
+        Lap(small(lap["lapNum"]) or int(lap["lapNum"]), t, small(lap["pos"]) or int(lap["pos"]), lap["pace"] or None)
+        for lap, t in zip(laps, times)
+    ]
 
 
 def _read_laps_slowly(ctx: ParseContext, where: str, laps: list) -> list[items.Lap]:
