@@ -103,3 +103,31 @@ def test_a_line_break_inside_a_cell_is_a_problem_not_a_crash(liverc, original, b
 def test_small_int_table_matches_int() -> None:
     assert all(race_result._SMALL_INTS[str(i)] == i for i in range(1000))
     assert race_result._SMALL_INTS.get("1000") is None and race_result._SMALL_INTS.get(" 1") is None
+
+
+def test_the_cut_out_parts_give_the_same_items_and_problems_as_the_whole_page(race_pages, monkeypatch) -> None:
+    # the real and generated pages all take the cut-out path ...
+    assert all(race_result._cut_out(body) is not None for _, body, _ in race_pages)
+    cut = [race_result.parse(body, url, meta) for url, body, meta in race_pages]
+    monkeypatch.setattr(race_result, "FRAGMENT_PATH", False)
+    whole = [race_result.parse(body, url, meta) for url, body, meta in race_pages]
+    for (url, _, _), c, w in zip(race_pages, cut, whole):
+        assert c.items == w.items, url
+        assert c.problems == w.problems, url
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ((b'<div class="panel-heading">', b'<div class="panel-heading"><div>'), "a div inside the caption"),
+        ((b'<table class="table table-striped race_result"', b'<table class="race_result table"'), "another table class"),
+        ((b"</body>", b"<script>racerLaps[1] = {};</script></body>"), "lap data after the table"),
+    ],
+)
+def test_a_page_whose_parts_are_not_where_liverc_puts_them_is_parsed_whole(liverc, change, why) -> None:
+    page = liverc[REAL_RACES[0]]
+    body = page.body.replace(*change, 1)
+    assert body != page.body
+    assert race_result._cut_out(body) is None, why
+    result = race_result.parse(body, page.url, {"event_id": 486677})
+    assert len(result.item.results) == 12, why
