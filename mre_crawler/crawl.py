@@ -203,3 +203,14 @@ def configure_logging(level: str = "WARNING") -> None:
     scrapy_logging({"LOG_LEVEL": level, "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
                     "LOG_INSTALL_ROOT_HANDLER": True})
     logging.getLogger().setLevel(level)
+
+
+def live_stats(crawler: Any):
+    """A running crawler's stats collector, or None before the crawl has set it up: Scrapy 2.19
+    raises on ``crawler.stats`` until then, and progress bars poll from another thread."""
+    if crawler is None:
+        return None
+    try:
+        return crawler.stats
+    except RuntimeError:
+        return None

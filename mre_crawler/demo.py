@@ -334,7 +334,7 @@ class Demo:
 
     # -- 3 ---------------------------------------------------------------------------------------
     def _crawl(self, site: str) -> None:
-        from mre_crawler.crawl import run_crawl
+        from mre_crawler.crawl import live_stats, run_crawl
 
         truth = self.truth
         slugs = [t["slug"] for t in truth["tracks"]]
@@ -360,8 +360,8 @@ class Demo:
             return results
 
         def show() -> None:
-            crawler = box["crawler"]
-            running = read(crawler.stats.get_stats()) if crawler is not None and crawler.stats is not None else 0
+            stats = live_stats(box["crawler"])
+            running = read(stats.get_stats()) if stats is not None else 0
             st.update(min(pages, box["done"] + running))
 
         results = _in_thread(work, show)

@@ -26,7 +26,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from mre_crawler.crawl import CrawlResult, run_crawl
+from mre_crawler.crawl import CrawlResult, live_stats, run_crawl
 from mre_crawler.practice.pipeline import PracticeReport
 
 # name: (default, meaning) — the practice settings, read from the settings given or the environment.
@@ -140,10 +140,10 @@ def run_practice(
     worker.start()
     while worker.is_alive():
         worker.join(0.2)
-        crawler = box.get("crawler")
-        if progress is not None and crawler is not None and crawler.stats is not None:
-            progress(int(crawler.stats.get_value("mre/practice/days_done", 0)),
-                     int(crawler.stats.get_value("mre/practice/days_planned", 0)))
+        stats = live_stats(box.get("crawler"))
+        if progress is not None and stats is not None:
+            progress(int(stats.get_value("mre/practice/days_done", 0)),
+                     int(stats.get_value("mre/practice/days_planned", 0)))
     if "error" in outcome:
         raise outcome["error"]
     result: CrawlResult = outcome["result"]
