@@ -127,15 +127,23 @@ _RESULTS_TYPES = {
 }
 
 
+def host_slug(url: str) -> str | None:
+    """The lower-case subdomain of a ``*.liverc.com`` URL (``live`` for the catalogue); None for
+    any other host. Protocol-relative links (``//bayrc.liverc.com/``) are allowed."""
+    if url.startswith("//"):
+        url = "https:" + url
+    host = (urlsplit(url).hostname or "").lower()
+    return host[: -len(".liverc.com")] if host.endswith(".liverc.com") else None
+
+
 def read_url(url: str) -> LiveRCPage:
     """Tell page type, track slug and id from a LiveRC URL (protocol-relative links allowed)."""
     if url.startswith("//"):
         url = "https:" + url
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if not host.endswith(".liverc.com"):
+    slug = host_slug(url)
+    if slug is None:
         raise BadURL(f"not a liverc.com URL: {url!r}")
-    slug = host[: -len(".liverc.com")]
     path = parts.path or "/"
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     if slug == "live":
@@ -192,10 +200,9 @@ def to_site(url: str, site: str | None) -> str:
     if not site:
         return url
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if not host.endswith(".liverc.com"):
+    slug = host_slug(url)
+    if slug is None:
         raise BadURL(f"not a liverc.com URL: {url!r}")
-    slug = host[: -len(".liverc.com")]
     base = urlsplit(site.rstrip("/"))
     path = f"{base.path}/{slug}{parts.path or '/'}"
     return urlunsplit((base.scheme, base.netloc, path, parts.query, ""))

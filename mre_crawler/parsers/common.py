@@ -253,12 +253,11 @@ def url_track_slug(url: str) -> str | None:
     Pages never show their own track (FIELD-GUIDE §0), so the requested URL is the fallback when
     the crawler's ``meta`` does not carry ``track_slug``.
     """
-    from urllib.parse import urlsplit
+    from mre_crawler.urls import host_slug
 
-    host = (urlsplit("https:" + url if url.startswith("//") else url).hostname or "").lower()
-    if not host.endswith(".liverc.com") or host == "live.liverc.com":
+    slug = host_slug(url)
+    if slug is None or slug == "live":
         return None
-    slug = host[: -len(".liverc.com")]
     return slug if re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug) else None
 
 
