@@ -286,6 +286,21 @@ def config_for(crawler: Any) -> CrawlConfig:
     return config
 
 
+def polite_config(crawler: Any, enabled: str, setting: str, what: str, log: Any) -> CrawlConfig:
+    """The config for a politeness component, or NotConfigured: off by its switch (``setting``), or
+    off because the crawl reads a loopback replay without --polite (expected, so logged at info,
+    not as a warning). ``enabled`` names the config field of the switch."""
+    from scrapy.exceptions import NotConfigured
+
+    config = config_for(crawler)
+    if not getattr(config, enabled):
+        raise NotConfigured(f"{setting} is off")
+    if not config.throttled:
+        log.info("%s is off for a loopback replay (use --polite to keep it)", what)
+        raise NotConfigured
+    return config
+
+
 def env_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The ``MRE_`` settings present in the environment (what ``mre_crawler.settings`` copies in)."""
     environ = os.environ if environ is None else environ

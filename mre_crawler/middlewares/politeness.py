@@ -24,11 +24,12 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 
-from mre_crawler.config import config_for
+from mre_crawler.config import polite_config
 from mre_crawler.middlewares.retry import track_of
+from mre_crawler.urls import host_slug
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +45,8 @@ class BudgetSpent(IgnoreRequest):
 
 
 def slug_of(url: str) -> str:
-    host = track_of(url)
-    return host[: -len(".liverc.com")] if host.endswith(".liverc.com") else host
+    """The track a request counts against: its LiveRC slug, else its host."""
+    return host_slug(url) or track_of(url)
 
 
 def utc_today() -> dt.date:
@@ -144,12 +145,7 @@ def ledger_for(crawler) -> PolitenessLedger:
 
 class DailyBudgetMiddleware:
     def __init__(self, crawler):
-        config = config_for(crawler)
-        if not config.budget_enabled:
-            raise NotConfigured("MRE_BUDGET_ENABLED is off")
-        if not config.throttled:
-            logger.info("the daily budget is off for a loopback replay (use --polite to keep it)")
-            raise NotConfigured  # expected, so not logged as a warning
+        config = polite_config(crawler, "budget_enabled", "MRE_BUDGET_ENABLED", "the daily budget", logger)
         self.crawler = crawler
         self.stats = crawler.stats
         self.default_budget = config.daily_budget
@@ -197,12 +193,7 @@ class DailyBudgetMiddleware:
 
 class TrackRateMiddleware:
     def __init__(self, crawler):
-        config = config_for(crawler)
-        if not config.rate_enabled:
-            raise NotConfigured("MRE_RATE_ENABLED is off")
-        if not config.throttled:
-            logger.info("the rate ceiling is off for a loopback replay (use --polite to keep it)")
-            raise NotConfigured  # expected, so not logged as a warning
+        config = polite_config(crawler, "rate_enabled", "MRE_RATE_ENABLED", "the rate ceiling", logger)
         self.crawler = crawler
         self.stats = crawler.stats
         self.default_rate = config.rate_per_minute
