@@ -2,7 +2,8 @@
 (found automatically) exposing ``register(subparsers)``, which adds its parser and sets ``func``
 (called with the parsed args; it returns the exit code).
 
-Exit codes: 0 success, 1 the job ran but something failed (listed), 2 bad input (one-line reason).
+Exit codes (:data:`mre_crawler.crawl.EXIT_CODES_HELP`): 0 ran and healthy, 1 nothing stored / database
+lost / build failed, 2 bad input (one-line reason), 3 ran but health checks failed.
 """
 
 from __future__ import annotations
@@ -27,9 +28,13 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mre_crawler.exitcodes import EXIT_CODES_HELP
+
     parser = argparse.ArgumentParser(
         prog="mre",
         description="Crawl LiveRC racing results into PostgreSQL and a DuckDB warehouse.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mre {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -42,13 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from mre_crawler.config import ConfigError
     from mre_crawler.db import DatabaseUnavailable
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except UsageError as exc:
+    except (UsageError, ConfigError) as exc:
+        # ConfigError: a bad MRE_* value from the environment, wherever a command reads it.
         print(f"mre {args.command}: {exc}", file=sys.stderr)
         return 2
     except DatabaseUnavailable as exc:

@@ -73,6 +73,12 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_CACHE_TTL_PRACTICE_SESSION": ("900", "cache expiry, practice session page (s)"),
     "MRE_SKIP_UNCHANGED": ("1", "skip re-parsing race, entry list and points pages whose body is the one already stored"),
     "MRE_EVENT_FINISHED_AFTER_DAYS": ("2", "an event whose last day is this many days past counts as finished"),
+    "MRE_NORMALIZE_ENABLED": ("1", "item pipeline: normalize values on/off"),
+    "MRE_VALIDATE_ENABLED": ("1", "item pipeline: validate rows (bad ones to quarantine) on/off"),
+    "MRE_STORE_ENABLED": ("1", "item pipeline: store into PostgreSQL on/off"),
+    "MRE_STORE_BATCH_PAGES": ("50", "pages per database transaction"),
+    "MRE_STORE_THREADED": ("1", "write to PostgreSQL on a worker thread, overlapping parsing"),
+    "MRE_BOOKKEEPING_ENABLED": ("1", "crawl run, fetch and quarantine records on/off"),
     "MRE_HEALTH_ENABLED": ("1", "end-of-crawl health checks on/off"),
     "MRE_HEALTH_MAX_HTTP_ERROR_SHARE": ("0.25", "health: most 4xx/5xx responses as a share of responses"),
     "MRE_HEALTH_MAX_QUARANTINED_SHARE": ("0.1", "health: most quarantined pages as a share of parsed pages"),
@@ -142,6 +148,12 @@ class CrawlConfig:
     event_finished_after_days: int
     health_enabled: bool
     health: HealthThresholds
+    normalize_enabled: bool = True
+    validate_enabled: bool = True
+    store_enabled: bool = True
+    store_batch_pages: int = 50
+    store_threaded: bool = True
+    bookkeeping_enabled: bool = True
 
     # -- derived -------------------------------------------------------------------------------
     @property
@@ -226,6 +238,12 @@ class CrawlConfig:
                 max_errors=r.integer("MRE_HEALTH_MAX_ERRORS", 0, 10_000_000),
                 min_items_per_page=r.number("MRE_HEALTH_MIN_ITEMS_PER_PAGE", 0.0, 1000),
             ),
+            normalize_enabled=r.flag("MRE_NORMALIZE_ENABLED"),
+            validate_enabled=r.flag("MRE_VALIDATE_ENABLED"),
+            store_enabled=r.flag("MRE_STORE_ENABLED"),
+            store_batch_pages=r.integer("MRE_STORE_BATCH_PAGES", 1, 100_000),
+            store_threaded=r.flag("MRE_STORE_THREADED"),
+            bookkeeping_enabled=r.flag("MRE_BOOKKEEPING_ENABLED"),
         )
 
 

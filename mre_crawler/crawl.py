@@ -18,6 +18,7 @@ from typing import Any
 from scrapy.settings import Settings
 
 from mre_crawler.config import CrawlConfig, env_settings
+from mre_crawler.exitcodes import EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, EXIT_UNHEALTHY  # noqa: F401 - re-exported
 
 _ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 _reactor_lock = threading.Lock()
@@ -116,6 +117,15 @@ class CrawlResult:
         return list(self.stats.get("mre/health/failed") or [])
 
     @property
+    def database_lost(self) -> str | None:
+        """Why the crawl lost its database mid-way (it then stopped), or None."""
+        return self.stats.get("mre/database_lost")
+
+    @property
+    def pages_stored(self) -> int:
+        return self.stat("mre/store/pages")
+
+    @property
     def nothing_stored(self) -> bool:
         # An unchanged re-crawl stores nothing new, but every page it read is in the database.
         return self.stat("mre/store/pages") == 0 and self.items == 0 and self.stat("mre/pages/unchanged") == 0
@@ -163,6 +173,19 @@ def run_crawl(
         failures=list(getattr(spider_obj, "failures", [])),
         bad_input=getattr(spider_obj, "bad_input", None),
     )
+
+
+def crawl_outcome(result: CrawlResult) -> tuple[int, str | None]:
+    """The exit code of a finished crawl and, when it is not 0, the one line that says why."""
+    if result.database_lost:
+        return EXIT_FAILED, (f"database connection lost after {result.pages_stored} pages "
+                             f"({result.database_lost}); re-run to resume")
+    if result.nothing_stored:
+        return EXIT_FAILED, "nothing could be stored (see the failed pages above)"
+    if result.health_failed:
+        checks = ", ".join(line.split(":", 1)[0].removeprefix("FAILED ") for line in result.health_failed)
+        return EXIT_UNHEALTHY, f"the crawl ran, but crawl-health checks failed: {checks}"
+    return EXIT_OK, None
 
 
 def format_summary(result: CrawlResult) -> str:

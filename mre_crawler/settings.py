@@ -58,6 +58,9 @@ HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "mre_crawler.middlewares.cache.PageTypeCachePolicy"
 HTTPCACHE_STORAGE = "mre_crawler.middlewares.cache.SqliteCacheStorage"
 
+# A callback that finds the database gone ends the crawl quietly (one line, exit 1), no traceback.
+SPIDER_MIDDLEWARES = {"mre_crawler.extensions.dblost.DatabaseLostSpiderMiddleware": 50}
+
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "mre_crawler.extensions.throttle.PoliteAutoThrottle": 0,

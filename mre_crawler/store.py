@@ -52,6 +52,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
+import socket
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +69,9 @@ from mre_crawler.timezones import SOURCE_OVERRIDE, local_to_utc, zone_from_addre
 
 log = logging.getLogger(__name__)
 SCHEMA = "mre"
+# First key of the session advisory lock a crawl holds on its run for its whole life
+# (pg_advisory_lock(RUN_LOCK_CLASS, run_id)): a run whose lock nobody holds is dead.
+RUN_LOCK_CLASS = 7715
 
 
 class UnsupportedItem(TypeError):
@@ -271,15 +277,23 @@ class Store:
         self.totals = WriteCounts()
         self._pages: list[_Page] = []
         self._side = _Batch()  # quarantine entries and fetch records not tied to a page
+        # The crawl adds fetch records and quarantine entries from Scrapy's thread while a flush
+        # may run on the store pipeline's worker thread: buffers are swapped under this lock so
+        # no entry lands in a batch that is already being written (and is lost).
+        self._lock = threading.Lock()
 
     # -- runs -------------------------------------------------------------------------------
     def start_run(self, spider: str, args: dict | None = None) -> int:
+        """Record a new run and hold its lock; first close runs whose process died (``aborted``)."""
         with self._tx():
+            close_dead_runs(self.conn)
             row = self.conn.execute(
-                "INSERT INTO mre.crawl_runs (spider, args) VALUES (%s, %s) RETURNING run_id",
-                (spider, Jsonb(args or {})),
+                "INSERT INTO mre.crawl_runs (spider, args, pid, host) VALUES (%s, %s, %s, %s) RETURNING run_id",
+                (spider, Jsonb(args or {}), os.getpid(), socket.gethostname()),
             ).fetchone()
-        self.run_id = int(row[0])
+            self.run_id = int(row[0])
+            # Session-level: held until finish_run or until this connection dies with the process.
+            self.conn.execute("SELECT pg_advisory_lock(%s, %s)", (RUN_LOCK_CLASS, _lock_id(self.run_id)))
         return self.run_id
 
     def finish_run(self, run_id: int | None = None, stats: dict | None = None, finish_reason: str | None = None) -> WriteCounts:
@@ -296,6 +310,7 @@ class Store:
                 (finish_reason, Jsonb(_jsonable(stats or {})), t.pages, t.inserted, t.updated, t.removed,
                  t.quarantined, run_id),
             )
+            self.conn.execute("SELECT pg_advisory_unlock(%s, %s)", (RUN_LOCK_CLASS, _lock_id(run_id)))
         return t
 
     # -- buffered writes --------------------------------------------------------------------
@@ -317,10 +332,10 @@ class Store:
         if url is None:
             raise ValueError("write_page needs the page URL")
         _check_supported(item)
-        self._pages.append(_Page(item, url, page_type, fetched_at, list(rejected), body, body_sha256))
-        if len(self._pages) >= self.batch_size:
-            return self.flush()
-        return WriteCounts()
+        with self._lock:
+            self._pages.append(_Page(item, url, page_type, fetched_at, list(rejected), body, body_sha256))
+            full = len(self._pages) >= self.batch_size
+        return self.flush() if full else WriteCounts()
 
     def quarantine(
         self,
@@ -333,10 +348,11 @@ class Store:
         item_key: str = "",
     ) -> WriteCounts:
         """Keep a page (or one item of it) that failed: body, hash, reason, raw fields."""
-        self._side.quarantine.append(_quarantine_row(url, page_type, body, None, reason, raw, item_key))
-        if len(self._pages) + 1 >= self.batch_size:
-            return self.flush()
-        return WriteCounts()
+        row = _quarantine_row(url, page_type, body, None, reason, raw, item_key)
+        with self._lock:
+            self._side.quarantine.append(row)
+            full = len(self._pages) + 1 >= self.batch_size
+        return self.flush() if full else WriteCounts()
 
     def record_fetch(
         self,
@@ -348,24 +364,26 @@ class Store:
         from_cache: bool = False,
         fetched_at: dt.datetime | None = None,
     ) -> None:
-        """Bookkeeping for fetched_pages (written with the next flush; not counted as data rows)."""
-        self._side.fetches.append(
-            (url, page_type, status, body_sha256, nbytes, bool(from_cache), fetched_at or _now(), self.run_id)
-        )
+        """Bookkeeping for fetched_pages (written with the next flush; not counted as data rows).
+
+        A fetch record says nothing about storage: only ``stored_pages``, written with a page's
+        rows, tells that a body is stored (:meth:`stored_hashes`)."""
+        row = (url, page_type, status, body_sha256, nbytes, bool(from_cache), fetched_at or _now(), self.run_id)
+        with self._lock:
+            self._side.fetches.append(row)
 
     def stored_hashes(self, urls: Iterable[str]) -> dict[str, str]:
-        """URL -> body SHA-256 of its last recorded fetch: a crawler can skip parsing and storing a
-        page whose body is unchanged (an unchanged page cannot change any row)."""
+        """URL -> SHA-256 of the body whose rows are stored (committed with them): a crawler can
+        skip parsing and storing a page whose body is unchanged (it cannot change any row)."""
         urls = list(urls)
-        rows = self.conn.execute(
-            "SELECT url, body_sha256 FROM mre.fetched_pages WHERE url = ANY(%s) AND body_sha256 IS NOT NULL", (urls,)
-        ).fetchall()
+        rows = self.conn.execute("SELECT url, body_sha256 FROM mre.stored_pages WHERE url = ANY(%s)", (urls,)).fetchall()
         return dict(rows)
 
     def flush(self) -> WriteCounts:
         """Write everything buffered in one transaction; return the rows it changed."""
-        pages, self._pages = self._pages, []
-        side, self._side = self._side, _Batch()
+        with self._lock:
+            pages, self._pages = self._pages, []
+            side, self._side = self._side, _Batch()
         if not pages and not side.quarantine and not side.fetches:
             return WriteCounts()
         try:
@@ -449,6 +467,7 @@ class Store:
                         counts.add("races", updated=recompute_track_times(self.conn, slug, _in_tx=True))
             if pages:
                 _resolve_quarantine(cur, [p.url for p in pages], batch.quarantine)
+                _mark_stored(cur, pages, self.run_id)
             if batch.quarantine:
                 counts.quarantined += _write_quarantine(cur, batch.quarantine, self.run_id)
             if batch.fetches:
@@ -798,6 +817,47 @@ def _quarantine_row(url, page_type, body, body_sha256, reason, raw, item_key) ->
         body_sha256 = hashlib.sha256(body).hexdigest()
     return (url, page_type, item_key or "", reason, body, body_sha256,
             Jsonb(_jsonable(raw)) if raw is not None else None)
+
+
+def _mark_stored(cur: psycopg.Cursor, pages: list[_Page], run_id: int | None) -> None:
+    """The "this body is stored" markers, in the transaction that writes the pages' rows."""
+    latest: dict[str, tuple] = {}
+    for page in pages:
+        sha = page.body_sha256 or (hashlib.sha256(page.body).hexdigest() if page.body is not None else None)
+        if sha is not None:
+            latest[page.url] = (page.url, page.page_type, sha, run_id)
+    if latest:
+        cur.executemany(
+            """INSERT INTO mre.stored_pages AS s (url, page_type, body_sha256, run_id) VALUES (%s, %s, %s, %s)
+               ON CONFLICT (url) DO UPDATE SET page_type = COALESCE(EXCLUDED.page_type, s.page_type),
+                   body_sha256 = EXCLUDED.body_sha256, stored_at = now(), run_id = EXCLUDED.run_id
+               WHERE s.body_sha256 IS DISTINCT FROM EXCLUDED.body_sha256""",
+            list(latest.values()),
+        )
+
+
+def _lock_id(run_id: int) -> int:
+    return int(run_id) % 2_147_483_647  # the two-key advisory lock takes int4 keys
+
+
+def close_dead_runs(conn: psycopg.Connection) -> int:
+    """Close the runs left open by a process that died (kill -9, power loss): ``aborted``.
+
+    A live run holds its advisory lock on its own connection; PostgreSQL drops it when that
+    connection ends, so an open run whose lock nobody holds has no process behind it."""
+    cur = conn.execute(
+        """UPDATE mre.crawl_runs r SET finished_at = now(), finish_reason = 'aborted'
+           WHERE r.finished_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM pg_locks l
+                             WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database
+                                                                             WHERE datname = current_database())
+                               AND l.classid::bigint = %s AND l.objid::bigint = r.run_id %% 2147483647
+                               AND l.objsubid = 2)""",
+        (RUN_LOCK_CLASS,),
+    )
+    if cur.rowcount:
+        log.info("closed %d crawl run(s) whose process had died (aborted)", cur.rowcount)
+    return cur.rowcount
 
 
 def _resolve_quarantine(cur: psycopg.Cursor, urls: list[str], quarantine: list[tuple]) -> None:

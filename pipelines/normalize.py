@@ -17,6 +17,7 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 from mre_crawler import items as it
+from mre_crawler.config import config_for
 from mre_crawler.normalize import clean_text
 
 
@@ -26,7 +27,7 @@ class NormalizePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> NormalizePipeline:
-        if not crawler.settings.getbool("MRE_NORMALIZE_ENABLED", True):
+        if not config_for(crawler).normalize_enabled:
             raise NotConfigured("MRE_NORMALIZE_ENABLED is off")
         return cls(crawler.stats)
 

@@ -14,6 +14,10 @@ overlaps parsing on the other core instead of blocking Scrapy's reactor; at most
 flight (the next batch waits for it), which bounds memory. The store itself is only ever used
 from that thread.
 
+A lost database connection (PostgreSQL killed or unreachable) ends the crawl through
+:func:`mre_crawler.extensions.dblost.database_lost`; the pages of the batch that failed are not
+marked stored, so the next run stores them.
+
 Settings: ``MRE_STORE_ENABLED`` (default on), ``MRE_STORE_BATCH_PAGES`` (default 50),
 ``MRE_STORE_THREADED`` (default on), ``MRE_DATABASE_URL``. Stats: ``mre/store/pages``, ``mre/store/rows_inserted``,
 ``mre/store/rows_updated``, ``mre/store/rows_removed``, ``mre/store/quarantined``.
@@ -28,6 +32,7 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 from mre_crawler import items as it
+from mre_crawler.extensions.dblost import database_lost, is_connection_lost, lost
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +53,13 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
-        settings = crawler.settings
-        if not settings.getbool("MRE_STORE_ENABLED", True):
+        from mre_crawler.config import config_for
+
+        config = config_for(crawler)
+        if not config.store_enabled:
             raise NotConfigured("MRE_STORE_ENABLED is off")
-        batch = settings.getint("MRE_STORE_BATCH_PAGES", 50)
-        if batch < 1:
-            raise NotConfigured(f"MRE_STORE_BATCH_PAGES must be >= 1, got {batch}")
-        return cls(crawler, settings.get("MRE_DATABASE_URL") or None, batch,
-                   settings.getbool("MRE_STORE_THREADED", True))
+        return cls(crawler, crawler.settings.get("MRE_DATABASE_URL") or None, config.store_batch_pages,
+                   config.store_threaded)
 
     def open_spider(self) -> None:
         from mre_crawler.db import connect
@@ -82,9 +86,18 @@ class StorePipeline:
         if not supports(item.item):
             self.stats.inc_value("mre/store/unsupported")
             return item
+        if lost(self.crawler):
+            # Not stored and not marked stored: the re-run fetches it again.
+            self.stats.inc_value("mre/store/not_stored_database_lost")
+            return item
         self._buffer.append(item)
         if len(self._buffer) >= self.batch_pages:
-            self._submit()
+            try:
+                self._submit()
+            except Exception as exc:
+                if not is_connection_lost(exc):
+                    raise
+                database_lost(self.crawler, exc)
         return item
 
     def _write(self, pages: list[it.PageItem]) -> Any:
@@ -117,13 +130,22 @@ class StorePipeline:
         if self.store is None:
             return
         try:
-            if self._buffer:
-                self._submit()
-            self._collect()
-            reason = self.stats.get_value("finish_reason")
-            self.store.finish_run(self.run_id, self.stats.get_stats(), reason)
+            if not lost(self.crawler):
+                if self._buffer:
+                    self._submit()
+                self._collect()
+                reason = self.stats.get_value("finish_reason")
+                self.store.finish_run(self.run_id, self.stats.get_stats(), reason)
+        except Exception as exc:
+            if not is_connection_lost(exc):
+                raise
+            # The run row stays open; the next run closes it as aborted (its lock died with us).
+            database_lost(self.crawler, exc)
         finally:
             if self._worker is not None:
                 self._worker.shutdown(wait=True)
-            self.conn.close()
+            try:
+                self.conn.close()
+            except Exception:  # noqa: BLE001 - closing a dead connection has nothing to report
+                pass
             self.store = None

@@ -28,6 +28,7 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 from mre_crawler import items as it
+from mre_crawler.config import config_for
 
 LAP_SUM_TOLERANCE = 0.01  # seconds
 
@@ -38,7 +39,7 @@ class ValidatePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ValidatePipeline:
-        if not crawler.settings.getbool("MRE_VALIDATE_ENABLED", True):
+        if not config_for(crawler).validate_enabled:
             raise NotConfigured("MRE_VALIDATE_ENABLED is off")
         return cls(crawler.stats)
 

@@ -59,7 +59,12 @@ class LiveRCSpider(scrapy.Spider):
                               meta={"page_type": page_type, **meta})
 
     def page_failed(self, failure: Failure) -> None:
+        from mre_crawler.extensions.dblost import database_lost, is_connection_lost
+
         request = failure.request
+        if is_connection_lost(failure.value):
+            # A politeness middleware could not reach PostgreSQL: the page is not LiveRC's fault.
+            database_lost(self.crawler, failure.value)
         reason = failure_reason(failure)
         self.failures.append((request.url, reason))
         self.crawler.stats.inc_value("mre/pages/failed")

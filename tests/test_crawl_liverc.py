@@ -53,16 +53,24 @@ def test_event_486677_stores_its_two_saved_races_and_lists_the_missing_pages(liv
     assert all(r.user_agent.startswith("MRE/") and "tests@example.invalid" in r.user_agent for r in server.log)
 
 
-def test_mre_crawl_event_exits_0_with_partial_results(liverc, serve, pg_url, pg_conn, tmp_path, monkeypatch, capsys):
+def test_mre_crawl_event_lists_partial_results_and_exits_3_when_health_fails(
+        liverc, serve, pg_url, pg_conn, tmp_path, monkeypatch, capsys):
     from mre_crawler.cli import main
 
     server = serve(liverc["event-486677.html"].path.parent)
     monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
     monkeypatch.setenv("MRE_HOME", str(tmp_path))
-    assert main(["crawl", "event", EVENT, "--site", server.site]) == 0
-    out = capsys.readouterr().out
-    assert "failed pages  32:" in out
-    assert "view_race_result&id=6304831  HTTP 404" in out
+    # 32 of the event's 36 pages are not saved: partial results are stored and listed, and the
+    # crawl-health check on the 4xx share fails, which a monitor must see (exit 3, not 0).
+    assert main(["crawl", "event", EVENT, "--site", server.site]) == 3
+    captured = capsys.readouterr()
+    assert "failed pages  32:" in captured.out
+    assert "view_race_result&id=6304831  HTTP 404" in captured.out
+    assert "FAILED http_error_share" in captured.out
+    assert captured.err.strip().splitlines()[-1] == "mre crawl: the crawl ran, but crawl-health checks failed: http_error_share"
+    assert pg_conn.execute("SELECT count(*) FROM mre.race_results WHERE race_id = 6304829").fetchone()[0] == 12
+    # With a threshold that tolerates the missing pages the same crawl is healthy: exit 0.
+    assert main(["crawl", "event", EVENT, "--site", server.site, "-s", "MRE_HEALTH_MAX_HTTP_ERROR_SHARE=1"]) == 0
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ and Race 10 (4:02pm) of "Main Events" (the event parser is not used: the store m
 
 from __future__ import annotations
 
+import dataclasses
+
 import copy
 import datetime as dt
 import hashlib
@@ -286,11 +288,12 @@ def test_runs_and_fetches_are_recorded(pg_conn, parse_race):
     store = Store(pg_conn)
     run_id = store.start_run("event", {"event_id": EVENT_ID})
     store.record_fetch(race_url(A_MAIN), "race_result", 200, "aa", 159891, False)
-    store.write_page(parse_race(A_MAIN), url=race_url(A_MAIN))
+    store.write_page(parse_race(A_MAIN), url=race_url(A_MAIN), body_sha256="aa")
     store.record_fetch(race_url(A_MAIN), "race_result", 200, "aa", 159891, True)
+    # A later fetch of another body whose rows were never written: fetched, but not stored.
     store.record_fetch(race_url(A_MAIN), "race_result", 200, "bb", 159000, False)
     store.finish_run(run_id, {"downloader/request_count": 3}, "finished")
-    assert store.stored_hashes([race_url(A_MAIN), race_url(B_MAIN)]) == {race_url(A_MAIN): "bb"}
+    assert store.stored_hashes([race_url(A_MAIN), race_url(B_MAIN)]) == {race_url(A_MAIN): "aa"}
     assert pg_conn.execute("SELECT fetch_count, body_sha256, from_cache, changed_at > first_fetched_at "
                            "FROM mre.fetched_pages").fetchone() == (3, "bb", False, True)
     run = pg_conn.execute("SELECT spider, args, pages, rows_inserted, stats, finish_reason FROM mre.crawl_runs"
@@ -328,3 +331,48 @@ def test_events_hold_practice_days_in_their_own_text_namespace(pg_conn):
         with pytest.raises(psycopg.errors.CheckViolation):
             pg_conn.execute(f"INSERT INTO mre.events (source_event_id, source, event_id, track_slug) "  # noqa: S608
                             f"VALUES {bad[:-1]}, 'canberraoffroad')")
+
+
+def test_stored_marker_commits_with_the_rows_not_with_the_fetch(pg_conn, parse_race):
+    """A fetch record alone never makes a page look stored (a kill between the two lost rows)."""
+    store = Store(pg_conn, batch_size=2)
+    store.start_run("event", {})
+    store.record_fetch(race_url(A_MAIN), "race_result", 200, "aa", 10, False)
+    store.record_fetch(race_url(B_MAIN), "race_result", 200, "bb", 10, False)
+    store.write_page(parse_race(A_MAIN), url=race_url(A_MAIN), body_sha256="aa")  # buffered, not flushed
+    assert store.stored_hashes([race_url(A_MAIN), race_url(B_MAIN)]) == {}
+    assert count(pg_conn, "race_results") == 0
+    store.write_page(parse_race(B_MAIN), url=race_url(B_MAIN), body_sha256="bb")  # flushes both
+    assert store.stored_hashes([race_url(A_MAIN), race_url(B_MAIN)]) == {race_url(A_MAIN): "aa", race_url(B_MAIN): "bb"}
+    stored = pg_conn.execute("SELECT count(DISTINCT race_id) FROM mre.race_results").fetchone()[0]
+    assert stored == 2
+
+
+def test_a_failed_page_is_not_marked_stored(pg_conn, parse_race):
+    store = Store(pg_conn)
+    store.start_run("event", {})
+    race = parse_race(A_MAIN)
+    # A row the database refuses (a lap time beyond numeric's range) fails the page's transaction.
+    bad = dataclasses.replace(race, results=[dataclasses.replace(race.results[0], laps=2**40)] + race.results[1:])
+    counts = store.write_page(bad, url=race_url(A_MAIN), body_sha256="aa")
+    assert counts.quarantined == 1
+    assert store.stored_hashes([race_url(A_MAIN)]) == {}
+
+
+def test_the_next_run_closes_a_dead_run_as_aborted(pg_url, pg_conn):
+    import psycopg
+
+    dead = psycopg.connect(pg_url, autocommit=True)
+    dead_run = Store(dead).start_run("event", {})
+    alive = psycopg.connect(pg_url, autocommit=True)
+    alive_store = Store(alive)
+    alive_run = alive_store.start_run("track", {})
+    dead.close()  # what a kill -9 does to the run's connection: its advisory lock is gone
+    Store(pg_conn).start_run("event", {})
+    rows = dict(pg_conn.execute("SELECT run_id, finish_reason FROM mre.crawl_runs").fetchall())
+    assert rows[dead_run] == "aborted"
+    assert rows[alive_run] is None  # still running elsewhere: left open
+    alive_store.finish_run(alive_run, {}, "finished")
+    alive.close()
+    assert pg_conn.execute("SELECT finish_reason FROM mre.crawl_runs WHERE run_id = %s",
+                           (alive_run,)).fetchone() == ("finished",)

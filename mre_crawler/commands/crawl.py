@@ -10,9 +10,10 @@ Every crawl command takes ``--site http://127.0.0.1:PORT`` (or ``MRE_SITE``) to 
 server, ``--cassette FILE`` to replay betamax cassettes, and ``--polite`` to keep the rate ceiling,
 budget and AutoThrottle on for a loopback site. Migrations are applied first.
 
-Exit codes: 0 the crawl ran (failed pages, if any, are listed: partial results are results);
-1 nothing could be stored (LiveRC unreachable, every page failed, budget spent) or the database is
-unreachable; 2 bad input (malformed URL, unknown track, reversed date range), with one line.
+Exit codes: 0 the crawl ran and is healthy (failed pages, if any, are listed: partial results are
+results); 1 nothing could be stored (LiveRC unreachable, every page failed, budget spent) or the
+database is unreachable or was lost mid-crawl; 2 bad input (malformed URL, unknown track, reversed
+date range), with one line; 3 the crawl ran but its crawl-health checks failed.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def prepare_database(settings: dict[str, Any]) -> str:
 def execute(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) -> int:
     from mre_crawler.cli import UsageError
     from mre_crawler.config import ConfigError, CrawlConfig
-    from mre_crawler.crawl import configure_logging, crawl_settings, format_summary, run_crawl
+    from mre_crawler.crawl import configure_logging, crawl_outcome, crawl_settings, format_summary, run_crawl
     from mre_crawler.db import DatabaseUnavailable
 
     settings = settings_from_args(args)
@@ -143,10 +144,10 @@ def execute(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) 
         print(json.dumps(summary_record(result), default=str, indent=1))
     else:
         print(format_summary(result))
-    if result.nothing_stored:
-        print("mre crawl: nothing could be stored (see the failed pages above)", file=sys.stderr)
-        return 1
-    return 0
+    code, why = crawl_outcome(result)
+    if why:
+        print(f"mre crawl: {why}", file=sys.stderr)
+    return code
 
 
 def summary_record(result) -> dict[str, Any]:

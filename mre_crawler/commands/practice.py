@@ -102,10 +102,22 @@ def run_command(args: argparse.Namespace) -> int:
         print(json.dumps(run_record(run, sessions), default=str, indent=1))
     else:
         print(format_run(run, sessions))
+    from mre_crawler.crawl import EXIT_FAILED, crawl_outcome
+
+    if run.result.database_lost:
+        code, why = crawl_outcome(run.result)
+        print(f"mre practice: {why}", file=sys.stderr)
+        return code
     nothing = not run.report.discovered and not run.report.outcomes and run.metrics["requests"] > 0
     if run.budget_resets_at and not run.report.outcomes and not run.report.discovered:
-        return 1
-    return 1 if nothing and run.failures else 0
+        return EXIT_FAILED
+    if nothing and run.failures:
+        return EXIT_FAILED
+    code, why = crawl_outcome(run.result)
+    if why and code != EXIT_FAILED:
+        print(f"mre practice: {why}", file=sys.stderr)
+        return code
+    return 0
 
 
 class _progress:

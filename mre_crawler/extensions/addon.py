@@ -22,12 +22,11 @@ class MRESettingsAddon:
     def update_settings(self, settings: BaseSettings) -> None:
         config = CrawlConfig.from_settings(settings)  # a bad value stops the crawl here, named
         settings.set("ROBOTSTXT_OBEY", config.robotstxt_enabled, priority="addon")
-        if config.throttled:
-            per_track = config.concurrency_per_track
-            total = max(4, per_track * 4)
-        else:
-            # A loopback replay is ours to load: go as fast as the parsers and the database allow.
-            per_track, total = 8, 16
+        # Per-track concurrency is MRE_CONCURRENCY_PER_TRACK on every site, replays included, so
+        # what a test or the demo shows is what LiveRC gets; a loopback replay may raise it (-s).
+        per_track = config.concurrency_per_track
+        # Across tracks: a loopback replay is ours to load, so many tracks may go at once.
+        total = max(4, per_track * 4) if config.throttled else max(16, per_track * 4)
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", per_track, priority="addon")
         settings.set("CONCURRENT_REQUESTS", total, priority="addon")
         settings.set("RETRY_ENABLED", config.retry_enabled, priority="addon")

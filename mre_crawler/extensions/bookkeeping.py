@@ -15,6 +15,8 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+
+from mre_crawler.config import config_for
 from scrapy.http import Request, Response
 
 from mre_crawler.errors import PageError
@@ -42,7 +44,7 @@ def shared_store(crawler: Any):
         from mre_crawler.db import connect
         from mre_crawler.store import Store
 
-        batch = crawler.settings.getint("MRE_STORE_BATCH_PAGES", 50)
+        batch = config_for(crawler).store_batch_pages
         store = Store(connect(database_url_for(crawler)), batch_size=batch)
         crawler.mre_store = store
     return store
@@ -50,7 +52,7 @@ def shared_store(crawler: Any):
 
 class CrawlBookkeeping:
     def __init__(self, crawler):
-        if not crawler.settings.getbool("MRE_BOOKKEEPING_ENABLED", True):
+        if not config_for(crawler).bookkeeping_enabled:
             raise NotConfigured("MRE_BOOKKEEPING_ENABLED is off")
         self.crawler = crawler
         self.run_id: int | None = None
@@ -100,8 +102,10 @@ class CrawlBookkeeping:
         )
 
     def stored_body(self, url: str) -> str | None:
-        """The body hash last recorded for ``url`` when its page is stored and not in quarantine.
+        """The hash of the body whose rows are stored for ``url`` (not in quarantine), or None.
 
+        Read from ``stored_pages``, whose marker commits in the same transaction as the page's
+        rows, so a crawl killed at any instant never leaves a page that looks stored but is not.
         Loaded once per track (one query), so asking costs nothing per page.
         """
         host = url.split("://", 1)[-1].split("/", 1)[0]
@@ -109,17 +113,28 @@ class CrawlBookkeeping:
         if known is None:
             import psycopg
 
+            from mre_crawler.extensions.dblost import database_lost, is_connection_lost
+
             prefix = f"https://{host}/"
-            with psycopg.connect(database_url_for(self.crawler), autocommit=True) as conn:
-                known = dict(conn.execute(
-                    """SELECT f.url, f.body_sha256 FROM mre.fetched_pages f
-                       WHERE f.url LIKE %s AND f.status = 200 AND f.body_sha256 IS NOT NULL
-                         AND NOT EXISTS (SELECT 1 FROM mre.quarantine q
-                                         WHERE q.url = f.url AND q.resolved_at IS NULL)""",
-                    (prefix.replace("_", r"\_").replace("%", r"\%") + "%",),
-                ).fetchall())
+            try:
+                known = self._stored_bodies(psycopg, prefix)
+            except Exception as exc:
+                if not is_connection_lost(exc):
+                    raise
+                database_lost(self.crawler, exc)
+                return None
             self.known_bodies[host] = known
         return known.get(url)
+
+    def _stored_bodies(self, psycopg, prefix: str) -> dict[str, str]:
+        with psycopg.connect(database_url_for(self.crawler), autocommit=True, connect_timeout=10) as conn:
+            return dict(conn.execute(
+                """SELECT f.url, f.body_sha256 FROM mre.stored_pages f
+                   WHERE f.url LIKE %s
+                     AND NOT EXISTS (SELECT 1 FROM mre.quarantine q
+                                     WHERE q.url = f.url AND q.resolved_at IS NULL)""",
+                (prefix.replace("_", r"\_").replace("%", r"\%") + "%",),
+            ).fetchall())
 
     def quarantine_page(self, response: Response, page_type: str, exc: PageError) -> None:
         ids = {k: response.meta[k] for k in ID_KEYS if response.meta.get(k) is not None}
@@ -134,10 +149,22 @@ class CrawlBookkeeping:
         stats = self.crawler.stats
         store = getattr(self.crawler, "mre_store", None)
         if store is not None:
+            from mre_crawler.extensions.dblost import database_lost, is_connection_lost, lost
+
             try:
+                if lost(self.crawler):
+                    return
                 totals = store.finish_run(self.run_id, dict(stats.get_stats()), reason)
+            except Exception as exc:
+                if not is_connection_lost(exc):
+                    raise
+                database_lost(self.crawler, exc)
+                return
             finally:
-                store.conn.close()
+                try:
+                    store.conn.close()
+                except Exception:  # noqa: BLE001 - a dead connection closes with nothing to say
+                    pass
                 self.crawler.mre_store = None
         elif self.pipeline_store is not None:
             # The store pipeline closes (and finishes the run) before this signal; read its totals.

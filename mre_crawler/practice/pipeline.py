@@ -99,9 +99,17 @@ class PracticePipeline:
         self.stats.inc_value("mre/practice/rows_changed", counts.changed)
 
     def _write(self, db: PracticeDB, key: str, write) -> None:
+        from mre_crawler.extensions.dblost import database_lost, is_connection_lost, lost
+
+        if lost(self.crawler):
+            return
         try:
             outcome = write()
         except Exception as exc:  # noqa: BLE001 - the day's transaction rolled back; other days go on
+            if is_connection_lost(exc):
+                # Nothing of the day committed; the re-run ingests it whole.
+                database_lost(self.crawler, exc)
+                return
             reason = f"store failed: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
             logger.warning("%s: %s", key, reason)
             self.report.store_failures.append((key, reason))
@@ -113,5 +121,6 @@ class PracticePipeline:
             self.stats.inc_value("mre/practice/details_stored", outcome.details_stored)
             self.stats.inc_value("mre/practice/details_failed", len(outcome.details_failed))
         finally:
-            db.unlock(key)
+            if not lost(self.crawler):
+                db.unlock(key)
             self.stats.inc_value("mre/practice/days_done")

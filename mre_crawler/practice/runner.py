@@ -38,8 +38,18 @@ PRACTICE_SETTINGS: dict[str, tuple[str, str]] = {
 
 
 def practice_setting(name: str, settings: Mapping[str, Any]) -> str:
-    value = settings.get(name) or os.environ.get(name) or PRACTICE_SETTINGS[name][0]
-    return str(value)
+    """A practice setting (from ``settings``, else the environment, else its default), checked:
+    a bad value is a :class:`~mre_crawler.config.ConfigError` naming this setting (one line, exit 2)."""
+    from mre_crawler.config import ConfigError
+
+    value = str(settings.get(name) or os.environ.get(name) or PRACTICE_SETTINGS[name][0]).strip()
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    if not number > 0:
+        raise ConfigError(f"{name} must be above 0, not {value}")
+    return value
 
 
 def crawl_overrides(settings: Mapping[str, Any]) -> dict[str, Any]:
