@@ -96,6 +96,11 @@ def start_embedded(pgdata: Path | None = None) -> str:
             ensure_prefix_permissions(pgdata)
         # cleanup_mode=None: the server outlives this process and is reused by later commands.
         server = pg.get_server(pgdata, cleanup_mode=None)
+        if not server.get_postmaster_info().is_running():
+            # The library hands back the handle it made earlier in this process even when that
+            # server has died since (killed, OOM): forget it and start the server again.
+            pg.PostgresServer._instances.pop(pgdata, None)
+            server = pg.get_server(pgdata, cleanup_mode=None)
         url = server.get_uri()
     except Exception as exc:  # noqa: BLE001 - any start failure becomes one clear line
         raise DatabaseUnavailable(f"embedded:{pgdata}", f"could not start the embedded PostgreSQL: {exc}") from exc

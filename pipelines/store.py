@@ -77,6 +77,10 @@ class StorePipeline:
         args = {k: v for k, v in vars(spider).items() if isinstance(v, (str, int, float, bool)) and not k.startswith("_")} if spider else {}
         self.run_id = self.store.start_run(name, args)
         self.stats.set_value("mre/store/run_id", self.run_id)
+        # After the extensions' handlers (they connected first): health findings are in the stats.
+        from scrapy import signals
+
+        self.crawler.signals.connect(self.finish, signal=signals.spider_closed)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, it.PageItem) or self.store is None:
@@ -127,6 +131,8 @@ class StorePipeline:
                 self.stats.inc_value(f"mre/store/{name}", value)
 
     def close_spider(self) -> None:
+        """Write what is buffered; the run row is finished at ``spider_closed`` (:meth:`finish`),
+        when the finish reason and the health checks' findings are known."""
         if self.store is None:
             return
         try:
@@ -134,7 +140,20 @@ class StorePipeline:
                 if self._buffer:
                     self._submit()
                 self._collect()
-                reason = self.stats.get_value("finish_reason")
+        except Exception as exc:
+            if not is_connection_lost(exc):
+                raise
+            database_lost(self.crawler, exc)
+        finally:
+            if self._worker is not None:
+                self._worker.shutdown(wait=True)
+                self._worker = None
+
+    def finish(self, spider: Any = None, reason: str | None = None) -> None:
+        if self.store is None:
+            return
+        try:
+            if not lost(self.crawler):
                 self.store.finish_run(self.run_id, self.stats.get_stats(), reason)
         except Exception as exc:
             if not is_connection_lost(exc):
@@ -142,8 +161,6 @@ class StorePipeline:
             # The run row stays open; the next run closes it as aborted (its lock died with us).
             database_lost(self.crawler, exc)
         finally:
-            if self._worker is not None:
-                self._worker.shutdown(wait=True)
             try:
                 self.conn.close()
             except Exception:  # noqa: BLE001 - closing a dead connection has nothing to report

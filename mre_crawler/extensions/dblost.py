@@ -32,8 +32,10 @@ def is_connection_lost(exc: BaseException) -> bool:
 
 
 def one_line(exc: BaseException) -> str:
+    """The reason in one line: libpq's first line says it ("server closed the connection
+    unexpectedly"); the rest is advice. A refused connection (DatabaseUnavailable) is one line."""
     lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else type(exc).__name__
+    return lines[0] if lines else type(exc).__name__
 
 
 def database_lost(crawler: Any, exc: BaseException) -> None:
@@ -43,7 +45,8 @@ def database_lost(crawler: Any, exc: BaseException) -> None:
         return
     reason = one_line(exc)
     stats.set_value(LOST, reason)
-    logger.warning("database connection lost (%s): stopping the crawl", reason, exc_info=logger.isEnabledFor(logging.DEBUG))
+    logger.warning("database connection lost (%s): stopping the crawl", reason)
+    logger.debug("the database error in full", exc_info=exc)  # -vv
     engine = getattr(crawler, "engine", None)
     if engine is not None and engine.spider is not None:
         from scrapy.utils.defer import deferred_from_coro
