@@ -75,7 +75,11 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
             # What a replay server says about a page it does not have.
             self.stats.inc_value("mre/replay/cassette_missing")
             return Response(request.url, status=404, body=b"not in cassette", request=request)
-        headers = Headers({k: v for k, v in recorded.headers.items() if k.lower() != "content-encoding"})
+        # The cassette holds the decoded body: its Content-Encoding, and the Content-Length of the
+        # encoded body, no longer describe it (a length that disagrees would read as a cut body).
+        encoded = any(k.lower() == "content-encoding" for k in recorded.headers)
+        dropped = ("content-encoding", "content-length") if encoded else ("content-encoding",)
+        headers = Headers({k: v for k, v in recorded.headers.items() if k.lower() not in dropped})
         cls = responsetypes.from_args(headers=headers, url=request.url, body=recorded.body)
         return cls(url=request.url, status=recorded.status, headers=headers, body=recorded.body,
                    request=request, flags=["cassette"])
