@@ -111,3 +111,19 @@ def test_a_redirect_to_the_same_page_is_followed_and_stores_what_a_direct_fetch_
                                           (f"%id={race_id}%",)).fetchall()]
     assert urls == [race_url]
     assert only_the_site_was_asked(server, slug)
+
+
+def test_a_meta_refresh_to_another_host_is_not_followed(site_copy, serve, crawl, pg_conn):
+    # <meta http-equiv="refresh"> is a redirect too (Scrapy's MetaRefreshMiddleware follows it).
+    slug = slug_of(site_copy)
+    race_url, race_id, _, _ = two_races(site_copy)
+    race_file = next(site_copy / f for f, u, _ in read_manifest(site_copy) if u == race_url)
+    race_file.write_bytes(b'<html><head><meta http-equiv="refresh" content="0;url=http://offsite.invalid/page">'
+                          b"<title>Moved</title></head><body></body></html>\n")
+    server = serve(site_copy)
+
+    result = crawl("track", {"track": slug}, MRE_SITE=server.site)
+
+    assert result.failures == [(race_url, "redirected to http://offsite.invalid/page")]
+    assert race_rows(pg_conn, race_id) == []
+    assert only_the_site_was_asked(server, slug) and result.stat("mre/offsite/refused") == 0
