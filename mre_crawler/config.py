@@ -60,6 +60,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_RETRY_BACKOFF_BASE": ("2", "first retry waits this many seconds, then 2x, 4x ..."),
     "MRE_RETRY_BACKOFF_MAX": ("120", "longest backoff wait, seconds"),
     "MRE_RETRY_AFTER_MAX": ("900", "longest Retry-After (429/503) MRE will honour, seconds; longer gives up the page"),
+    "MRE_CUT_BODY_RETRY_ENABLED": ("1", "retry a page whose body is cut short (no </html>, Content-Length mismatch) like a 5xx; off: quarantine it at once"),
     "MRE_CACHE_ENABLED": ("1", "HTTP cache with per-page-type expiry on/off"),
     "MRE_CACHE_DIR": ("", "HTTP cache directory; default MRE_HOME/httpcache"),
     "MRE_CACHE_TTL_CATALOGUE": (str(DAY), "cache expiry, track catalogue (s)"),

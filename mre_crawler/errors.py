@@ -41,3 +41,12 @@ class WrongPageType(PageError):
     def __init__(self, page_type: str, url: str, found: str, reason: str):
         self.found = found
         super().__init__(page_type, url, f"not a {page_type} page: {reason} (looks like {found})")
+
+
+class IncompletePage(PageError):
+    """The page is not whole: its body is cut short, or its rows contradict the page's own
+    totals or lap data (a row with fewer cells than the header, a racerLaps driver with no row).
+
+    Such a page is never stored, cached or used to mark rows removed: the spider quarantines it
+    with this reason and lists it as failed, and the rows already stored stay as they are.
+    """

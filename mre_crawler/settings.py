@@ -46,10 +46,18 @@ DOWNLOADER_MIDDLEWARES = {
     "mre_crawler.middlewares.user_agent.IdentifyingUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "mre_crawler.middlewares.retry.BackoffRetryMiddleware": 550,
+    # Redirects are followed only to the same LiveRC page (issue 9); REDIRECT_ENABLED and
+    # METAREFRESH_ENABLED still switch them off (then a 3xx fails as "HTTP 302").
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "mre_crawler.middlewares.redirect.LiveRCMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "mre_crawler.middlewares.redirect.LiveRCRedirectMiddleware": 600,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "mre_crawler.middlewares.cache.PageTypeCacheMiddleware": 900,
     # Below the cache: a cached page costs no budget, no rate slot, and is never "changed".
     "mre_crawler.middlewares.cache.EventChangeInvalidationMiddleware": 910,
+    # Above the cache: a body cut short is retried before the cache could store it (issue 9).
+    "mre_crawler.middlewares.whole.CutBodyRetryMiddleware": 930,
     "mre_crawler.middlewares.politeness.DailyBudgetMiddleware": 950,
     "mre_crawler.middlewares.politeness.TrackRateMiddleware": 960,
 }

@@ -13,7 +13,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from mre_crawler.config import config_for
-from mre_crawler.errors import PageError
+from mre_crawler.errors import IncompletePage, PageError
 from mre_crawler.items import PageItem
 from mre_crawler.jsonout import _CHILDREN
 from mre_crawler.parsers import ParseResult, parse_page
@@ -60,13 +60,15 @@ class LiveRCSpider(scrapy.Spider):
 
     def page_failed(self, failure: Failure) -> None:
         from mre_crawler.extensions.dblost import database_lost, is_connection_lost
+        from mre_crawler.middlewares.redirect import requested_url
 
         request = failure.request
         if is_connection_lost(failure.value):
             # A politeness middleware could not reach PostgreSQL: the page is not LiveRC's fault.
             database_lost(self.crawler, failure.value)
         reason = failure_reason(failure)
-        self.failures.append((request.url, reason))
+        # Listed under the URL the spider asked for, also when a redirect was followed first.
+        self.failures.append((requested_url(request), reason))
         self.crawler.stats.inc_value("mre/pages/failed")
         self.crawler.stats.inc_value(f"mre/pages/failed/{request.meta.get('page_type', 'unknown')}")
         logger.info("page not fetched: %s (%s)", request.url, reason)
@@ -104,6 +106,10 @@ class LiveRCSpider(scrapy.Spider):
         ids = {k: response.meta[k] for k in ID_KEYS if response.meta.get(k) is not None}
         stats = self.crawler.stats
         try:
+            cut = response.meta.get("mre_cut_body")
+            if cut:
+                # Still cut short after every retry (mre_crawler.middlewares.whole): not whole.
+                raise IncompletePage(page_type, response.url, f"not whole: {cut}", "body")
             result = parse_page(response.body, response.url, page_type, ids)
         except PageError as exc:
             self.quarantine(response, page_type, exc)
@@ -124,6 +130,8 @@ class LiveRCSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value("mre/pages/quarantined")
         stats.inc_value(f"mre/pages/quarantined/{page_type}")
+        if isinstance(exc, IncompletePage):
+            stats.inc_value("mre/pages/incomplete")
         self.failures.append((response.url, f"quarantined: {exc.reason}"))
         logger.warning("quarantined %s: %s", response.url, exc)
         bookkeeping = self.crawler.get_extension(CrawlBookkeeping)

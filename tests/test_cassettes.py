@@ -26,3 +26,26 @@ def test_recording_from_a_replay_server_keeps_liverc_urls(liverc, serve, tmp_pat
     assert library.lookup("GET", MISSING).status == 404
     assert library.lookup("GET", RACE.replace("6304829", "1")) is None
     assert server.log[0].user_agent.startswith("MRE/")
+
+
+@pytest.mark.liverc
+def test_a_replayed_decoded_body_does_not_look_cut(liverc, serve, tmp_path):
+    # Recorded from a server that sent gzip, the cassette holds the decoded body with the encoded
+    # Content-Length; replayed, that length must not make the whole page look cut (issue 9).
+    from scrapy.http import Request
+    from scrapy.utils.test import get_crawler
+
+    from mre_crawler.completeness import cut_reason
+    from mre_crawler.middlewares.replay import LiveRCDownloadHandler
+
+    server = serve(liverc["race-6304829.html"].path.parent)
+    cassette = tmp_path / "race.json"
+    record([RACE], cassette, site=server.site, contact="tests@example.invalid")
+    data = json.loads(cassette.read_text())
+    data["http_interactions"][0]["response"]["headers"].update({"Content-Encoding": ["gzip"], "Content-Length": ["24321"]})
+    cassette.write_text(json.dumps(data))
+
+    handler = LiveRCDownloadHandler(get_crawler(settings_dict={"MRE_CASSETTE": str(cassette), "MRE_HOME": str(tmp_path)}))
+    response = handler._from_cassette(Request(RACE))
+    assert response.body == liverc["race-6304829.html"].body
+    assert cut_reason(response.body, response.headers) is None

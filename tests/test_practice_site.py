@@ -128,7 +128,10 @@ def test_new_sessions_upstream_are_the_only_pages_fetched_and_a_vanished_one_is_
     url = practice_day_url(TRACK, day)
 
     def publish(sessions: list) -> None:
-        shown = dataclasses.replace(copy.deepcopy(overview), sessions=sessions)
+        # LiveRC's Practice Stats count the sessions it lists: a page whose Total Laps its rows
+        # contradict is not whole and would be quarantined (issue 9).
+        stats = dataclasses.replace(overview.stats, total_laps=sum(s.laps for s in sessions))
+        shown = dataclasses.replace(copy.deepcopy(overview), sessions=sessions, stats=stats)
         path = tmp_path / f"overview-{len(sessions)}.html"
         path.write_text(render_practice_day(shown, track_name=name), encoding="utf-8")
         server.add(url, path)
@@ -155,3 +158,32 @@ def test_new_sessions_upstream_are_the_only_pages_fetched_and_a_vanished_one_is_
                           "WHERE session_id = %(s)s", {"s": gone.session_id}).fetchone()
     assert row == (True, True)  # marked, never deleted
     assert pg_conn.execute("SELECT session_count FROM mre.practice_days").fetchone()[0] == len(overview.sessions) - 1
+
+
+@pytest.mark.parametrize("cut", ["in_transit", "rows_lost"])
+def test_a_day_overview_that_is_not_whole_never_marks_sessions_removed(practice_site, serve, practice, pg_conn, tmp_path, cut):
+    # Issue 9: removal marking only from a complete page. Drift reads the day overview and marks
+    # the sessions it no longer lists removed; a cut overview lists fewer.
+    server = serve(practice_site)
+    day = max(truth_days(practice_site, TRACK))
+    url = practice_day_url(TRACK, day)
+    practice("ingest", TRACK, site=server.site, date=day.isoformat(), MRE_CACHE_ENABLED=0)
+    listed = "SELECT count(*) FROM mre.practice_sessions WHERE removed_at IS NULL"
+    before = pg_conn.execute(listed).fetchone()[0]
+    assert before > 3
+
+    good = next(practice_site / f for f, u, _ in read_manifest(practice_site) if u == url).read_bytes()
+    rows = good.index(b"<tbody>", good.index(b"practice_session_list"))
+    third_row = good.index(b"<tr", good.index(b"<tr", good.index(b"<tr", rows) + 1) + 1)
+    if cut == "in_transit":  # the connection dropped inside the list
+        body = good[:third_row + 30]
+    else:  # the list lost its rows after the second, the page around it is whole
+        body = good[:third_row] + good[good.index(b"</tbody>", third_row):]
+    (tmp_path / "cut.html").write_bytes(body)
+    server.add(url, tmp_path / "cut.html")
+
+    run = practice("drift", TRACK, site=server.site, MRE_CACHE_ENABLED=0, MRE_RETRY_BACKOFF_BASE=0)
+    assert [u for u, _ in run.failures] == [url]
+    assert "not whole" in run.failures[0][1]
+    assert pg_conn.execute(listed).fetchone()[0] == before
+    assert pg_conn.execute("SELECT count(*) FROM mre.practice_sessions WHERE removed_at IS NOT NULL").fetchone()[0] == 0

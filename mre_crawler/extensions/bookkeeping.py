@@ -87,17 +87,22 @@ class CrawlBookkeeping:
         self.crawler.stats.set_value("mre/run_id", self.run_id)
 
     def response_received(self, response: Response, request: Request, spider=None) -> None:
+        from mre_crawler.middlewares.redirect import requested_url
+
         if request.url.endswith("/robots.txt"):
             return
+        # After a followed same-page redirect (http -> https, a trailing slash) the page is
+        # recorded under the URL the spider asked for, as its items are.
+        url = requested_url(request)
         page_type = request.meta.get("page_type")
         if page_type is None:
             try:
-                page_type = read_url(request.url).page_type
+                page_type = read_url(url).page_type
             except BadURL:
                 page_type = None
         body = response.body or b""
         self.store().record_fetch(
-            request.url, page_type, response.status, hashlib.sha256(body).hexdigest(), len(body),
+            url, page_type, response.status, hashlib.sha256(body).hexdigest(), len(body),
             from_cache="cached" in response.flags,
         )
 

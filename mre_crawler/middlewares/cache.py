@@ -4,7 +4,8 @@
   practice session 15 min (issue 4); dashboard, events list and event page 1 h (they change while
   an event runs); race, entry list and points pages 30 days once their event is finished (the
   spider says so in ``meta["event_finished"]``), 10 minutes before that. Every value is an
-  ``MRE_CACHE_TTL_*`` setting. Only 200 responses are kept, so an error page never sticks.
+  ``MRE_CACHE_TTL_*`` setting. Only 200 responses are kept, so an error page never sticks, and
+  only whole ones (:func:`mre_crawler.completeness.cut_reason`), so a cut page never does either.
 - **Storage** (:class:`SqliteCacheStorage`): one SQLite file under ``MRE_HOME/httpcache`` shared by
   all spiders (Scrapy's filesystem storage keeps one folder per spider, so ``mre crawl track``
   would not reuse what ``mre crawl event`` fetched, and writes seven files per page). The key is
@@ -31,6 +32,7 @@ from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from w3lib.url import canonicalize_url
 
+from mre_crawler.completeness import cut_reason
 from mre_crawler.config import CacheTTL, CrawlConfig, config_for
 from mre_crawler.urls import BadURL, read_url
 
@@ -67,9 +69,13 @@ class PageTypeCachePolicy:
         return request.method == "GET" and ttl_for(request.url, True, self.ttl) > 0
 
     def should_cache_response(self, response: Response, request: Request) -> bool:
-        return response.status == 200
+        # A page cut short is never kept: cached, it would stand in for the page for 30 days
+        # after a later fetch came back whole (issue 9). The body is still as it came off the wire.
+        return response.status == 200 and cut_reason(response.body, response.headers) is None
 
     def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
+        if cut_reason(cachedresponse.body, cachedresponse.headers) is not None:
+            return False  # a cut copy stored before this check existed: fetch the page again
         stored_at = request.meta.get("cache_timestamp")
         if stored_at is None:
             return False
@@ -78,8 +84,9 @@ class PageTypeCachePolicy:
 
     def is_cached_response_valid(self, cachedresponse: Response, response: Response, request: Request) -> bool:
         # LiveRC sends no validators (ETag/Last-Modified); a fresh fetch always replaces the copy,
-        # except when the fetch failed with a server error and the old copy can stand in.
-        return response.status >= 500
+        # except when the fetch failed with a server error and the old copy can stand in
+        # (never a cut one).
+        return response.status >= 500 and cut_reason(cachedresponse.body, cachedresponse.headers) is None
 
 
 def cache_key(url: str) -> str:

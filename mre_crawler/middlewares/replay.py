@@ -5,18 +5,29 @@ only swap the request for a new one, which Scrapy sends back through the schedul
 dupefilter and the HTTP cache under the replay URL. Rewriting at the handler keeps everything
 above it (cache keys, retries, robots.txt, per-track download slots, items, stored URLs) on the
 real ``https://SLUG.liverc.com/...`` URL while the bytes come from ``http://127.0.0.1:PORT/SLUG/...``.
+
+It is also the last gate before the network: a request to any host but ``*.liverc.com`` (or the
+``--site`` server) is refused here, counted in ``mre/offsite/refused``, whatever asked for it (a
+redirect, a link, robots.txt of another host). Issue 9: a 302 to another host once sent eight
+requests there.
 """
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import urlsplit
+
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 
 from mre_crawler.cassettes import CassetteLibrary
 from mre_crawler.config import config_for
 from mre_crawler.urls import to_site
+
+logger = logging.getLogger(__name__)
 
 
 def is_liverc(url: str) -> bool:
@@ -36,11 +47,20 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
         self.cassettes = CassetteLibrary(config.cassettes) if config.cassettes else None
         self.http = None if self.cassettes else HTTP11DownloadHandler.from_crawler(crawler)
         self.stats = crawler.stats
+        self.site_netloc = urlsplit(self.site).netloc.lower() if self.site else None
+
+    def allowed(self, url: str) -> bool:
+        """LiveRC itself, or the replay server this crawl reads from; nothing else goes out."""
+        return is_liverc(url) or (self.site_netloc is not None and urlsplit(url).netloc.lower() == self.site_netloc)
 
     async def download_request(self, request: Request) -> Response:
         if self.cassettes is not None:
             return self._from_cassette(request)
         assert self.http is not None
+        if not self.allowed(request.url):
+            self.stats.inc_value("mre/offsite/refused")
+            logger.warning("refused a request to a host that is not LiveRC: %s", request.url)
+            raise IgnoreRequest(f"not a LiveRC host: {request.url}")
         if not self.site or not is_liverc(request.url):
             return await self.http.download_request(request)
         replay = request.replace(url=to_site(request.url, self.site))
@@ -55,7 +75,11 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
             # What a replay server says about a page it does not have.
             self.stats.inc_value("mre/replay/cassette_missing")
             return Response(request.url, status=404, body=b"not in cassette", request=request)
-        headers = Headers({k: v for k, v in recorded.headers.items() if k.lower() != "content-encoding"})
+        # The cassette holds the decoded body: its Content-Encoding, and the Content-Length of the
+        # encoded body, no longer describe it (a length that disagrees would read as a cut body).
+        encoded = any(k.lower() == "content-encoding" for k in recorded.headers)
+        dropped = ("content-encoding", "content-length") if encoded else ("content-encoding",)
+        headers = Headers({k: v for k, v in recorded.headers.items() if k.lower() not in dropped})
         cls = responsetypes.from_args(headers=headers, url=request.url, body=recorded.body)
         return cls(url=request.url, status=recorded.status, headers=headers, body=recorded.body,
                    request=request, flags=["cassette"])

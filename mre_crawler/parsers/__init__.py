@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from mre_crawler.completeness import check_body
 from mre_crawler.parsers.base import ParseResult
 from mre_crawler.urls import PAGE_TYPES
 
@@ -26,11 +27,17 @@ def parse_page(
     page_type: str | None = None,
     meta: Mapping[str, Any] | None = None,
 ) -> ParseResult:
-    """Parse one page. Without ``page_type`` the type is detected from the URL and the page."""
+    """Parse one page. Without ``page_type`` the type is detected from the URL and the page.
+
+    A page whose body ends before ``</html>`` raises :class:`~mre_crawler.errors.IncompletePage`
+    before any parser reads it (:mod:`mre_crawler.completeness`): the crawl, ``mre parse`` and
+    ``mre quarantine retry`` all come through here, so none of them stores a cut page.
+    """
     if page_type is None:
         from mre_crawler.parsers.detect import detect_page_type
 
         page_type = detect_page_type(body, url)
+    check_body(body, url, page_type)
     return parser_for(page_type)(body, url, meta)
 
 

@@ -7,7 +7,8 @@ no network, no database. ``meta`` carries the ids the page does not show itself 
 - A value that cannot be read becomes ``None`` plus a :class:`ParseProblem` (via ``ctx.read``).
 - A row that cannot be read is skipped with a problem; the other rows are kept (``ctx.row``).
 - A page that is not the expected type raises :class:`WrongPageType`; a page whose layout is
-  gone (no results table at all) raises :class:`PageError`.
+  gone (no results table at all) raises :class:`PageError`; a page whose rows contradict its own
+  header, totals or lap data raises :class:`IncompletePage` (``ctx.incomplete``): it is not whole.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 
 import lxml.html
 
-from mre_crawler.errors import PageError, ParseProblem
+from mre_crawler.errors import IncompletePage, PageError, ParseProblem
 
 T = TypeVar("T")
 
@@ -90,6 +91,12 @@ class ParseContext:
 
     def fail(self, reason: str, field_name: str | None = None) -> PageError:
         return PageError(self.page_type, self.url, reason, field_name)
+
+    def incomplete(self, reason: str, field_name: str | None = None) -> IncompletePage:
+        """The page is not whole: its rows contradict its own header, totals or lap data.
+
+        Raised, not recorded: storing such a page would mark good rows removed (issue 9)."""
+        return IncompletePage(self.page_type, self.url, f"not whole: {reason}", field_name)
 
     def result(self, items: list[Any]) -> ParseResult:
         return ParseResult(self.page_type, self.url, items, self.problems)

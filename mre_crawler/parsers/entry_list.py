@@ -4,7 +4,12 @@ Layout (FIELD-GUIDE §6; entry-list-silverstate-2025-silver-state.html: 18 class
 entries, 263 drivers): one ``div.tab-pane`` per class holding a table whose ``thead`` names the
 class (``div.class_header``) and its count (``div.class_sub_header`` ``Entries: N``); each body
 row is ``# | <span class="hidden">LAST, FIRST</span>FIRST LAST | transponder``. The right column's
-``Event Stats`` panel prints the event totals. The page has no driver ids, no car numbers and
+``Event Stats`` panel prints the event totals.
+
+Completeness (issue 9): a class whose printed ``Entries: N`` its rows contradict, or a row short of
+cells, raises ``IncompletePage``. The Event Stats total against the classes' sum stays a reported
+problem: third-party notes say some events add LCQ/semi tabs (FIELD-GUIDE §6), which would count
+entries twice, so that sum is not a total the page reliably keeps. The page has no driver ids, no car numbers and
 does not show its own event id.
 """
 
@@ -59,8 +64,10 @@ def _read_class(ctx: ParseContext, pane: HtmlElement, entry_list: EntryList) -> 
     if printed is not None:
         entry_list.classes[class_name] = entry_list.classes.get(class_name, 0) + printed
         # Compare with the rows on the page, read or not: a row we failed to read is already a problem.
+        # The class's own count is the page's promise of its rows (724 of 724 on
+        # entry-list-silverstate…html, every generated list): fewer rows is a page cut short.
         if printed != len(rows):
-            ctx.problem(f"{where}.entries", str(printed), f"header says {printed} entries, table has {len(rows)} rows")
+            raise ctx.incomplete(f"class {class_name!r} says Entries: {printed}, its table has {len(rows)} rows", f"{where}.entries")
     for row in rows:
         entry = _entry(ctx, where, class_name, row)
         if entry is not None:
@@ -80,8 +87,7 @@ def _printed_count(ctx: ParseContext, table: HtmlElement, where: str) -> int | N
 def _entry(ctx: ParseContext, where: str, class_name: str, row: HtmlElement) -> Entry | None:
     cells = row.findall("td")
     if len(cells) < 3:
-        ctx.problem(f"{where}.row", clean(row.text_content()), f"row skipped: expected 3 cells, found {len(cells)}")
-        return None
+        raise ctx.incomplete(f"an entry row has {len(cells)} cells, not 3: {clean(row.text_content())[:80]!r}", f"{where}.row")
     number_text = clean(cells[0].text_content())
     row_number = ctx.read(f"{where}.row_number", number_text, parse_int, required=True)
     if row_number is None:

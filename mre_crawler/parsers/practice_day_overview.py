@@ -51,6 +51,7 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
     day = PracticeDay(track_slug=page_track_slug(ctx), date=_day(ctx, tree))
     day.sessions = _sessions(ctx, tables[0], day.date)
     day.stats = _stats(ctx, tree)
+    _check_total_laps(ctx, tables[0], day)
     day.leaderboard = _leaderboard(ctx, tree)
     return ctx.result([day])
 
@@ -101,8 +102,8 @@ def _sessions(ctx: ParseContext, table: HtmlElement, day: dt.date) -> list[Pract
 def _session(ctx: ParseContext, field: str, row: HtmlElement, day: dt.date) -> PracticeSessionSummary | None:
     cells = row.findall("td")
     if len(cells) < 4:
-        ctx.problem(field, clean(row.text_content()), f"row skipped: expected 4 cells, found {len(cells)}")
-        return None
+        # A session row short of cells: the page was cut inside the list (issue 9).
+        raise ctx.incomplete(f"a session row has {len(cells)} cells, not 4: {clean(row.text_content())[:80]!r}", field)
     driver_cell, time_cell, laps_cell, speed_cell = cells[:4]
     link = driver_cell.find(".//a")
     href = link.get("href", "") if link is not None else ""
@@ -156,6 +157,22 @@ def _start(ctx: ParseContext, field: str, cell: HtmlElement, day: dt.date) -> dt
     if start is not None and start.date() != day:
         ctx.problem(f"{field}.start", stamp_text, f"session starts outside the day {day.isoformat()}")
     return start
+
+
+def _check_total_laps(ctx: ParseContext, table: HtmlElement, day: PracticeDay) -> None:
+    """The Practice Stats panel's Total Laps is the sum of the session rows' laps, or the page is
+    not whole (487 = 487 on practice-day-overview-canberraoffroad-2025-10-25.html; every generated
+    day). Only checked when every row was read: a row skipped for a bad cell is already a problem.
+    Unique Drivers is not used: it leaves out "Unknown Driver" (FIELD-GUIDE §9)."""
+    total = day.stats.total_laps if day.stats is not None else None
+    if total is None or len(day.sessions) != len(table.findall("tbody/tr")):
+        return
+    laps = [s.laps for s in day.sessions]
+    if None in laps:
+        return
+    if sum(laps) != total:
+        raise ctx.incomplete(f"Practice Stats says {total} total laps, the {len(laps)} sessions listed add up to {sum(laps)}",
+                             "stats.total_laps")
 
 
 # --- Practice Stats panel -----------------------------------------------------------------------

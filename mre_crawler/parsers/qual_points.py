@@ -102,8 +102,8 @@ def _columns(ctx: ParseContext, table: HtmlElement, where: str) -> dict[str, int
 def _row(ctx: ParseContext, where: str, class_name: str, columns: dict[str, int], row: HtmlElement) -> PointsRow | None:
     cells = row.findall("td")
     if len(cells) < len(columns):
-        ctx.problem(f"{where}.row", clean(row.text_content()), f"row skipped: {len(cells)} cells for {len(columns)} columns")
-        return None
+        # A row short of cells: the page was cut inside this table (issue 9), not a row to skip.
+        raise ctx.incomplete(f"a points row has {len(cells)} cells for {len(columns)} columns", f"{where}.row")
     text = {name: clean(cells[i].text_content()) for name, i in columns.items()}
     position = ctx.read(f"{where}.position", text["#"], parse_int, required=True)
     if position is None:

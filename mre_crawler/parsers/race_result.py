@@ -100,8 +100,8 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
     )
     _read_header(ctx, tree, table, race)
     columns = _column_index(ctx, table)
-    race.results, table_rows = _read_rows(ctx, table, columns)
-    _attach_laps(ctx, tree if scripts is None else scripts, race.results, table_rows)
+    race.results, table_rows, row_count = _read_rows(ctx, table, columns)
+    _attach_laps(ctx, tree if scripts is None else scripts, race.results, table_rows, row_count)
     _assign_status(race)
     return ctx.result([race])
 
@@ -363,8 +363,9 @@ def _fastest_column(ctx: ParseContext, cells: list[Element | None]) -> tuple[lis
     )
 
 
-def _read_rows(ctx: ParseContext, table: Element, columns: dict[str, int]) -> tuple[list[items.RaceResult], list[int]]:
-    """The result rows, and for each its 1-based row number in the table (rows can be skipped)."""
+def _read_rows(ctx: ParseContext, table: Element, columns: dict[str, int]) -> tuple[list[items.RaceResult], list[int], int]:
+    """The result rows, for each its 1-based row number in the table (rows can be skipped), and
+    how many rows the table has."""
     rows = _ROWS_IN_BODY(table) or _ROWS_BARE(table)
     if not rows:
         raise ctx.fail("results table has no rows", "race_result")
@@ -374,8 +375,9 @@ def _read_rows(ctx: ParseContext, table: Element, columns: dict[str, int]) -> tu
     for n, tr in enumerate(rows, start=1):
         tds = tr.findall("td")
         if len(tds) < width:
-            ctx.problem(f"race_result.row[{n}]", common.clean(_cell_text(tr))[:500], f"row skipped: {len(tds)} cells, the header has {width}")
-            continue
+            # A row short of cells is a page cut inside its table (or a row that lost its cells),
+            # not a row to skip: storing the rest would mark the missing drivers removed (issue 9).
+            raise ctx.incomplete(f"results row {n} has {len(tds)} cells, the header has {width}", f"race_result.row[{n}]")
         row_cells.append(tds)
         row_numbers.append(n)
 
@@ -448,7 +450,7 @@ def _read_rows(ctx: ParseContext, table: Element, columns: dict[str, int]) -> tu
             )
         )
         kept_rows.append(n)
-    return results, kept_rows
+    return results, kept_rows, len(rows)
 
 
 # --- laps from the racerLaps script blocks ---------------------------------------------------
@@ -474,19 +476,17 @@ def _racer_laps(ctx: ParseContext, tree: Element | list[str]) -> list[tuple[int 
     return blocks
 
 
-def _attach_laps(ctx: ParseContext, tree: Element | list[str], results: list[items.RaceResult], table_rows: list[int]) -> None:
+def _attach_laps(ctx: ParseContext, tree: Element | list[str], results: list[items.RaceResult], table_rows: list[int], row_count: int) -> None:
     blocks = _racer_laps(ctx, tree)
     if not blocks:
         ctx.problem("racer_laps", None, "no racerLaps blocks: results have no laps")
         return
+    _check_rows_match_racer_laps(ctx, blocks, results, table_rows, row_count)
     by_id = {driver_id: data for driver_id, data in blocks if driver_id is not None}
     for result, row_number in zip(results, table_rows):
         index = row_number - 1  # racerLaps follows the table's rows, skipped ones included
         if result.driver_id is not None:
-            data = by_id.get(result.driver_id)
-            if data is None:
-                ctx.problem(f"racer_laps[{result.driver_id}]", result.driver_name, "no racerLaps block for this driver")
-                continue
+            data = by_id[result.driver_id]  # there is one: _check_rows_match_racer_laps
         else:
             # A DNS row has no data-driver-id. LiveRC writes racerLaps in table-row order with the
             # row's name (race-6304829.html: RILEY LANDER, row 12, racerLaps[731648]).
@@ -506,6 +506,31 @@ def _attach_laps(ctx: ParseContext, tree: Element | list[str], results: list[ite
                 f"differs from the table's {result.driver_name!r}",
             )
         _read_driver_laps(ctx, result, data)
+
+
+def _check_rows_match_racer_laps(ctx: ParseContext, blocks: list[tuple[int | None, dict]], results: list[items.RaceResult],
+                                 table_rows: list[int], row_count: int) -> None:
+    """The table and racerLaps list the same drivers, or the page is not whole.
+
+    LiveRC writes one racerLaps block per table row, DNS rows included, in row order
+    (FIELD-GUIDE §5.2, three races checked; the generator does the same). A DNS row has no
+    data-driver-id, so it is paired with its block by position, never by id: a block whose id no
+    row carries is only a DNS row's when the row at its index has no id either.
+    """
+    if len(blocks) != row_count:
+        raise ctx.incomplete(f"racerLaps lists {len(blocks)} drivers, the results table has {row_count} rows", "racer_laps")
+    block_ids = {driver_id for driver_id, _ in blocks if driver_id is not None}
+    row_ids: dict[int, int | None] = {}
+    for result, row_number in zip(results, table_rows):
+        row_ids[row_number - 1] = result.driver_id
+        if result.driver_id is not None and result.driver_id not in block_ids:
+            raise ctx.incomplete(f"row {row_number} ({result.driver_name}, id {result.driver_id}) has no racerLaps block",
+                                 f"racer_laps[{result.driver_id}]")
+    carried = {driver_id for driver_id in row_ids.values() if driver_id is not None}
+    for index, (driver_id, data) in enumerate(blocks):
+        if driver_id is not None and driver_id not in carried and row_ids.get(index, None) is not None:
+            raise ctx.incomplete(f"racerLaps[{driver_id}] ({data.get('driverName')}) has no row in the results table",
+                                 f"racer_laps[{driver_id}]")
 
 
 # racerLaps figures are decimal strings ('74.504'); such a string reads the same through float()
