@@ -112,6 +112,13 @@ class CrawlResult:
         return {k[len(prefix):]: v for k, v in self.stats.items() if k.startswith(prefix)}
 
     @property
+    def paused(self) -> dict[str, tuple[float, str]]:
+        """Tracks paused during the crawl (LiveRC's Retry-After): slug -> (seconds, why)."""
+        prefix = "mre/pause/track/"
+        return {k[len(prefix):]: (float(v), str(self.stats.get(f"mre/pause/reason/{k[len(prefix):]}", "")))
+                for k, v in self.stats.items() if k.startswith(prefix)}
+
+    @property
     def health_failed(self) -> list[str]:
         return list(self.stats.get("mre/health/failed") or [])
 
@@ -184,6 +191,8 @@ def format_summary(result: CrawlResult) -> str:
     skipped = {k[len("mre/skipped/"):]: v for k, v in s.items() if k.startswith("mre/skipped/")}
     if skipped:
         lines.append("  skipped       " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
+    for track, (seconds, why) in sorted(result.paused.items()):
+        lines.append(f"  paused        {track} {seconds:.0f} s" + (f" ({why})" if why else ""))
     for track, resets in sorted(result.budget_spent.items()):
         lines.append(f"  budget spent  {track}: its requests stopped; resets at {resets}")
     if result.failures:

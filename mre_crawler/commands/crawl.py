@@ -157,6 +157,7 @@ def summary_record(result) -> dict[str, Any]:
         "rows_written": result.rows_written, "quarantined": result.quarantined,
         "failed_pages": [{"url": u, "reason": r} for u, r in result.failures],
         "budget_spent": result.budget_spent, "health_failed": result.health_failed,
+        "paused": {t: {"seconds": sec, "why": why} for t, (sec, why) in result.paused.items()},
     }
 
 

@@ -124,16 +124,45 @@ class PolitenessLedger:
         return BudgetStatus(track, day, int(row[0]) if row else 0, budget)
 
     def take_rate_slot(self, track: str, interval_seconds: float) -> float:
-        """Reserve the track's next request slot; seconds to wait until it (0 when free now)."""
+        """Reserve the track's next request slot; seconds to wait until it (0 when free now).
+
+        A slot never falls inside a pause (``paused_until``, 0051_track_pause.sql): the first
+        request after a pause goes when it ends, the next one interval later, whichever process
+        asks (``greatest`` skips a NULL pause)."""
         row = self.conn.execute(
             """INSERT INTO mre.politeness_rate AS r (track_slug, next_request_at)
                VALUES (%(t)s, clock_timestamp() + make_interval(secs => %(i)s))
                ON CONFLICT (track_slug) DO UPDATE
-               SET next_request_at = greatest(r.next_request_at, clock_timestamp()) + make_interval(secs => %(i)s)
+               SET next_request_at = greatest(r.next_request_at, clock_timestamp(), r.paused_until)
+                                     + make_interval(secs => %(i)s)
                RETURNING extract(epoch FROM (next_request_at - make_interval(secs => %(i)s) - clock_timestamp()))""",
             {"t": track, "i": interval_seconds},
         ).fetchone()
         return max(0.0, float(row[0]))
+
+    def pause_track(self, track: str, seconds: float, reason: str) -> float:
+        """Pause the track for ``seconds`` from now (database clock), never shortening a longer
+        pause already set; the seconds the track's pause now lasts."""
+        row = self.conn.execute(
+            """INSERT INTO mre.politeness_rate AS r (track_slug, next_request_at, paused_until, pause_reason)
+               VALUES (%(t)s, clock_timestamp(), clock_timestamp() + make_interval(secs => %(s)s), %(why)s)
+               ON CONFLICT (track_slug) DO UPDATE
+               SET paused_until = greatest(r.paused_until, EXCLUDED.paused_until),
+                   pause_reason = CASE WHEN r.paused_until >= EXCLUDED.paused_until THEN r.pause_reason
+                                       ELSE EXCLUDED.pause_reason END
+               RETURNING extract(epoch FROM (paused_until - clock_timestamp()))""",
+            {"t": track, "s": seconds, "why": reason},
+        ).fetchone()
+        return max(0.0, float(row[0]))
+
+    def pause_remaining(self, track: str) -> tuple[float, str] | None:
+        """Seconds left of the track's pause and why, or None when it is not paused."""
+        row = self.conn.execute(
+            """SELECT extract(epoch FROM (paused_until - clock_timestamp())), pause_reason
+               FROM mre.politeness_rate WHERE track_slug = %s AND paused_until > clock_timestamp()""",
+            (track,),
+        ).fetchone()
+        return None if row is None else (max(0.0, float(row[0])), row[1] or "paused")
 
 
 def ledger_for(crawler) -> PolitenessLedger:
@@ -198,17 +227,24 @@ class TrackRateMiddleware:
         self.stats = crawler.stats
         self.default_rate = config.rate_per_minute
         self.rates: dict[str, float] = {}
+        # A request that waited out a track pause takes a fresh slot (mre_crawler.middlewares.pause).
+        from mre_crawler.middlewares.pause import pauses_for
+
+        pauses_for(crawler).rate_slot = self.take_slot
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    async def process_request(self, request: Request) -> None:
-        track = slug_of(request.url)
+    def take_slot(self, track: str) -> float:
+        """Reserve the track's next slot; the seconds to wait for it."""
         ledger = ledger_for(self.crawler)
         if track not in self.rates:
             self.rates[track] = ledger.limits(track)[0] or self.default_rate
-        wait = ledger.take_rate_slot(track, 60.0 / self.rates[track])
+        return ledger.take_rate_slot(track, 60.0 / self.rates[track])
+
+    async def process_request(self, request: Request) -> None:
+        wait = self.take_slot(slug_of(request.url))
         if wait > 0:
             self.stats.inc_value("mre/rate/waits")
             self.stats.inc_value("mre/rate/wait_seconds", round(wait, 3))

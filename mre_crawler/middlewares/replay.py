@@ -5,6 +5,9 @@ only swap the request for a new one, which Scrapy sends back through the schedul
 dupefilter and the HTTP cache under the replay URL. Rewriting at the handler keeps everything
 above it (cache keys, retries, robots.txt, per-track download slots, items, stored URLs) on the
 real ``https://SLUG.liverc.com/...`` URL while the bytes come from ``http://127.0.0.1:PORT/SLUG/...``.
+
+Being the last step before the bytes go out, the handler is also where a paused track's request
+waits one last time (:mod:`mre_crawler.middlewares.pause`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from scrapy.responsetypes import responsetypes
 
 from mre_crawler.cassettes import CassetteLibrary
 from mre_crawler.config import config_for
+from mre_crawler.middlewares.pause import pauses_for
 from mre_crawler.urls import to_site
 
 
@@ -36,11 +40,13 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
         self.cassettes = CassetteLibrary(config.cassettes) if config.cassettes else None
         self.http = None if self.cassettes else HTTP11DownloadHandler.from_crawler(crawler)
         self.stats = crawler.stats
+        self.pauses = pauses_for(crawler)
 
     async def download_request(self, request: Request) -> Response:
         if self.cassettes is not None:
             return self._from_cassette(request)
         assert self.http is not None
+        await self.pauses.hold(request, reslot=True)
         if not self.site or not is_liverc(request.url):
             return await self.http.download_request(request)
         replay = request.replace(url=to_site(request.url, self.site))
