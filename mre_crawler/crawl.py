@@ -112,6 +112,13 @@ class CrawlResult:
         return {k[len(prefix):]: v for k, v in self.stats.items() if k.startswith(prefix)}
 
     @property
+    def unreachable(self) -> dict[str, str]:
+        """Hosts the crawl could not reach at all (no DNS, refused, no route): host -> reason."""
+        prefix = "mre/unreachable/"
+        return {k[len(prefix):]: str(v) for k, v in self.stats.items()
+                if k.startswith(prefix) and k != "mre/unreachable/refused"}
+
+    @property
     def paused(self) -> dict[str, tuple[float, str]]:
         """Tracks paused during the crawl (LiveRC's Retry-After): slug -> (seconds, why)."""
         prefix = "mre/pause/track/"
@@ -193,6 +200,8 @@ def format_summary(result: CrawlResult) -> str:
         lines.append("  skipped       " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
     for track, (seconds, why) in sorted(result.paused.items()):
         lines.append(f"  paused        {track} {seconds:.0f} s" + (f" ({why})" if why else ""))
+    for host, reason in sorted(result.unreachable.items()):
+        lines.append(f"  unreachable   {host}: {reason}")
     for track, resets in sorted(result.budget_spent.items()):
         lines.append(f"  budget spent  {track}: its requests stopped; resets at {resets}")
     if result.failures:

@@ -42,6 +42,9 @@ DOWNLOAD_HANDLERS = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's robots.txt handling with a one-line log for a robots.txt that cannot be fetched.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "mre_crawler.middlewares.robots.PlainRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "mre_crawler.middlewares.user_agent.IdentifyingUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -50,6 +53,9 @@ DOWNLOADER_MIDDLEWARES = {
     "mre_crawler.middlewares.cache.PageTypeCacheMiddleware": 900,
     # Below the cache: a cached page costs no budget, no rate slot, and is never "changed".
     "mre_crawler.middlewares.cache.EventChangeInvalidationMiddleware": 910,
+    # A host found unreachable (no DNS, refused) fails at once; after the cache, so fresh cached
+    # pages are still served, and before the budget and rate slot, which it then never spends.
+    "mre_crawler.middlewares.reachability.UnreachableHostMiddleware": 940,
     "mre_crawler.middlewares.politeness.DailyBudgetMiddleware": 950,
     "mre_crawler.middlewares.politeness.TrackRateMiddleware": 960,
 }

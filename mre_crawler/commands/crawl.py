@@ -11,7 +11,8 @@ server, ``--cassette FILE`` to replay betamax cassettes, and ``--polite`` to kee
 budget and AutoThrottle on for a loopback site. Migrations are applied first.
 
 Exit codes: 0 the crawl ran (failed pages, if any, are listed: partial results are results);
-1 nothing could be stored (LiveRC unreachable, every page failed, budget spent) or the database is
+1 nothing could be stored (every page failed, budget spent), LiveRC could not be reached (no DNS,
+connection refused: one line ``mre crawl: cannot reach HOST: REASON``) or the database is
 unreachable; 2 bad input (malformed URL, unknown track, reversed date range), with one line.
 """
 
@@ -139,14 +140,26 @@ def execute(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) 
         return 1
     if result.bad_input:
         raise UsageError(result.bad_input)
+    if result.unreachable and result.nothing_stored and not args.json:
+        # No network (or LiveRC down): one line, the summary would only repeat it per page.
+        print(unreachable_line("mre crawl", result.unreachable), file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(summary_record(result), default=str, indent=1))
     else:
         print(format_summary(result))
+    if result.unreachable:
+        print(unreachable_line("mre crawl", result.unreachable), file=sys.stderr)
+        return 1
     if result.nothing_stored:
         print("mre crawl: nothing could be stored (see the failed pages above)", file=sys.stderr)
         return 1
     return 0
+
+
+def unreachable_line(command: str, unreachable: dict[str, str]) -> str:
+    """``mre crawl: cannot reach HOST: REASON`` (hosts joined when several were unreachable)."""
+    return f"{command}: cannot reach " + "; ".join(f"{host}: {reason}" for host, reason in sorted(unreachable.items()))
 
 
 def summary_record(result) -> dict[str, Any]:
@@ -158,6 +171,7 @@ def summary_record(result) -> dict[str, Any]:
         "failed_pages": [{"url": u, "reason": r} for u, r in result.failures],
         "budget_spent": result.budget_spent, "health_failed": result.health_failed,
         "paused": {t: {"seconds": sec, "why": why} for t, (sec, why) in result.paused.items()},
+        "unreachable": result.unreachable,
     }
 
 

@@ -10,8 +10,9 @@ Ranges are explicit and at most 3 months (longer or reversed ranges are refused,
 fetching command takes ``--site``/``--polite``/``--no-cache``/``-s`` like ``mre crawl``.
 
 Exit codes: 0 the run finished (failed pages, if any, are listed: partial results are results);
-1 nothing could be read (every page failed, budget spent before anything) or the database is
-unreachable; 2 bad input.
+1 nothing could be read (every page failed, budget spent before anything), LiveRC could not be
+reached (one line: ``mre practice: cannot reach HOST: REASON``) or the database is unreachable;
+2 bad input.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from mre_crawler.commands.crawl import prepare_database, settings_from_args
+    from mre_crawler.commands.crawl import prepare_database, settings_from_args, unreachable_line
     from mre_crawler.config import ConfigError, CrawlConfig
     from mre_crawler.crawl import configure_logging, crawl_settings
     from mre_crawler.db import DatabaseUnavailable
@@ -97,11 +98,20 @@ def run_command(args: argparse.Namespace) -> int:
         return 1
     if run.result.bad_input:
         raise UsageError(run.result.bad_input)
+    unreachable = run.result.unreachable
+    read_nothing = not run.report.outcomes and all(d.overview is None for d in run.report.discovered)
+    if unreachable and read_nothing and not args.json:
+        # No network (or LiveRC down): one line, as ``mre crawl`` does.
+        print(unreachable_line("mre practice", unreachable), file=sys.stderr)
+        return 1
     sessions = getattr(args, "sessions", False)
     if args.json:
         print(json.dumps(run_record(run, sessions), default=str, indent=1))
     else:
         print(format_run(run, sessions))
+    if unreachable:
+        print(unreachable_line("mre practice", unreachable), file=sys.stderr)
+        return 1
     nothing = not run.report.discovered and not run.report.outcomes and run.metrics["requests"] > 0
     if run.budget_resets_at and not run.report.outcomes and not run.report.discovered:
         return 1
@@ -144,6 +154,7 @@ def run_record(run, sessions: bool = False) -> dict[str, Any]:
         "metrics": run.metrics,
         "budget_resets_at": run.budget_resets_at,
         "failures": [{"url": u, "reason": r} for u, r in run.failures],
+        "unreachable": run.result.unreachable,
         "retry_logged": sorted(sid for o in run.report.outcomes for sid in o.details_failed),
     }
 

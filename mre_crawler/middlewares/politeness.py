@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import weakref
 from dataclasses import dataclass
 
 from scrapy.exceptions import IgnoreRequest
@@ -123,6 +124,13 @@ class PolitenessLedger:
         ).fetchone()
         return BudgetStatus(track, day, int(row[0]) if row else 0, budget)
 
+    def refund_budget(self, track: str, day: dt.date) -> None:
+        """Give back one unit taken for a request that never reached the host (DNS, refused)."""
+        self.conn.execute(
+            "UPDATE mre.politeness_budget SET used = used - 1 WHERE track_slug = %s AND day = %s AND used > 0",
+            (track, day),
+        )
+
     def take_rate_slot(self, track: str, interval_seconds: float) -> float:
         """Reserve the track's next request slot; seconds to wait until it (0 when free now).
 
@@ -182,6 +190,10 @@ class DailyBudgetMiddleware:
         self.budgets: dict[str, int] = {}
         self.spent: dict[str, BudgetSpent] = {}
         self.warned: set[str] = set()
+        # The unit each request in flight took (budget key, UTC day): given back when the request
+        # never reached the host. Keyed by the request object itself: a retry is a copy with the
+        # same meta, and takes (and may give back) a unit of its own.
+        self.taken: weakref.WeakKeyDictionary[Request, tuple[str, dt.date]] = weakref.WeakKeyDictionary()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -210,6 +222,7 @@ class DailyBudgetMiddleware:
             self.stats.inc_value("mre/budget/refused")
             logger.warning("%s; the crawl stops requesting %s until then", spent, track)
             raise spent
+        self.taken[request] = (track, day)
         self.stats.inc_value("mre/budget/used")
         self.stats.set_value(f"mre/budget/track/{track}", f"{used}/{budget}")
         if used >= self.warn_at * budget and track not in self.warned:
@@ -217,6 +230,22 @@ class DailyBudgetMiddleware:
             self.stats.set_value(f"mre/budget/warned/{track}", f"{used}/{budget}")
             logger.warning("daily request budget for %s nearly spent: %d of %d used (resets %s UTC)",
                            track, used, budget, f"{next_reset(day):%Y-%m-%d %H:%M}")
+        return None
+
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        # A request that never reached LiveRC (DNS lookup failed, connection refused, the host
+        # already known unreachable) cost LiveRC nothing: its unit goes back to the budget, so a
+        # night without network does not eat the next day's crawl.
+        from mre_crawler.middlewares.reachability import never_connected
+
+        taken = self.taken.pop(request, None)
+        if taken is None or never_connected(exception) is None:
+            return None
+        track, day = taken
+        ledger_for(self.crawler).refund_budget(track, day)
+        self.stats.inc_value("mre/budget/used", -1)
+        self.stats.inc_value("mre/budget/refunded")
         return None
 
 

@@ -7,7 +7,8 @@ above it (cache keys, retries, robots.txt, per-track download slots, items, stor
 real ``https://SLUG.liverc.com/...`` URL while the bytes come from ``http://127.0.0.1:PORT/SLUG/...``.
 
 Being the last step before the bytes go out, the handler is also where a paused track's request
-waits one last time (:mod:`mre_crawler.middlewares.pause`).
+waits one last time (:mod:`mre_crawler.middlewares.pause`) and where a request to a host already
+found unreachable stops (:mod:`mre_crawler.middlewares.reachability`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scrapy.responsetypes import responsetypes
 from mre_crawler.cassettes import CassetteLibrary
 from mre_crawler.config import config_for
 from mre_crawler.middlewares.pause import pauses_for
+from mre_crawler.middlewares.reachability import reachability_for
 from mre_crawler.urls import to_site
 
 
@@ -41,12 +43,14 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
         self.http = None if self.cassettes else HTTP11DownloadHandler.from_crawler(crawler)
         self.stats = crawler.stats
         self.pauses = pauses_for(crawler)
+        self.reachability = reachability_for(crawler)
 
     async def download_request(self, request: Request) -> Response:
         if self.cassettes is not None:
             return self._from_cassette(request)
         assert self.http is not None
         await self.pauses.hold(request, reslot=True)
+        self.reachability.check(request)
         if not self.site or not is_liverc(request.url):
             return await self.http.download_request(request)
         replay = request.replace(url=to_site(request.url, self.site))
