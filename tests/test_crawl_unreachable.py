@@ -70,3 +70,17 @@ def test_an_unreachable_host_ends_the_command_at_once_with_one_line_and_exit_1(a
     # The failed attempts never reached the host: today's budgets are untouched.
     assert pg_conn.execute("SELECT coalesce(sum(used), 0) FROM mre.politeness_budget").fetchone()[0] == 0
 
+
+def test_a_timeout_is_reported_under_the_liverc_url_in_plain_words(small_site, crawl, pg_conn):
+    from mre_crawler.samplesite import read_manifest
+
+    event_url = next(u for _f, u, t in read_manifest(small_site) if t == "event")
+    # A server that accepts connections (the kernel does, into the backlog) and never answers.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        site = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        result = crawl("event", {"url": event_url}, MRE_SITE=site, DOWNLOAD_TIMEOUT="1", MRE_RETRY_TIMES="0")
+
+    assert result.failures == [(event_url, "timed out after 1 s")]
+    assert not result.unreachable  # it answered the connection: slow, not unreachable

@@ -5,6 +5,7 @@ only swap the request for a new one, which Scrapy sends back through the schedul
 dupefilter and the HTTP cache under the replay URL. Rewriting at the handler keeps everything
 above it (cache keys, retries, robots.txt, per-track download slots, items, stored URLs) on the
 real ``https://SLUG.liverc.com/...`` URL while the bytes come from ``http://127.0.0.1:PORT/SLUG/...``.
+A failure's message names the LiveRC URL too, never the replay address.
 
 Being the last step before the bytes go out, the handler is also where a paused track's request
 waits one last time (:mod:`mre_crawler.middlewares.pause`) and where a request to a host already
@@ -23,6 +24,18 @@ from mre_crawler.config import config_for
 from mre_crawler.middlewares.pause import pauses_for
 from mre_crawler.middlewares.reachability import reachability_for
 from mre_crawler.urls import to_site
+
+
+def _naming(exc: Exception, replay_url: str, liverc_url: str) -> Exception:
+    """``exc`` with the replay URL in its message replaced by the LiveRC URL (same class when it
+    takes one message argument, as Scrapy's download errors do; else ``exc`` itself)."""
+    text = str(exc)
+    if replay_url not in text or len(exc.args) != 1 or not isinstance(exc.args[0], str):
+        return exc
+    try:
+        return type(exc)(text.replace(replay_url, liverc_url))
+    except Exception:  # noqa: BLE001 - an exception class with another constructor: keep it as is
+        return exc
 
 
 def is_liverc(url: str) -> bool:
@@ -53,8 +66,14 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
         self.reachability.check(request)
         if not self.site or not is_liverc(request.url):
             return await self.http.download_request(request)
-        replay = request.replace(url=to_site(request.url, self.site))
-        response = await self.http.download_request(replay)
+        replay_url = to_site(request.url, self.site)
+        try:
+            response = await self.http.download_request(request.replace(url=replay_url))
+        except Exception as exc:
+            renamed = _naming(exc, replay_url, request.url)
+            if renamed is exc:
+                raise
+            raise renamed from exc
         self.stats.inc_value("mre/replay/site_requests")
         return response.replace(url=request.url)
 
