@@ -173,6 +173,8 @@ def format_run(run, sessions: bool = False) -> str:
                  f"rate-limit waits {m['rate_limit_waits']}; retry waits {m['retry_after_waits']}; "
                  f"retries {m['retries']}; budget used {m['budget_used']}"
                  + (f" (today {m['budget_today']})" if m["budget_today"] else ""))
+    for track, (seconds, why) in sorted(run.result.paused.items()):
+        lines.append(f"  paused {track} {seconds:.0f} s" + (f" ({why})" if why else ""))
     if run.budget_resets_at:
         lines.append(f"  budget spent: practice requests for {run.track_slug} stopped cleanly; the budget resets at "
                      f"{run.budget_resets_at} (run the command again then to continue)")
