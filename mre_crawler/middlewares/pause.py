@@ -1,7 +1,8 @@
 """Track pauses: a 429/503 ``Retry-After`` holds every request of the track, wherever it waits.
 
 LiveRC's ``Retry-After`` asks the track's host to slow down, not one URL, so the whole track
-pauses: the retry middleware sets the pause (:meth:`TrackPauses.pause`), and every request of
+pauses: the download handler sets the pause as the answer arrives (:meth:`TrackPauses.note_answer`;
+the retry middleware then retries the page after it), and every request of
 the track is held until it ends — early in the chain (the retry middleware) so a paused request
 takes no budget unit or rate slot yet, and again in the download handler, the last step before
 the bytes go out. The second hold is what catches requests that were already past the
@@ -24,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from scrapy.http import Request
+from scrapy.http import Request, Response
 
 from mre_crawler.config import config_for
 
@@ -44,7 +45,9 @@ class TrackPauses:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
-        self.shared = config_for(crawler).throttled
+        config = config_for(crawler)
+        self.shared = config.throttled
+        self.retry_after_max = config.retry_after_max
         self.until: dict[str, float] = {}  # track -> time.time() when its pause (known here) ends
         self.counted_until: dict[str, float] = {}  # how far this crawl's pause time is counted
         # Set by TrackRateMiddleware: take the track's next rate slot, returning the wait.
@@ -75,6 +78,19 @@ class TrackPauses:
         self.stats.inc_value("mre/pause/count")
         self._count(track, until, reason)
         logger.info("%s paused for %.0f s (%s)", track, seconds, reason)
+
+    def note_answer(self, request: Request, response: Response) -> None:
+        """Pause the track when LiveRC answered 429/503 with ``Retry-After`` (at most
+        ``MRE_RETRY_AFTER_MAX``). Called by the download handler the moment the answer arrives:
+        later, in the retry middleware, Scrapy's download slot could already have started the
+        track's next request."""
+        from mre_crawler.middlewares.retry import RETRY_AFTER_CODES, parse_retry_after
+
+        if response.status not in RETRY_AFTER_CODES:
+            return
+        told = parse_retry_after(response.headers.get(b"Retry-After"))
+        if told is not None:
+            self.pause(pause_key(request.url), min(told, self.retry_after_max), f"Retry-After, HTTP {response.status}")
 
     def remaining(self, track: str) -> float:
         """Seconds left before ``track`` may be requested (0 when it is not paused)."""

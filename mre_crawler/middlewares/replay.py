@@ -65,17 +65,20 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
         await self.pauses.hold(request, reslot=True)
         self.reachability.check(request)
         if not self.site or not is_liverc(request.url):
-            return await self.http.download_request(request)
-        replay_url = to_site(request.url, self.site)
-        try:
-            response = await self.http.download_request(request.replace(url=replay_url))
-        except Exception as exc:
-            renamed = _naming(exc, replay_url, request.url)
-            if renamed is exc:
-                raise
-            raise renamed from exc
-        self.stats.inc_value("mre/replay/site_requests")
-        return response.replace(url=request.url)
+            response = await self.http.download_request(request)
+        else:
+            replay_url = to_site(request.url, self.site)
+            try:
+                response = await self.http.download_request(request.replace(url=replay_url))
+            except Exception as exc:
+                renamed = _naming(exc, replay_url, request.url)
+                if renamed is exc:
+                    raise
+                raise renamed from exc
+            self.stats.inc_value("mre/replay/site_requests")
+            response = response.replace(url=request.url)
+        self.pauses.note_answer(request, response)
+        return response
 
     def _from_cassette(self, request: Request) -> Response:
         recorded = self.cassettes.lookup(request.method, request.url)

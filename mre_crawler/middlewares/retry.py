@@ -102,12 +102,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
             told = parse_retry_after(response.headers.get(b"Retry-After"))
             if told is not None:
                 self.stats.inc_value(f"mre/retry/retry_after/{response.status}")
-                track = pause_key(request.url)
-                self.pauses.pause(track, min(told, self.retry_after_max), f"Retry-After, HTTP {response.status}")
+                # The track's pause (at most MRE_RETRY_AFTER_MAX) was set by the download handler
+                # as the answer arrived (TrackPauses.note_answer); here only this page's retry.
                 if told > self.retry_after_max:
                     logger.warning(
                         "%s asked to wait %.0f s (Retry-After), more than MRE_RETRY_AFTER_MAX=%.0f s: giving up %s",
-                        track, told, self.retry_after_max, request.url,
+                        pause_key(request.url), told, self.retry_after_max, request.url,
                     )
                     self.stats.inc_value("mre/retry/retry_after_too_long")
                     return response
