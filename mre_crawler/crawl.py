@@ -115,8 +115,7 @@ class CrawlResult:
     def unreachable(self) -> dict[str, str]:
         """Hosts the crawl could not reach at all (no DNS, refused, no route): host -> reason."""
         prefix = "mre/unreachable/"
-        return {k[len(prefix):]: str(v) for k, v in self.stats.items()
-                if k.startswith(prefix) and k != "mre/unreachable/refused"}
+        return {k[len(prefix):]: str(v) for k, v in self.stats.items() if k.startswith(prefix)}
 
     @property
     def paused(self) -> dict[str, tuple[float, str]]:

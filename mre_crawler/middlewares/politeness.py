@@ -243,9 +243,12 @@ class DailyBudgetMiddleware:
         if taken is None or never_connected(exception) is None:
             return None
         track, day = taken
-        ledger_for(self.crawler).refund_budget(track, day)
+        ledger = ledger_for(self.crawler)
+        ledger.refund_budget(track, day)
         self.stats.inc_value("mre/budget/used", -1)
         self.stats.inc_value("mre/budget/refunded")
+        status = ledger.budget_status(track, day, self.budgets[track])
+        self.stats.set_value(f"mre/budget/track/{track}", f"{status.used}/{status.budget}")
         return None
 
 

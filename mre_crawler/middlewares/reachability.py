@@ -118,7 +118,7 @@ class Reachability:
             return
         host = self.host(request)
         if host in self.unreachable:
-            self.stats.inc_value("mre/unreachable/refused")
+            self.stats.inc_value("mre/unreachable_requests")  # failed at once, never sent
             raise HostUnreachable(host, self.unreachable[host])
 
     def answered(self, request: Request) -> None:
