@@ -56,6 +56,9 @@ DOWNLOADER_MIDDLEWARES = {
     # A host found unreachable (no DNS, refused) fails at once; after the cache, so fresh cached
     # pages are still served, and before the budget and rate slot, which it then never spends.
     "mre_crawler.middlewares.reachability.UnreachableHostMiddleware": 940,
+    # A track paused by Retry-After: cached pages pass, the others wait here before they take a
+    # budget unit or a rate slot (and once more in the download handler).
+    "mre_crawler.middlewares.pause.TrackPauseMiddleware": 945,
     "mre_crawler.middlewares.politeness.DailyBudgetMiddleware": 950,
     "mre_crawler.middlewares.politeness.TrackRateMiddleware": 960,
 }

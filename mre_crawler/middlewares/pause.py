@@ -1,15 +1,15 @@
 """Track pauses: a 429/503 ``Retry-After`` holds every request of the track, wherever it waits.
 
 LiveRC's ``Retry-After`` asks the track's host to slow down, not one URL, so the whole track
-pauses: the download handler sets the pause as the answer arrives (:meth:`TrackPauses.note_answer`;
-the retry middleware then retries the page after it), and every request of
-the track is held until it ends — early in the chain (the retry middleware) so a paused request
-takes no budget unit or rate slot yet, and again in the download handler, the last step before
-the bytes go out. The second hold is what catches requests that were already past the
-middlewares when the 429 arrived: ones sleeping for their rate slot or their backoff, or
-waiting in Scrapy's download slot for the AutoThrottle delay. After waiting out a pause a
-request takes a fresh rate slot (when the rate ceiling is on), so the track's queue does not
-burst out the moment the pause ends.
+pauses. The download handler sets the pause the moment the answer arrives
+(:meth:`TrackPauses.note_answer`; the retry middleware then retries the page after it), and every
+request of the track is held until the pause ends: first by :class:`TrackPauseMiddleware`, after
+the HTTP cache (a cached page needs no pause) and before the budget and rate ceiling (a held
+request has spent neither yet), then again in the download handler, the last step before the
+bytes go out. The second hold catches requests that were already past the middlewares when the
+429 arrived: ones sleeping for their rate slot or their backoff, or waiting in Scrapy's download
+slot for the AutoThrottle delay. After waiting out a pause a request takes a fresh rate slot
+(when the rate ceiling is on), so the track's queue does not burst out the moment it ends.
 
 With politeness on (LiveRC itself, or ``--polite``) the pause is stored in PostgreSQL
 (``politeness_rate.paused_until``, migration 0051) on the database clock, so every crawler
@@ -123,6 +123,21 @@ class TrackPauses:
                     await asyncio.sleep(slot_wait)
                     waited += slot_wait
         return waited
+
+
+class TrackPauseMiddleware:
+    """Holds a paused track's requests after the HTTP cache and before the budget and rate ceiling."""
+
+    def __init__(self, crawler):
+        self.pauses = pauses_for(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        await self.pauses.hold(request)
+        return None
 
 
 def pauses_for(crawler) -> TrackPauses:

@@ -24,7 +24,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.response import response_status_message
 
 from mre_crawler.config import config_for
-from mre_crawler.middlewares.pause import pause_key, pauses_for
+from mre_crawler.middlewares.pause import pause_key
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.base = config.retry_backoff_base
         self.cap = config.retry_backoff_max
         self.retry_after_max = config.retry_after_max
-        self.pauses = pauses_for(crawler)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -87,9 +86,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
             self.stats.inc_value("mre/retry/waits")
             self.stats.inc_value("mre/retry/wait_seconds", round(wait, 3))
             await asyncio.sleep(wait)
-        # A paused track's request waits here, before it takes a budget unit or a rate slot
-        # (the download handler holds it again, for pauses set while it was further along).
-        await self.pauses.hold(request)
         return None
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
