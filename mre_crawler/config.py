@@ -61,6 +61,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_RETRY_BACKOFF_MAX": ("120", "longest backoff wait, seconds"),
     "MRE_RETRY_AFTER_MAX": ("900", "longest Retry-After (429/503) MRE will honour, seconds; longer gives up the page"),
     "MRE_CUT_BODY_RETRY_ENABLED": ("1", "retry a page whose body is cut short (no </html>, Content-Length mismatch) like a 5xx; off: quarantine it at once"),
+    "MRE_UNREACHABLE_ENABLED": ("1", "give up a host that cannot be reached (DNS lookup failed, connection refused, no route): its other requests fail at once"),
+    "MRE_UNREACHABLE_AFTER": ("2", "connection failures in a row (the first attempt and one quick retry) after which a host counts as unreachable"),
     "MRE_CACHE_ENABLED": ("1", "HTTP cache with per-page-type expiry on/off"),
     "MRE_CACHE_DIR": ("", "HTTP cache directory; default MRE_HOME/httpcache"),
     "MRE_CACHE_TTL_CATALOGUE": (str(DAY), "cache expiry, track catalogue (s)"),
@@ -142,6 +144,8 @@ class CrawlConfig:
     retry_backoff_base: float
     retry_backoff_max: float
     retry_after_max: float
+    unreachable_enabled: bool
+    unreachable_after: int
     cache_enabled: bool
     cache_dir: Path
     cache_ttl: CacheTTL
@@ -216,6 +220,8 @@ class CrawlConfig:
             retry_backoff_base=r.number("MRE_RETRY_BACKOFF_BASE", 0.0, 3600),
             retry_backoff_max=r.number("MRE_RETRY_BACKOFF_MAX", 0.0, 24 * 3600),
             retry_after_max=r.number("MRE_RETRY_AFTER_MAX", 0.0, DAY),
+            unreachable_enabled=r.flag("MRE_UNREACHABLE_ENABLED"),
+            unreachable_after=r.integer("MRE_UNREACHABLE_AFTER", 1, 100),
             cache_enabled=r.flag("MRE_CACHE_ENABLED"),
             cache_dir=Path(r.text("MRE_CACHE_DIR") or home / "httpcache").expanduser(),
             cache_ttl=CacheTTL(

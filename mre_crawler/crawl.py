@@ -113,6 +113,19 @@ class CrawlResult:
         return {k[len(prefix):]: v for k, v in self.stats.items() if k.startswith(prefix)}
 
     @property
+    def unreachable(self) -> dict[str, str]:
+        """Hosts the crawl could not reach at all (no DNS, refused, no route): host -> reason."""
+        prefix = "mre/unreachable/"
+        return {k[len(prefix):]: str(v) for k, v in self.stats.items() if k.startswith(prefix)}
+
+    @property
+    def paused(self) -> dict[str, tuple[float, str]]:
+        """Tracks paused during the crawl (LiveRC's Retry-After): slug -> (seconds, why)."""
+        prefix = "mre/pause/track/"
+        return {k[len(prefix):]: (float(v), str(self.stats.get(f"mre/pause/reason/{k[len(prefix):]}", "")))
+                for k, v in self.stats.items() if k.startswith(prefix)}
+
+    @property
     def health_failed(self) -> list[str]:
         return list(self.stats.get("mre/health/failed") or [])
 
@@ -175,11 +188,18 @@ def run_crawl(
     )
 
 
+def unreachable_text(unreachable: dict[str, str]) -> str:
+    """``cannot reach HOST: REASON`` (hosts joined when several were unreachable)."""
+    return "cannot reach " + "; ".join(f"{host}: {reason}" for host, reason in sorted(unreachable.items()))
+
+
 def crawl_outcome(result: CrawlResult) -> tuple[int, str | None]:
     """The exit code of a finished crawl and, when it is not 0, the one line that says why."""
     if result.database_lost:
         return EXIT_FAILED, (f"database connection lost after {result.pages_stored} pages "
                              f"({result.database_lost}); re-run to resume")
+    if result.unreachable:
+        return EXIT_FAILED, unreachable_text(result.unreachable)
     if result.nothing_stored:
         return EXIT_FAILED, "nothing could be stored (see the failed pages above)"
     if result.health_failed:
@@ -207,6 +227,10 @@ def format_summary(result: CrawlResult) -> str:
     skipped = {k[len("mre/skipped/"):]: v for k, v in s.items() if k.startswith("mre/skipped/")}
     if skipped:
         lines.append("  skipped       " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
+    for track, (seconds, why) in sorted(result.paused.items()):
+        lines.append(f"  paused        {track} {seconds:.0f} s" + (f" ({why})" if why else ""))
+    for host, reason in sorted(result.unreachable.items()):
+        lines.append(f"  unreachable   {host}: {reason}")
     for track, resets in sorted(result.budget_spent.items()):
         lines.append(f"  budget spent  {track}: its requests stopped; resets at {resets}")
     if result.failures:

@@ -42,6 +42,9 @@ DOWNLOAD_HANDLERS = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's robots.txt handling with a one-line log for a robots.txt that cannot be fetched.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "mre_crawler.middlewares.robots.PlainRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "mre_crawler.middlewares.user_agent.IdentifyingUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -58,6 +61,12 @@ DOWNLOADER_MIDDLEWARES = {
     "mre_crawler.middlewares.cache.EventChangeInvalidationMiddleware": 910,
     # Above the cache: a body cut short is retried before the cache could store it (issue 9).
     "mre_crawler.middlewares.whole.CutBodyRetryMiddleware": 930,
+    # A host found unreachable (no DNS, refused) fails at once; after the cache, so fresh cached
+    # pages are still served, and before the budget and rate slot, which it then never spends.
+    "mre_crawler.middlewares.reachability.UnreachableHostMiddleware": 940,
+    # A track paused by Retry-After: cached pages pass, the others wait here before they take a
+    # budget unit or a rate slot (and once more in the download handler).
+    "mre_crawler.middlewares.pause.TrackPauseMiddleware": 945,
     "mre_crawler.middlewares.politeness.DailyBudgetMiddleware": 950,
     "mre_crawler.middlewares.politeness.TrackRateMiddleware": 960,
 }

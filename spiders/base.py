@@ -34,15 +34,17 @@ def count_rows(item: Any) -> int:
 
 
 def failure_reason(failure: Failure) -> str:
-    from scrapy.exceptions import IgnoreRequest
+    """Why a page was not fetched, in plain words ("HTTP 503", "timed out after 60 s", "DNS lookup
+    failed", "cannot reach HOST: connection refused" ...). The failure list is keyed by the LiveRC
+    URL, so a reason never repeats a URL (a replay server's least of all)."""
     from scrapy.spidermiddlewares.httperror import HttpError
+
+    from mre_crawler.middlewares.reachability import plain_reason
 
     if failure.check(HttpError):
         response = failure.value.response
         return f"HTTP {response.status}"
-    if failure.check(IgnoreRequest):
-        return str(failure.value) or "ignored (robots.txt)"
-    return f"{type(failure.value).__name__}: {failure.value}".strip().rstrip(":")
+    return plain_reason(failure.value, getattr(failure, "request", None))
 
 
 class LiveRCSpider(scrapy.Spider):

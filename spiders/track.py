@@ -61,10 +61,11 @@ class TrackSpider(EventPages):
             yield self.event_request(self.track_slug, summary.event_id)
 
     def on_failure(self, request: scrapy.Request, reason: str) -> None:
-        # Only "no such page/host" means an unknown track; a 503 after retries is LiveRC being down.
-        if request.meta.get("page_type") == "track_dashboard" and (
-            reason == "HTTP 404" or "DNSLookupError" in reason or "CannotResolveHost" in reason
-        ):
+        # Only LiveRC itself saying "no such page" means an unknown track. A failed DNS lookup or
+        # a refused connection is the network (or LiveRC) being down, never bad input: a cron job
+        # must not be told its track slug is wrong when the machine is offline. A 503 after
+        # retries is LiveRC being down too.
+        if request.meta.get("page_type") == "track_dashboard" and reason == "HTTP 404":
             self.bad_input = f"unknown track {self.track_slug!r}: its dashboard answered {reason}"
 
     def on_quarantine(self, response: Response, page_type: str, exc: PageError) -> None:

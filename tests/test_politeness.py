@@ -91,3 +91,99 @@ def test_without_polite_a_loopback_site_runs_unthrottled(small_site, serve, craw
     assert result.budget_used == 0 and not result.budget_spent
     assert len(server.log) > 3
     assert pg_conn.execute("SELECT count(*) FROM mre.politeness_budget").fetchone()[0] == 0
+
+
+# -- a Retry-After pauses the whole track (issue 9) -----------------------------------------------
+
+def _track_requests_during(server, track, since, seconds):
+    return [r for r in server.log if r.path.startswith(f"/{track}/") and since < r.at < since + seconds]
+
+
+def _race_to_script(server, site):
+    """The first event, and a race page in the middle of the ones its page links."""
+    manifest = read_manifest(site)
+    event_file, event_url = next((f, u) for f, u, t in manifest if t == "event")
+    event_page = (site / event_file).read_text()
+    races = [u for _f, u, t in manifest if t == "race_result" and f"id={u.rsplit('=', 1)[1]}" in event_page]
+    assert len(races) >= 8
+    return event_url, races[len(races) // 2]
+
+
+def test_a_retry_after_pauses_every_queued_request_of_the_track_and_the_summary_says_so(small_site, serve, crawl,
+                                                                                         pg_conn):
+    from mre_crawler.crawl import format_summary
+
+    server = serve(small_site)
+    track = slug(small_site)
+    event_url, race_url = _race_to_script(server, small_site)
+    server.script(race_url, [ScriptedAnswer(429, {"Retry-After": "2"})])
+    # 600 a minute: requests wait for their rate slot (0.1 s apart) when the 429 comes back, so
+    # the pause has to reach requests already past the retry middleware.
+    result = crawl("event", {"url": event_url}, MRE_SITE=server.site, **{**POLITE, "MRE_RATE_PER_MINUTE": "600"})
+
+    [told, again] = server.requests_for(race_url)
+    assert told.status == 429 and again.status == 200 and again.at - told.at >= 2.0
+    # After the 429 was answered at most one request of the track was already on its way
+    # (two per track at a time); nothing else of the track went out during the pause.
+    during = _track_requests_during(server, track, told.at, 2.0)
+    assert len(during) <= 1 and all(r.at - told.at < 0.5 for r in during), during
+    later = [r for r in server.log if r.path.startswith(f"/{track}/") and r.at >= told.at + 2.0]
+    assert len(later) > 5  # the rest of the event came after the pause
+    assert result.failures == []
+    assert result.stat("mre/pause/count") == 1 and result.stats[f"mre/pause/track/{track}"] == pytest.approx(2, abs=0.2)
+    assert f"  paused        {track} 2 s (Retry-After, HTTP 429)" in format_summary(result).splitlines()
+    # The pause is in the database for every process, on the database clock.
+    paused = pg_conn.execute("SELECT paused_until > now() - interval '1 minute', pause_reason "
+                             "FROM mre.politeness_rate WHERE track_slug = %s", (track,)).fetchone()
+    assert paused == (True, "Retry-After, HTTP 429")
+
+
+def test_without_polite_a_loopback_replay_pauses_the_track_in_process(small_site, serve, crawl, pg_conn):
+    server = serve(small_site)
+    track = slug(small_site)
+    event_url, race_url = _race_to_script(server, small_site)
+    server.script(race_url, [ScriptedAnswer(503, {"Retry-After": "2"})])
+    # One request at a time, 0.1 s apart: the rest of the event is still queued (many of them in
+    # Scrapy's download slot, past every middleware) when the 503 comes back.
+    result = crawl("event", {"url": event_url}, MRE_SITE=server.site, CONCURRENT_REQUESTS_PER_DOMAIN="1",
+                   DOWNLOAD_DELAY="0.1", MRE_RETRY_BACKOFF_BASE="0.2")
+
+    [told, again] = server.requests_for(race_url)
+    assert told.status == 503 and again.at - told.at >= 2.0
+    assert _track_requests_during(server, track, told.at, 2.0) == []
+    assert result.failures == [] and result.stat("mre/pause/count") == 1
+    # Not polite: nothing written to the shared ledger (a replay must not pause the real track).
+    assert pg_conn.execute("SELECT count(*) FROM mre.politeness_rate").fetchone()[0] == 0
+
+
+def test_a_second_crawler_sharing_the_database_honours_the_pause(small_site, serve, crawl, pg_conn, tmp_path):
+    import threading
+    import time
+
+    server = serve(small_site)
+    track = slug(small_site)
+    event_url, race_url = _race_to_script(server, small_site)
+    server.script(race_url, [ScriptedAnswer(429, {"Retry-After": "3"})])
+    first: list = []
+    thread = threading.Thread(target=lambda: first.append(
+        crawl("event", {"url": event_url}, MRE_SITE=server.site, **POLITE)))
+    thread.start()
+    deadline = time.time() + 60
+    while not any(r.status == 429 for r in server.log) and time.time() < deadline:
+        time.sleep(0.02)
+    [told] = [r for r in server.log if r.status == 429]
+    # Another crawler (its own process state, its own cache) starts on the same track meanwhile:
+    # it learns of the pause only from PostgreSQL.
+    started = len(server.log)
+    second = crawl("track", {"track": track, "events": "0"}, MRE_SITE=server.site, MRE_HOME=str(tmp_path / "other"),
+                   **POLITE)
+    thread.join(120)
+
+    theirs = [r for r in server.log[started:] if r.path in (f"/{track}/robots.txt", f"/{track}/", f"/{track}/events/")]
+    assert theirs and all(r.at >= told.at + 3.0 - 0.05 for r in theirs), (told.at, theirs)
+    assert second.stat("mre/pause/waits") >= 1 and second.stats[f"mre/pause/track/{track}"] > 0
+    assert first[0].failures == [] and second.failures == []
+    # No rate slot was handed out inside the pause.
+    row = pg_conn.execute("SELECT next_request_at >= paused_until FROM mre.politeness_rate WHERE track_slug = %s",
+                          (track,)).fetchone()
+    assert row == (True,)

@@ -43,6 +43,10 @@ def test_429_retry_after_then_503_is_waited_out_and_the_day_is_complete(practice
         len(overview.sessions)
     assert pg_conn.execute("SELECT retries, retry_after_waits >= 1 FROM mre.practice_runs WHERE run_id = %s",
                            (run.run_id,)).fetchone() == (2, True)
+    # The whole track paused for the Retry-After, and the run's summary says so.
+    from mre_crawler.commands.practice import format_run
+
+    assert f"  paused {TRACK} 1 s (Retry-After, HTTP 429)" in format_run(run).splitlines()
 
 
 def test_a_spent_budget_stops_cleanly_keeps_the_day_and_says_when_it_resets(practice_site, serve, practice, pg_conn):

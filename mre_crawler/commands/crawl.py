@@ -11,9 +11,10 @@ server, ``--cassette FILE`` to replay betamax cassettes, and ``--polite`` to kee
 budget and AutoThrottle on for a loopback site. Migrations are applied first.
 
 Exit codes: 0 the crawl ran and is healthy (failed pages, if any, are listed: partial results are
-results); 1 nothing could be stored (LiveRC unreachable, every page failed, budget spent) or the
-database is unreachable or was lost mid-crawl; 2 bad input (malformed URL, unknown track, reversed
-date range), with one line; 3 the crawl ran but its crawl-health checks failed.
+results); 1 nothing could be stored (every page failed, budget spent), LiveRC could not be reached
+(no DNS, connection refused: one line ``mre crawl: cannot reach HOST: REASON``), or the database is
+unreachable or was lost mid-crawl; 2 bad input (malformed URL, unknown track, reversed date range),
+with one line; 3 the crawl ran but its crawl-health checks failed.
 """
 
 from __future__ import annotations
@@ -140,6 +141,10 @@ def execute(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) 
         return 1
     if result.bad_input:
         raise UsageError(result.bad_input)
+    if result.unreachable and result.nothing_stored and not args.json:
+        # No network (or LiveRC down): one line, the summary would only repeat it per page.
+        print(unreachable_line("mre crawl", result.unreachable), file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(summary_record(result), default=str, indent=1))
     else:
@@ -150,6 +155,13 @@ def execute(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) 
     return code
 
 
+def unreachable_line(command: str, unreachable: dict[str, str]) -> str:
+    """``mre crawl: cannot reach HOST: REASON`` (hosts joined when several were unreachable)."""
+    from mre_crawler.crawl import unreachable_text
+
+    return f"{command}: {unreachable_text(unreachable)}"
+
+
 def summary_record(result) -> dict[str, Any]:
     return {
         "spider": result.spider, "args": result.args, "finish_reason": result.stats.get("finish_reason"),
@@ -158,6 +170,8 @@ def summary_record(result) -> dict[str, Any]:
         "rows_written": result.rows_written, "quarantined": result.quarantined,
         "failed_pages": [{"url": u, "reason": r} for u, r in result.failures],
         "budget_spent": result.budget_spent, "health_failed": result.health_failed,
+        "paused": {t: {"seconds": sec, "why": why} for t, (sec, why) in result.paused.items()},
+        "unreachable": result.unreachable,
     }
 
 

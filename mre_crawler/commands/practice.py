@@ -10,8 +10,9 @@ Ranges are explicit and at most 3 months (longer or reversed ranges are refused,
 fetching command takes ``--site``/``--polite``/``--no-cache``/``-s`` like ``mre crawl``.
 
 Exit codes: 0 the run finished (failed pages, if any, are listed: partial results are results);
-1 nothing could be read (every page failed, budget spent before anything) or the database is
-unreachable; 2 bad input.
+1 nothing could be read (every page failed, budget spent before anything), LiveRC could not be
+reached (one line: ``mre practice: cannot reach HOST: REASON``) or the database is unreachable;
+2 bad input.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from mre_crawler.commands.crawl import prepare_database, settings_from_args
+    from mre_crawler.commands.crawl import prepare_database, settings_from_args, unreachable_line
     from mre_crawler.config import ConfigError, CrawlConfig
     from mre_crawler.crawl import configure_logging, crawl_settings
     from mre_crawler.db import DatabaseUnavailable
@@ -97,6 +98,12 @@ def run_command(args: argparse.Namespace) -> int:
         return 1
     if run.result.bad_input:
         raise UsageError(run.result.bad_input)
+    unreachable = run.result.unreachable
+    read_nothing = not run.report.outcomes and all(d.overview is None for d in run.report.discovered)
+    if unreachable and read_nothing and not args.json:
+        # No network (or LiveRC down): one line, as ``mre crawl`` does.
+        print(unreachable_line("mre practice", unreachable), file=sys.stderr)
+        return 1
     sessions = getattr(args, "sessions", False)
     if args.json:
         print(json.dumps(run_record(run, sessions), default=str, indent=1))
@@ -104,7 +111,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(format_run(run, sessions))
     from mre_crawler.crawl import EXIT_FAILED, crawl_outcome
 
-    if run.result.database_lost:
+    if run.result.database_lost or unreachable:
         code, why = crawl_outcome(run.result)
         print(f"mre practice: {why}", file=sys.stderr)
         return code
@@ -156,6 +163,7 @@ def run_record(run, sessions: bool = False) -> dict[str, Any]:
         "metrics": run.metrics,
         "budget_resets_at": run.budget_resets_at,
         "failures": [{"url": u, "reason": r} for u, r in run.failures],
+        "unreachable": run.result.unreachable,
         "retry_logged": sorted(sid for o in run.report.outcomes for sid in o.details_failed),
     }
 
@@ -174,6 +182,8 @@ def format_run(run, sessions: bool = False) -> str:
                  f"rate-limit waits {m['rate_limit_waits']}; retry waits {m['retry_after_waits']}; "
                  f"retries {m['retries']}; budget used {m['budget_used']}"
                  + (f" (today {m['budget_today']})" if m["budget_today"] else ""))
+    for track, (seconds, why) in sorted(run.result.paused.items()):
+        lines.append(f"  paused {track} {seconds:.0f} s" + (f" ({why})" if why else ""))
     if run.budget_resets_at:
         lines.append(f"  budget spent: practice requests for {run.track_slug} stopped cleanly; the budget resets at "
                      f"{run.budget_resets_at} (run the command again then to continue)")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import weakref
 from dataclasses import dataclass
 
 from scrapy.exceptions import IgnoreRequest
@@ -123,17 +124,53 @@ class PolitenessLedger:
         ).fetchone()
         return BudgetStatus(track, day, int(row[0]) if row else 0, budget)
 
+    def refund_budget(self, track: str, day: dt.date) -> None:
+        """Give back one unit taken for a request that never reached the host (DNS, refused)."""
+        self.conn.execute(
+            "UPDATE mre.politeness_budget SET used = used - 1 WHERE track_slug = %s AND day = %s AND used > 0",
+            (track, day),
+        )
+
     def take_rate_slot(self, track: str, interval_seconds: float) -> float:
-        """Reserve the track's next request slot; seconds to wait until it (0 when free now)."""
+        """Reserve the track's next request slot; seconds to wait until it (0 when free now).
+
+        A slot never falls inside a pause (``paused_until``, 0051_track_pause.sql): the first
+        request after a pause goes when it ends, the next one interval later, whichever process
+        asks (``greatest`` skips a NULL pause)."""
         row = self.conn.execute(
             """INSERT INTO mre.politeness_rate AS r (track_slug, next_request_at)
                VALUES (%(t)s, clock_timestamp() + make_interval(secs => %(i)s))
                ON CONFLICT (track_slug) DO UPDATE
-               SET next_request_at = greatest(r.next_request_at, clock_timestamp()) + make_interval(secs => %(i)s)
+               SET next_request_at = greatest(r.next_request_at, clock_timestamp(), r.paused_until)
+                                     + make_interval(secs => %(i)s)
                RETURNING extract(epoch FROM (next_request_at - make_interval(secs => %(i)s) - clock_timestamp()))""",
             {"t": track, "i": interval_seconds},
         ).fetchone()
         return max(0.0, float(row[0]))
+
+    def pause_track(self, track: str, seconds: float, reason: str) -> float:
+        """Pause the track for ``seconds`` from now (database clock), never shortening a longer
+        pause already set; the seconds the track's pause now lasts."""
+        row = self.conn.execute(
+            """INSERT INTO mre.politeness_rate AS r (track_slug, next_request_at, paused_until, pause_reason)
+               VALUES (%(t)s, clock_timestamp(), clock_timestamp() + make_interval(secs => %(s)s), %(why)s)
+               ON CONFLICT (track_slug) DO UPDATE
+               SET paused_until = greatest(r.paused_until, EXCLUDED.paused_until),
+                   pause_reason = CASE WHEN r.paused_until >= EXCLUDED.paused_until THEN r.pause_reason
+                                       ELSE EXCLUDED.pause_reason END
+               RETURNING extract(epoch FROM (paused_until - clock_timestamp()))""",
+            {"t": track, "s": seconds, "why": reason},
+        ).fetchone()
+        return max(0.0, float(row[0]))
+
+    def pause_remaining(self, track: str) -> tuple[float, str] | None:
+        """Seconds left of the track's pause and why, or None when it is not paused."""
+        row = self.conn.execute(
+            """SELECT extract(epoch FROM (paused_until - clock_timestamp())), pause_reason
+               FROM mre.politeness_rate WHERE track_slug = %s AND paused_until > clock_timestamp()""",
+            (track,),
+        ).fetchone()
+        return None if row is None else (max(0.0, float(row[0])), row[1] or "paused")
 
 
 def ledger_for(crawler) -> PolitenessLedger:
@@ -153,6 +190,10 @@ class DailyBudgetMiddleware:
         self.budgets: dict[str, int] = {}
         self.spent: dict[str, BudgetSpent] = {}
         self.warned: set[str] = set()
+        # The unit each request in flight took (budget key, UTC day): given back when the request
+        # never reached the host. Keyed by the request object itself: a retry is a copy with the
+        # same meta, and takes (and may give back) a unit of its own.
+        self.taken: weakref.WeakKeyDictionary[Request, tuple[str, dt.date]] = weakref.WeakKeyDictionary()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -181,6 +222,7 @@ class DailyBudgetMiddleware:
             self.stats.inc_value("mre/budget/refused")
             logger.warning("%s; the crawl stops requesting %s until then", spent, track)
             raise spent
+        self.taken[request] = (track, day)
         self.stats.inc_value("mre/budget/used")
         self.stats.set_value(f"mre/budget/track/{track}", f"{used}/{budget}")
         if used >= self.warn_at * budget and track not in self.warned:
@@ -191,6 +233,25 @@ class DailyBudgetMiddleware:
         return None
 
 
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        # A request that never reached LiveRC (DNS lookup failed, connection refused, the host
+        # already known unreachable) cost LiveRC nothing: its unit goes back to the budget, so a
+        # night without network does not eat the next day's crawl.
+        from mre_crawler.middlewares.reachability import never_connected
+
+        taken = self.taken.pop(request, None)
+        if taken is None or never_connected(exception) is None:
+            return None
+        track, day = taken
+        ledger = ledger_for(self.crawler)
+        ledger.refund_budget(track, day)
+        self.stats.inc_value("mre/budget/used", -1)
+        self.stats.inc_value("mre/budget/refunded")
+        status = ledger.budget_status(track, day, self.budgets[track])
+        self.stats.set_value(f"mre/budget/track/{track}", f"{status.used}/{status.budget}")
+        return None
+
+
 class TrackRateMiddleware:
     def __init__(self, crawler):
         config = polite_config(crawler, "rate_enabled", "MRE_RATE_ENABLED", "the rate ceiling", logger)
@@ -198,17 +259,24 @@ class TrackRateMiddleware:
         self.stats = crawler.stats
         self.default_rate = config.rate_per_minute
         self.rates: dict[str, float] = {}
+        # A request that waited out a track pause takes a fresh slot (mre_crawler.middlewares.pause).
+        from mre_crawler.middlewares.pause import pauses_for
+
+        pauses_for(crawler).rate_slot = self.take_slot
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    async def process_request(self, request: Request) -> None:
-        track = slug_of(request.url)
+    def take_slot(self, track: str) -> float:
+        """Reserve the track's next slot; the seconds to wait for it."""
         ledger = ledger_for(self.crawler)
         if track not in self.rates:
             self.rates[track] = ledger.limits(track)[0] or self.default_rate
-        wait = ledger.take_rate_slot(track, 60.0 / self.rates[track])
+        return ledger.take_rate_slot(track, 60.0 / self.rates[track])
+
+    async def process_request(self, request: Request) -> None:
+        wait = self.take_slot(slug_of(request.url))
         if wait > 0:
             self.stats.inc_value("mre/rate/waits")
             self.stats.inc_value("mre/rate/wait_seconds", round(wait, 3))

@@ -10,6 +10,12 @@ It is also the last gate before the network: a request to any host but ``*.liver
 ``--site`` server) is refused here, counted in ``mre/offsite/refused``, whatever asked for it (a
 redirect, a link, robots.txt of another host). Issue 9: a 302 to another host once sent eight
 requests there.
+
+A failure's message names the LiveRC URL too, never the replay address.
+
+Being the last step before the bytes go out, the handler is also where a paused track's request
+waits one last time (:mod:`mre_crawler.middlewares.pause`) and where a request to a host already
+found unreachable stops (:mod:`mre_crawler.middlewares.reachability`).
 """
 
 from __future__ import annotations
@@ -25,9 +31,23 @@ from scrapy.responsetypes import responsetypes
 
 from mre_crawler.cassettes import CassetteLibrary
 from mre_crawler.config import config_for
+from mre_crawler.middlewares.pause import pauses_for
+from mre_crawler.middlewares.reachability import reachability_for
 from mre_crawler.urls import to_site
 
 logger = logging.getLogger(__name__)
+
+
+def _naming(exc: Exception, replay_url: str, liverc_url: str) -> Exception:
+    """``exc`` with the replay URL in its message replaced by the LiveRC URL (same class when it
+    takes one message argument, as Scrapy's download errors do; else ``exc`` itself)."""
+    text = str(exc)
+    if replay_url not in text or len(exc.args) != 1 or not isinstance(exc.args[0], str):
+        return exc
+    try:
+        return type(exc)(text.replace(replay_url, liverc_url))
+    except Exception:  # noqa: BLE001 - an exception class with another constructor: keep it as is
+        return exc
 
 
 def is_liverc(url: str) -> bool:
@@ -48,6 +68,8 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
         self.http = None if self.cassettes else HTTP11DownloadHandler.from_crawler(crawler)
         self.stats = crawler.stats
         self.site_netloc = urlsplit(self.site).netloc.lower() if self.site else None
+        self.pauses = pauses_for(crawler)
+        self.reachability = reachability_for(crawler)
 
     def allowed(self, url: str) -> bool:
         """LiveRC itself, or the replay server this crawl reads from; nothing else goes out."""
@@ -61,12 +83,23 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
             self.stats.inc_value("mre/offsite/refused")
             logger.warning("refused a request to a host that is not LiveRC: %s", request.url)
             raise IgnoreRequest(f"not a LiveRC host: {request.url}")
+        await self.pauses.hold(request, reslot=True)
+        self.reachability.check(request)
         if not self.site or not is_liverc(request.url):
-            return await self.http.download_request(request)
-        replay = request.replace(url=to_site(request.url, self.site))
-        response = await self.http.download_request(replay)
-        self.stats.inc_value("mre/replay/site_requests")
-        return response.replace(url=request.url)
+            response = await self.http.download_request(request)
+        else:
+            replay_url = to_site(request.url, self.site)
+            try:
+                response = await self.http.download_request(request.replace(url=replay_url))
+            except Exception as exc:
+                renamed = _naming(exc, replay_url, request.url)
+                if renamed is exc:
+                    raise
+                raise renamed from exc
+            self.stats.inc_value("mre/replay/site_requests")
+            response = response.replace(url=request.url)
+        self.pauses.note_answer(request, response)
+        return response
 
     def _from_cassette(self, request: Request) -> Response:
         recorded = self.cassettes.lookup(request.method, request.url)

@@ -3,9 +3,11 @@
 Scrapy's RetryMiddleware re-sends at once. Here a retried request carries the moment it may go
 (``mre_not_before`` in meta) and waits for it in ``process_request`` with an asyncio sleep, so
 nothing busy-loops and other tracks keep downloading meanwhile. A 429/503 with ``Retry-After``
-pauses every request of that track (LiveRC asked the track's host to slow down, not one URL).
-A ``Retry-After`` longer than ``MRE_RETRY_AFTER_MAX`` gives the page up rather than stall a crawl
-for hours; the failure is reported like any other.
+pauses every request of that track (LiveRC asked the track's host to slow down, not one URL):
+see :mod:`mre_crawler.middlewares.pause`, which also holds requests already past this middleware
+and shares the pause with other processes. A ``Retry-After`` longer than ``MRE_RETRY_AFTER_MAX``
+gives the page up rather than stall a crawl for hours (the failure is reported like any other),
+and still pauses the track for ``MRE_RETRY_AFTER_MAX``: LiveRC asked for at least that much.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.response import response_status_message
 
 from mre_crawler.config import config_for
+from mre_crawler.middlewares.pause import pause_key
 
 logger = logging.getLogger(__name__)
 
@@ -72,15 +75,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.base = config.retry_backoff_base
         self.cap = config.retry_backoff_max
         self.retry_after_max = config.retry_after_max
-        self.track_paused_until: dict[str, float] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
-        not_before = max(request.meta.get("mre_not_before", 0.0), self.track_paused_until.get(track_of(request.url), 0.0))
-        wait = not_before - time.time()
+        wait = request.meta.get("mre_not_before", 0.0) - time.time()
         if wait > 0:
             self.stats.inc_value("mre/retry/waits")
             self.stats.inc_value("mre/retry/wait_seconds", round(wait, 3))
@@ -97,17 +98,16 @@ class BackoffRetryMiddleware(RetryMiddleware):
             told = parse_retry_after(response.headers.get(b"Retry-After"))
             if told is not None:
                 self.stats.inc_value(f"mre/retry/retry_after/{response.status}")
+                # The track's pause (at most MRE_RETRY_AFTER_MAX) was set by the download handler
+                # as the answer arrived (TrackPauses.note_answer); here only this page's retry.
                 if told > self.retry_after_max:
                     logger.warning(
                         "%s asked to wait %.0f s (Retry-After), more than MRE_RETRY_AFTER_MAX=%.0f s: giving up %s",
-                        track_of(request.url), told, self.retry_after_max, request.url,
+                        pause_key(request.url), told, self.retry_after_max, request.url,
                     )
                     self.stats.inc_value("mre/retry/retry_after_too_long")
                     return response
                 wait = max(wait, told)
-                until = time.time() + told
-                track = track_of(request.url)
-                self.track_paused_until[track] = max(self.track_paused_until.get(track, 0.0), until)
         retry = get_retry_request(
             request,
             spider=self.crawler.spider,

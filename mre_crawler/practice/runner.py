@@ -89,7 +89,8 @@ def metrics_from_stats(stats: Mapping[str, Any], track_slug: str) -> dict[str, A
         "cache_hits": n("httpcache/hit"),
         "cache_misses": n("httpcache/miss"),
         "rate_limit_waits": n("mre/rate/waits"),
-        "retry_after_waits": n("mre/retry/waits"),
+        # Backoff waits and waits for a track paused by Retry-After (mre_crawler.middlewares.pause).
+        "retry_after_waits": n("mre/retry/waits") + n("mre/pause/waits"),
         "retries": n("retry/count"),
         "budget_used": n("mre/budget/used"),
         "budget_today": used_budget,  # "used/budget" for <slug>/practice, when the budget is on
