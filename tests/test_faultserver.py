@@ -7,6 +7,7 @@ bytes are the site's own pages.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import http.client
 import json
 import re
@@ -20,6 +21,7 @@ import pytest
 from mre_crawler.faultserver import OFFSITE_URL, FaultRule, FaultServer, load_fault_spec, parse_fault_spec
 from mre_crawler.samplesite import read_manifest
 from mre_crawler.urls import host_slug, read_url, to_site
+from tests.fixtures_faults import Difference, diff_snapshots, unexcused
 
 
 def pages_of(site: Path, page_type: str) -> list[tuple[str, bytes]]:
@@ -260,3 +262,67 @@ def test_mre_serve_refuses_a_bad_rules_file(small_site, tmp_path, capsys):
     assert "rule 1: at must be a fraction" in capsys.readouterr().err
     assert main(["serve", str(small_site), "--port", "0", "--seed", "3"]) == 2
     assert "--seed goes with --faults" in capsys.readouterr().err
+
+
+# -- diff_snapshots on hand-made snapshots -------------------------------------------------------------
+SLUG = "trackx"
+RACE = "https://trackx.liverc.com/results/?p=view_race_result&id=7"
+EVENT = "https://trackx.liverc.com/results/?p=view_event&id=3"
+ENTRY_LIST = "https://trackx.liverc.com/results/?p=view_entry_list&id=3"
+
+
+def snapshot() -> dict:
+    return {
+        "events": {("3",): {"source_event_id": "3", "source": "liverc", "event_id": 3, "track_slug": SLUG, "present": True}},
+        "races": {(7,): {"race_id": 7, "event_id": 3, "track_slug": SLUG, "race_name": "A-Main", "present": True}},
+        "race_results": {(7, 100): {"race_id": 7, "driver_id": 100, "position": 1, "present": True},
+                         (7, 101): {"race_id": 7, "driver_id": 101, "position": 2, "present": True}},
+        "drivers": {(100,): {"driver_id": 100, "display_name": "A"}, (101,): {"driver_id": 101, "display_name": "B"}},
+        "entries": {(3, "Buggy", "a"): {"event_id": 3, "class_name": "Buggy", "name_key": "a", "present": True}},
+    }
+
+
+def test_diff_names_lost_wrong_and_extra_rows_with_the_pages_that_own_them():
+    got = snapshot()
+    del got["race_results"][(7, 101)]  # lost
+    got["races"][(7,)]["race_name"] = "B-Main"  # wrong
+    got["entries"][(3, "Buggy", "a")]["present"] = False  # marked removed: lost
+    got["drivers"][(102,)] = {"driver_id": 102, "display_name": "C"}  # extra
+    diffs = {(d.kind, d.table, d.key): d for d in diff_snapshots(snapshot(), got)}
+    assert set(diffs) == {("lost", "race_results", (7, 101)), ("wrong", "races", (7,)),
+                          ("lost", "entries", (3, "Buggy", "a")), ("extra", "drivers", (102,))}
+    assert diffs["lost", "race_results", (7, 101)].pages == {RACE}
+    assert diffs["wrong", "races", (7,)].pages == {RACE, EVENT} and diffs["wrong", "races", (7,)].columns == ("race_name",)
+    assert diffs["lost", "entries", (3, "Buggy", "a")].pages == {ENTRY_LIST}
+    assert "race_name: 'A-Main' -> 'B-Main'" in str(diffs["wrong", "races", (7,)])
+    assert diff_snapshots(snapshot(), snapshot()) == []
+
+
+def test_a_difference_is_excused_only_by_a_listed_failed_page_and_an_extra_row_never():
+    got = snapshot()
+    del got["race_results"][(7, 101)]
+    got["race_results"][(7, 100)]["position"] = 3
+    got["race_results"][(7, 102)] = {"race_id": 7, "driver_id": 102, "position": 2, "present": True}
+    diffs = diff_snapshots(snapshot(), got)
+    assert {d.kind for d in unexcused(diffs, [])} == {"lost", "wrong", "extra"}
+    # The failure list's spelling of the URL (query order, trailing slash) does not matter.
+    failed = ["https://trackx.liverc.com/results?id=7&p=view_race_result"]
+    assert [(d.kind, d.key) for d in unexcused(diffs, failed)] == [("extra", (7, 102))]
+    assert unexcused(diffs, [EVENT]) == [d for d in diffs]  # another page's failure excuses nothing here
+
+
+def test_a_driver_row_is_owned_by_the_race_pages_that_list_the_driver():
+    got = snapshot()
+    del got["drivers"][(101,)]
+    (lost,) = diff_snapshots(snapshot(), got)
+    assert isinstance(lost, Difference) and lost.pages == {RACE}
+
+
+def test_practice_rows_are_owned_by_their_day_and_session_pages():
+    day = dt.date(2025, 11, 2)
+    base = {"practice_sessions": {(55,): {"session_id": 55, "source_event_id": f"{SLUG}-practice-2025-11-02",
+                                         "track_slug": SLUG, "practice_date": day, "driver_key": "x", "present": True}},
+            "practice_laps": {(55, 1): {"session_id": 55, "lap_number": 1, "present": True}}}
+    (lost,) = diff_snapshots(base, {**base, "practice_laps": {}})
+    assert lost.pages == {f"https://{SLUG}.liverc.com/practice/?p=view_session&id=55",
+                          f"https://{SLUG}.liverc.com/practice/?p=session_list&d=2025-11-02"}
