@@ -5,8 +5,9 @@
   the boolean ``present``. Bookkeeping tables (runs, fetched pages, quarantine, politeness, practice
   retries and runs, backfill audit) and people's curation tables are not data of a crawl.
 - ``diff_snapshots(baseline, got)``: every :class:`Difference` (a row ``lost``, ``wrong`` or ``extra``),
-  each naming the LiveRC pages that own the row, so a test can excuse exactly the pages the crawl
-  listed as failed (:func:`unexcused`).
+  each naming the LiveRC pages that own the row and the pages the crawl reaches them through (a
+  race page through its event page and the events list), so a test can excuse exactly what the
+  crawl listed as failed (:func:`unexcused`).
 - ``fault_server``: ``fault_server(site, rules, seed=...)`` starts a :class:`~mre_crawler.faultserver.FaultServer`.
 - ``baseline``: ``baseline(site, spider, args)``: a clean crawl of ``site`` into a database of its own,
   once per session and arguments; returns its :class:`Baseline` (snapshot and crawl result).
@@ -124,6 +125,32 @@ class _Index:
         slug = self.event_slug.get(event_id) if event_id is not None else None
         return {urls.event_url(slug, event_id)} if slug else set()
 
+    def linked_from(self, url: str) -> str | None:
+        """The page a crawl finds ``url`` on (a race page on its event page ...); None for a start page."""
+        page = urls.read_url(url)
+        event_id = {"race_result": self.race_event.get(page.id), "entry_list": page.id,
+                    "qual_points": self.points_event.get(page.id)}.get(page.page_type)
+        if event_id is not None:
+            return urls.event_url(page.slug, event_id)
+        if page.page_type == "event":
+            return urls.events_url(page.slug)
+        if page.page_type == "practice_session" and page.id in self.session_day:
+            return urls.practice_day_url(*self.session_day[page.id])
+        if page.page_type == "practice_day_overview":
+            return urls.practice_month_url(page.slug, page.day[:7])
+        return None
+
+    def discovery_path(self, pages: Iterable[str]) -> set[str]:
+        """The pages a crawl must read to reach ``pages`` (their event page, the events list ...)."""
+        out: set[str] = set()
+        todo = list(pages)
+        while todo:
+            parent = self.linked_from(todo.pop())
+            if parent is not None and parent not in out:
+                out.add(parent)
+                todo.append(parent)
+        return out
+
     def session_pages(self, session_id: int) -> set[str]:
         if session_id not in self.session_day:
             return set()
@@ -173,16 +200,17 @@ class Difference:
     kind: str  # lost: a baseline row missing or marked removed; wrong: other values; extra: not in the baseline
     table: str
     key: tuple
-    pages: frozenset[str]  # the LiveRC pages that own the row
+    pages: frozenset[str]  # the LiveRC pages whose content the row is
     columns: tuple[str, ...] = ()  # wrong: the columns that differ
     expected: Mapping[str, Any] | None = None
     got: Mapping[str, Any] | None = None
+    via: frozenset[str] = frozenset()  # the pages a crawl reads to reach those (event page, events list)
 
     def __str__(self) -> str:
         where = f"{self.kind} {self.table}{list(self.key)}"
         if self.kind == "wrong":
             where += " " + ", ".join(f"{c}: {self.expected[c]!r} -> {self.got[c]!r}" for c in self.columns)  # type: ignore[index]
-        return f"{where}  (pages: {', '.join(sorted(self.pages)) or '?'})"
+        return f"{where}  (pages: {', '.join(sorted(self.pages)) or '?'}; via: {', '.join(sorted(self.via)) or '-'})"
 
 
 def diff_snapshots(baseline: Snapshot, got: Snapshot) -> list[Difference]:
@@ -195,25 +223,26 @@ def diff_snapshots(baseline: Snapshot, got: Snapshot) -> list[Difference]:
         for key in sorted(set(want) | set(have), key=repr):
             expected, row = want.get(key), have.get(key)
             pages = frozenset(owner(key, expected or row, ix))
+            via = frozenset(ix.discovery_path(pages) - pages)
             if row is None:
-                out.append(Difference("lost", table, key, pages, expected=expected))
+                out.append(Difference("lost", table, key, pages, expected=expected, via=via))
             elif expected is None:
-                out.append(Difference("extra", table, key, pages, got=row))
+                out.append(Difference("extra", table, key, pages, got=row, via=via))
             elif expected != row:
                 if expected.get("present") and not row.get("present"):
-                    out.append(Difference("lost", table, key, pages, ("present",), expected, row))
+                    out.append(Difference("lost", table, key, pages, ("present",), expected, row, via))
                 else:
                     columns = tuple(c for c in expected if expected[c] != row.get(c))
-                    out.append(Difference("wrong", table, key, pages, columns, expected, row))
+                    out.append(Difference("wrong", table, key, pages, columns, expected, row, via))
     return out
 
 
 def unexcused(differences: Iterable[Difference], failed_pages: Iterable[str]) -> list[Difference]:
     """Differences the crawl's own report does not explain: a lost or wrong row is excused only when
-    a page that owns it is listed as failed; an extra row never is."""
+    a page that owns it, or a page the crawl reaches it through, is listed as failed; an extra row never is."""
     failed = {page_key(u) for u in failed_pages}
     return [d for d in differences
-            if d.kind == "extra" or not any(page_key(p) in failed for p in d.pages)]
+            if d.kind == "extra" or not any(page_key(p) in failed for p in d.pages | d.via)]
 
 
 def explain(differences: Iterable[Difference], limit: int = 20) -> str:

@@ -292,6 +292,7 @@ def test_diff_names_lost_wrong_and_extra_rows_with_the_pages_that_own_them():
     assert set(diffs) == {("lost", "race_results", (7, 101)), ("wrong", "races", (7,)),
                           ("lost", "entries", (3, "Buggy", "a")), ("extra", "drivers", (102,))}
     assert diffs["lost", "race_results", (7, 101)].pages == {RACE}
+    assert diffs["lost", "race_results", (7, 101)].via == {EVENT, "https://trackx.liverc.com/events/"}
     assert diffs["wrong", "races", (7,)].pages == {RACE, EVENT} and diffs["wrong", "races", (7,)].columns == ("race_name",)
     assert diffs["lost", "entries", (3, "Buggy", "a")].pages == {ENTRY_LIST}
     assert "race_name: 'A-Main' -> 'B-Main'" in str(diffs["wrong", "races", (7,)])
@@ -308,7 +309,9 @@ def test_a_difference_is_excused_only_by_a_listed_failed_page_and_an_extra_row_n
     # The failure list's spelling of the URL (query order, trailing slash) does not matter.
     failed = ["https://trackx.liverc.com/results?id=7&p=view_race_result"]
     assert [(d.kind, d.key) for d in unexcused(diffs, failed)] == [("extra", (7, 102))]
-    assert unexcused(diffs, [EVENT]) == [d for d in diffs]  # another page's failure excuses nothing here
+    # A failed event page excuses its races' rows too: the crawl never reached their pages.
+    assert [(d.kind, d.key) for d in unexcused(diffs, [EVENT])] == [("extra", (7, 102))]
+    assert {d.kind for d in unexcused(diffs, [ENTRY_LIST])} == {"lost", "wrong", "extra"}  # another page excuses nothing
 
 
 def test_a_driver_row_is_owned_by_the_race_pages_that_list_the_driver():
