@@ -145,6 +145,29 @@ def test_a_page_slower_than_the_download_timeout_is_listed_as_failed_and_a_slow_
     assert {page for d in diffs for page in d.pages if "view_race_result" in page} == set(server.chosen(0))
 
 
+# -- connections that break: a body shorter than its Content-Length, no answer at all --------------------
+@pytest.mark.parametrize("action", ["short", pytest.param("drop", marks=pytest.mark.faults)])
+def test_broken_connections_are_retried_and_a_page_broken_every_time_is_listed(
+        small_site, fault_server, crawl, pg_conn, baseline, action):
+    clean = baseline(small_site, "track", {"track": slug_of(small_site)})
+    server = fault_server(small_site, [
+        FaultRule(action, at="random", page_type=("race_result", "entry_list", "qual_points"), share=0.05),
+        FaultRule(action, at="random", page_type=("race_result", "event"), share=0.2, first=1),
+    ], seed=13)
+    result = crawl_track(crawl, small_site, server)
+
+    assert set(failed_pages(result)) == set(server.chosen(0))
+    # The first try and 3 retries; Twisted's client also re-sends once itself when a kept-alive
+    # connection closes without an answer, so a dropped page can be asked up to 8 times.
+    assert all(4 <= len(server.requests_for(url)) <= (8 if action == "drop" else 4) for url in server.chosen(0))
+    recovered = set(server.chosen(1)) - set(server.chosen(0))
+    assert recovered and all([e.fault is not None for e in server.requests_for(url)] == [True, False] for url in recovered)
+    diffs, wrong = differences(clean, pg_conn, result)
+    assert wrong == [], explain(wrong)
+    assert {page for d in diffs for page in d.pages} <= set(server.chosen(0)) | {
+        page for d in diffs if d.table == "races" for page in d.pages}  # a race row's other owner: its event page
+
+
 # -- (e) hostile text is stored verbatim --------------------------------------------------------------
 HOSTILE_NAME = "<script>alert(\"x\")</script> O'BRIEN \"DOC\" ZOË ØSTERGÅRD 山田 😀 ROBERT'); DROP TABLE mre.races;--"
 
