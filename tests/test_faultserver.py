@@ -264,6 +264,37 @@ def test_mre_serve_refuses_a_bad_rules_file(small_site, tmp_path, capsys):
     assert "--seed goes with --faults" in capsys.readouterr().err
 
 
+def test_mre_serve_with_faults_applies_the_rules_file_and_prints_each_fault(small_site, tmp_path):
+    import subprocess
+    import sys
+
+    url, _ = pages_of(small_site, "race_result")[0]
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"seed": 1, "rules": [{"action": "status", "status": 503, "retry_after": 7,
+                                                       "url": re.escape(url.rsplit("=", 1)[1]) + "$", "first": 1}]}))
+    proc = subprocess.Popen([sys.executable, "-m", "mre_crawler", "serve", str(small_site), "--port", "0",
+                             "--faults", str(rules)], stdout=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        while not lines or not lines[-1].startswith("crawl it with"):
+            lines.append(proc.stdout.readline())
+            assert lines[-1], "mre serve ended early"
+        assert lines[:2] == ["faults (seed 1):\n", f"  rule 0: action=status url={re.escape(url.rsplit('=', 1)[1])}$ "
+                             "first=1 status=503 retry_after=7  (1 pages of the folder match)\n"]
+        site = lines[-2].split(" at ", 1)[1].strip()
+        conn = http.client.HTTPConnection(*site[len("http://"):].split(":"), timeout=5)
+        conn.request("GET", to_site(url, "http://x")[len("http://x"):])
+        r = conn.getresponse()
+        r.read()
+        conn.close()
+        assert (r.status, r.getheader("Retry-After")) == (503, "7")
+        assert proc.stdout.readline().split() == ["1", url, "rule", "0:", "status", "503"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
+
+
 # -- diff_snapshots on hand-made snapshots -------------------------------------------------------------
 SLUG = "trackx"
 RACE = "https://trackx.liverc.com/results/?p=view_race_result&id=7"
