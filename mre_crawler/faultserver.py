@@ -267,6 +267,7 @@ class FaultServer(SiteServer):
 
     def __init__(self, directory: Path | str | None = None, rules: Iterable[FaultRule] = (), seed: int = 0,
                  **kwargs: Any):
+        self._urls: dict[str, tuple[str, str]] = {}  # page key -> (URL as the manifest spells it, page type)
         super().__init__(directory, **kwargs)
         # Re-entrant: a rule decides under the lock and may fall back to SiteServer's own answer,
         # which takes the lock too (scripted answers).
@@ -302,7 +303,7 @@ class FaultServer(SiteServer):
         return rule
 
     def clear_rules(self) -> None:
-        """Serve every page as it is from now on (the log is kept)."""
+        """Serve every page as it is from now on (the log is kept; rules added later count from 0 again)."""
         with self._lock:
             self._rules.clear()
 
@@ -322,8 +323,6 @@ class FaultServer(SiteServer):
 
     def add(self, liverc_url: str, file: Path) -> None:
         super().add(liverc_url, file)
-        if not hasattr(self, "_urls"):  # SiteServer.__init__ adds the folder's pages before ours runs
-            self._urls: dict[str, tuple[str, str]] = {}
         if host_slug(liverc_url) is not None:
             self._urls[page_key(liverc_url)] = (liverc_url, self._page_type_of(liverc_url))
 
@@ -412,10 +411,12 @@ class FaultServer(SiteServer):
 
     def _plan(self, path: str, url: str, page_type: str) -> _Answer:
         key = page_key(url) if url else site_key(path)
+        # URL regexes see the manifest's spelling of a page (as chosen() does), whatever the query order asked.
+        spelled = self._urls.get(key, (url, page_type))[0]
         now = time.time()
         with self._lock:
             for state in self._rules:
-                if not self._matches(state, key, url, page_type):
+                if not self._matches(state, key, spelled, page_type):
                     continue
                 count = state.seen.get(key, 0) + 1
                 state.seen[key] = count
