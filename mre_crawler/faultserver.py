@@ -281,13 +281,6 @@ class FaultServer(SiteServer):
         for rule in rules:
             self.add_rule(rule)
 
-    def start(self) -> FaultServer:
-        # A short poll: tests start and stop many servers, and stop() waits out one poll.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="mre-faultserve", daemon=True)
-        self._thread.start()
-        return self
-
     # -- rules ---------------------------------------------------------------------------------
     @property
     def rules(self) -> list[FaultRule]:
