@@ -53,6 +53,21 @@ def test_a_crawl_through_the_fault_server_without_faults_equals_the_baseline(sma
     assert server.foreign_requests() == []
 
 
+def test_the_baseline_snapshot_holds_every_data_table_and_the_generators_truth_without_bookkeeping(small_site, baseline):
+    from tests.fixtures_crawl import expected_counts
+    from tests.fixtures_faults import OWNERS, VOLATILE_COLUMNS
+
+    clean = baseline(small_site, "track", {"track": slug_of(small_site)})
+    assert set(clean.snapshot) == set(OWNERS)
+    expected = expected_counts(small_site)
+    assert {t: len(clean.snapshot[t]) for t in expected} == expected
+    for table, rows in clean.snapshot.items():
+        for row in rows.values():
+            assert not VOLATILE_COLUMNS & set(row), table
+    assert all(row["present"] for row in clean.snapshot["races"].values())
+    assert "present" not in next(iter(clean.snapshot["drivers"].values()))  # drivers never vanish
+
+
 # -- (a) storms that end -----------------------------------------------------------------------------
 def test_a_503_and_429_storm_with_retry_after_on_some_race_pages_ends_and_the_crawl_equals_the_baseline(
         small_site, fault_server, crawl, pg_conn, baseline):

@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import http.client
 import json
+import random
 import re
 import socket
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mre_crawler.faultserver import OFFSITE_URL, FaultRule, FaultServer, load_fault_spec, parse_fault_spec
+from mre_crawler.faultserver import OFFSITE_URL, FaultRule, FaultServer, cut_point, load_fault_spec, parse_fault_spec
 from mre_crawler.samplesite import read_manifest
 from mre_crawler.urls import host_slug, read_url, to_site
 from tests.fixtures_faults import Difference, diff_snapshots, unexcused
@@ -102,6 +103,16 @@ def test_a_page_without_a_results_table_is_not_cut_inside_one(small_site, fault_
     url, page = pages_of(small_site, "event")[0]
     server = fault_server(small_site, [FaultRule("cut", at="results")])
     assert get(server, url).body == page and server.faults_applied() == []
+
+
+def test_a_laps_cut_finds_the_practice_sessions_laps_object_too():
+    page = (b"<html><body><table class=\"practice_session\"></table>\n<script type=\"text/javascript\">\n"
+            b"var lapsObj = [\n{\"lap\": 1, \"time\": 31.2},\n{\"lap\": 2, \"time\": 30.9},\n"
+            b"{\"lap\": 3, \"time\": 30.7}\n];\nvar laps = [];\n</script>\n</body></html>\n")
+    point = cut_point(page, "laps", random.Random(0))
+    start, end = page.index(b"lapsObj"), page.index(b"</script>")
+    assert start < point < end and page[point - 1:point] == b"\n"
+    assert cut_point(page, "results", random.Random(0)) is None  # no race results table here
 
 
 def test_a_short_answer_declares_the_whole_length_sends_less_and_closes(small_site, fault_server):
