@@ -129,7 +129,9 @@ class SiteServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> SiteServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="mre-serve", daemon=True)
+        # A short poll: stop() waits out one poll, and tests start and stop many servers.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="mre-serve", daemon=True)
         self._thread.start()
         return self
 

@@ -1,4 +1,4 @@
-"""``mre serve DIR [--port P]``: serve a folder of pages by LiveRC URL on 127.0.0.1."""
+"""``mre serve DIR [--port P] [--faults RULES.json [--seed N]]``: serve a folder of pages by LiveRC URL on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -13,10 +13,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Serve a folder of LiveRC pages (a generated sample site, ../shared/liverc, or your "
         "own saved pages with a manifest.tsv: file, url, page_type) on 127.0.0.1. LiveRC URL "
         "https://SLUG.liverc.com/PATH?QUERY is served at /SLUG/PATH?QUERY (the catalogue at /live/). "
-        "Crawl it with --site http://127.0.0.1:PORT. Unknown URLs answer 404.",
+        "Crawl it with --site http://127.0.0.1:PORT. Unknown URLs answer 404. With --faults, answers break "
+        "on purpose by rule (see mre_crawler/faultserver.py), each fault printed as it happens.",
     )
     p.add_argument("directory", type=Path)
     p.add_argument("--port", type=int, default=8765, help="port (0 picks a free one; default 8765)")
+    p.add_argument(
+        "--faults", type=Path, metavar="RULES.json",
+        help='break answers by rule: {"seed": N, "rules": [{"action": "status"|"cut"|"short"|"garbage"|"empty"|'
+        '"challenge"|"slow"|"redirect"|"drop", "page_type": "race_result", "url": REGEX, "share": 0.3, '
+        '"first": 2, "for_seconds": S, "status": 503, "retry_after": 5, "at": 0.5|"random"|"results"|"laps", '
+        '"seconds": S, "to": "https"|"site"|"slash"|"other-track"|"other-id"|"other-type"|"offsite"|URL}, ...]}',
+    )
+    p.add_argument("--seed", type=int, help="seed for --faults (which pages a share picks, cut points, garbage); "
+                   "overrides the file's")
     p.set_defaults(func=run)
 
 
@@ -26,8 +36,13 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.directory.is_dir():
         raise UsageError(f"not a folder: {args.directory}")
+    if args.seed is not None and args.faults is None:
+        raise UsageError("--seed goes with --faults")
     try:
-        server = SiteServer(args.directory, port=args.port)
+        if args.faults is not None:
+            server = _fault_server(args)
+        else:
+            server = SiteServer(args.directory, port=args.port)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
@@ -41,3 +56,26 @@ def run(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _fault_server(args: argparse.Namespace):
+    from mre_crawler.cli import UsageError
+    from mre_crawler.faultserver import FaultServer, load_fault_spec
+
+    try:
+        spec = load_fault_spec(args.faults, args.seed)
+    except FileNotFoundError:
+        raise UsageError(f"no such rules file: {args.faults}") from None
+    except ValueError as exc:
+        raise UsageError(f"{args.faults}: {exc}") from None
+    server = FaultServer(args.directory, rules=spec.rules, seed=spec.seed, port=args.port)
+    print(f"faults (seed {spec.seed}):", flush=True)
+    for i, rule in enumerate(spec.rules):
+        print(f"  rule {i}: {rule.describe()}  ({len(server.chosen(i))} pages of the folder match)", flush=True)
+
+    def report(n: int, entry) -> None:
+        if entry.fault:
+            print(f"{n:6d} {entry.url or entry.path}  rule {entry.rule}: {entry.fault}", flush=True)
+
+    server.on_request(report)
+    return server
