@@ -30,7 +30,7 @@ from mre_crawler.faultserver import FaultRule, FaultServer, page_key
 Snapshot = dict[str, dict[tuple, dict[str, Any]]]
 
 BOOKKEEPING_TABLES = frozenset({
-    "schema_migrations", "crawl_runs", "fetched_pages", "quarantine",
+    "schema_migrations", "crawl_runs", "fetched_pages", "stored_pages", "quarantine",
     "politeness_track_limits", "politeness_rate", "politeness_budget",
     "practice_retry", "practice_runs", "practice_run_failures",
     "session_type_backfill_runs", "session_type_backfill_plan", "session_type_audit",
