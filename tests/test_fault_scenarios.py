@@ -155,7 +155,7 @@ def test_a_page_slower_than_the_download_timeout_is_listed_as_failed_and_a_slow_
     result = crawl_track(crawl, small_site, server, DOWNLOAD_TIMEOUT=1)
 
     assert set(failed_pages(result)) == set(server.chosen(0))
-    assert all("timeout" in reason.lower() for _url, reason in result.failures), result.failures
+    assert all(reason == "timed out after 1 s" for _url, reason in result.failures), result.failures
     diffs, wrong = differences(clean, pg_conn, result)
     assert wrong == [], explain(wrong)
     assert {page for d in diffs for page in d.pages if "view_race_result" in page} == set(server.chosen(0))
@@ -224,22 +224,16 @@ def test_a_driver_name_with_markup_quotes_unicode_and_sql_is_stored_verbatim(
 
 
 # -- scenarios another branch is fixing -----------------------------------------------------------------
-CUT_NOT_CAUGHT = ("fixed on another branch: a race page cut inside its results table with a matching "
-                  "Content-Length is stored as if whole (the rows after the cut are marked removed, or never "
-                  "stored) and is not listed as failed, although its lap data names the missing drivers")
 
 
-PARTIAL_PAGE_STORED = ("fixed on another branch: an event, entry-list or points page cut short with a matching "
-                       "Content-Length is stored as if whole: the rows it no longer shows are marked removed, an "
-                       "event's remaining races get new schedule indexes, and the page is not listed as failed")
 
 
 @pytest.mark.parametrize("page_type,at", [
-    pytest.param("race_result", "results", marks=pytest.mark.xfail(strict=False, reason=CUT_NOT_CAUGHT)),
+    pytest.param("race_result", "results"),
     ("race_result", "laps"),
-    pytest.param("event", 0.6, marks=[pytest.mark.faults, pytest.mark.xfail(strict=False, reason=PARTIAL_PAGE_STORED)]),
-    pytest.param("entry_list", 0.5, marks=[pytest.mark.faults, pytest.mark.xfail(strict=False, reason=PARTIAL_PAGE_STORED)]),
-    pytest.param("qual_points", 0.5, marks=[pytest.mark.faults, pytest.mark.xfail(strict=False, reason=PARTIAL_PAGE_STORED)]),
+    pytest.param("event", 0.6, marks=pytest.mark.faults),
+    pytest.param("entry_list", 0.5, marks=pytest.mark.faults),
+    pytest.param("qual_points", 0.5, marks=pytest.mark.faults),
 ])
 def test_a_page_cut_after_a_good_crawl_marks_no_good_row_removed_and_changes_none(
         small_site, fault_server, crawl, pg_conn, baseline, page_type, at):
@@ -257,7 +251,7 @@ def test_a_page_cut_after_a_good_crawl_marks_no_good_row_removed_and_changes_non
     assert cut <= set(failed_pages(result))
 
 
-@pytest.mark.parametrize("at", [pytest.param("results", marks=pytest.mark.xfail(strict=False, reason=CUT_NOT_CAUGHT)),
+@pytest.mark.parametrize("at", [pytest.param("results"),
                                 "laps"])
 def test_a_race_page_cut_on_a_fresh_database_is_listed_and_a_later_crawl_of_the_good_page_repairs_it(
         small_site, fault_server, crawl, pg_conn, baseline, at):
@@ -293,12 +287,8 @@ def offsite_host():
     server.stop()
 
 
-REDIRECT_NOT_CHECKED = ("fixed on another branch: a redirect away from the requested page is followed (another "
-                        "track's race is stored under the requested id; an offsite host is requested) or dropped by "
-                        "the duplicate filter (another id, another page type), and the page is not listed as failed")
 
 
-@pytest.mark.xfail(strict=False, reason=REDIRECT_NOT_CHECKED)
 @pytest.mark.parametrize("to", ["other-track", "other-id", "other-type", "offsite"])
 def test_a_race_page_redirected_to_another_page_is_listed_as_failed_and_nothing_is_stored_under_its_id(
         two_track_site, fault_server, offsite_host, crawl, pg_conn, baseline, to):
@@ -321,11 +311,9 @@ def test_a_race_page_redirected_to_another_page_is_listed_as_failed_and_nothing_
     assert offsite_host.log == [] and server.foreign_requests() == []
 
 
-SAME_URL_DROPPED = ("fixed on another branch: a redirect to the very URL requested is dropped by the duplicate "
-                    "filter, so the page is neither stored nor listed as failed")
 
 
-@pytest.mark.parametrize("to", [pytest.param("https", marks=pytest.mark.xfail(strict=False, reason=SAME_URL_DROPPED)),
+@pytest.mark.parametrize("to", [pytest.param("https"),
                                 "slash"])
 def test_a_same_page_redirect_is_followed_and_the_crawl_equals_the_baseline(
         small_site, fault_server, crawl, pg_conn, baseline, to):

@@ -133,7 +133,12 @@ class LiveRCRedirectMiddleware(SamePageRedirects, RedirectMiddleware):
         redirected = self._build_redirect_request(request, response, url=target)
         if response.status == 303 and request.method not in ("GET", "HEAD"):
             redirected = self._redirect_request_using_get(request, response, target)
-        return self._redirect(redirected, request, response.status)
+        # The same page by construction, so the duplicate filter must not drop it as "seen" (a 302
+        # to the very URL asked for would otherwise lose the page silently); REDIRECT_MAX_TIMES
+        # still ends a loop.
+        followed = self._redirect(redirected, request, response.status)
+        followed.dont_filter = True  # after _redirect, which copies the original request's flag
+        return followed
 
 
 class LiveRCMetaRefreshMiddleware(SamePageRedirects, MetaRefreshMiddleware):
