@@ -159,6 +159,7 @@ class CrawlConfig:
     store_batch_pages: int = 50
     store_threaded: bool = True
     bookkeeping_enabled: bool = True
+    cut_body_retry_enabled: bool = True
 
     # -- derived -------------------------------------------------------------------------------
     @property
@@ -251,6 +252,7 @@ class CrawlConfig:
             store_batch_pages=r.integer("MRE_STORE_BATCH_PAGES", 1, 100_000),
             store_threaded=r.flag("MRE_STORE_THREADED"),
             bookkeeping_enabled=r.flag("MRE_BOOKKEEPING_ENABLED"),
+            cut_body_retry_enabled=r.flag("MRE_CUT_BODY_RETRY_ENABLED"),
         )
 
 

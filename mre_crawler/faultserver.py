@@ -272,6 +272,10 @@ class FaultServer(SiteServer):
         # Re-entrant: a rule decides under the lock and may fall back to SiteServer's own answer,
         # which takes the lock too (scripted answers).
         self._lock = threading.RLock()
+        # Requests being answered right now per track (first path segment), and the most at once:
+        # what "at most N requests per track in flight" looks like from the server's side.
+        self.in_flight: dict[str, int] = {}
+        self.max_in_flight: dict[str, int] = {}
         self.seed = seed
         self.log: list[FaultLogEntry] = []  # type: ignore[assignment]
         self.errors: list[str] = []  # connection errors while answering (a client gone during a slow answer)
@@ -506,6 +510,17 @@ class FaultServer(SiteServer):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                track = self.path.lstrip("/").split("/", 1)[0]
+                with server._lock:
+                    now = server.in_flight[track] = server.in_flight.get(track, 0) + 1
+                    server.max_in_flight[track] = max(server.max_in_flight.get(track, 0), now)
+                try:
+                    self._get()
+                finally:
+                    with server._lock:
+                        server.in_flight[track] -= 1
+
+            def _get(self) -> None:
                 arrived = time.time()
                 try:
                     url = from_site("http://x" + self.path, "http://x")

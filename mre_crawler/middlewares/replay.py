@@ -33,6 +33,7 @@ from mre_crawler.cassettes import CassetteLibrary
 from mre_crawler.config import config_for
 from mre_crawler.middlewares.pause import pauses_for
 from mre_crawler.middlewares.reachability import reachability_for
+from mre_crawler.middlewares.track_gate import TrackGates
 from mre_crawler.urls import to_site
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
         self.site_netloc = urlsplit(self.site).netloc.lower() if self.site else None
         self.pauses = pauses_for(crawler)
         self.reachability = reachability_for(crawler)
+        self.gates = TrackGates(crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
 
     def allowed(self, url: str) -> bool:
         """LiveRC itself, or the replay server this crawl reads from; nothing else goes out."""
@@ -83,7 +85,12 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
             self.stats.inc_value("mre/offsite/refused")
             logger.warning("refused a request to a host that is not LiveRC: %s", request.url)
             raise IgnoreRequest(f"not a LiveRC host: {request.url}")
-        await self.pauses.hold(request, reslot=True)
+        async with self.gates.place(request):
+            # Inside the track's place: a pause that began while this request waited for it holds.
+            await self.pauses.hold(request, reslot=True)
+            return await self._transfer(request)
+
+    async def _transfer(self, request: Request) -> Response:
         self.reachability.check(request)
         if not self.site or not is_liverc(request.url):
             response = await self.http.download_request(request)

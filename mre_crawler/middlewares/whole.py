@@ -27,8 +27,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
 from mre_crawler.completeness import cut_reason
-from mre_crawler.config import _Reader, config_for
-from mre_crawler.middlewares.retry import backoff_seconds
+from mre_crawler.config import config_for
+from mre_crawler.middlewares.retry import backoff_seconds, gave_up_logger
 from mre_crawler.urls import BadURL, read_url
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class CutBodyRetryMiddleware:
     """Retry a ``200`` LiveRC page whose body is cut short; flag it when the retries run out."""
 
     def __init__(self, crawler):
-        if not _Reader(crawler.settings).flag("MRE_CUT_BODY_RETRY_ENABLED"):
+        if not config_for(crawler).cut_body_retry_enabled:
             raise NotConfigured("MRE_CUT_BODY_RETRY_ENABLED is off")
         config = config_for(crawler)
         self.crawler = crawler
@@ -77,6 +77,7 @@ class CutBodyRetryMiddleware:
                 reason=f"cut body: {reason}",
                 max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
                 stats_base_key="mre/whole/retry",
+                logger=gave_up_logger,
             )
             if retry is not None:
                 wait = backoff_seconds(attempt, self.base, self.cap)
