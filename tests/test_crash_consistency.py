@@ -220,3 +220,53 @@ def test_postgres_killed_mid_crawl_ends_it_in_one_line_with_exit_1_and_the_rerun
     rerun = mre([*argv, "--site", server.site], env)
     # The run that lost its database is closed as aborted by the re-run.
     check_complete_after_rerun(0, True, rerun, url, base.snapshot)
+
+
+# -- practice ingestion killed -------------------------------------------------------------------------
+PRACTICE_TRACK, PRACTICE_FROM, PRACTICE_TO = "capitaloffroad", "2025-09-01", "2025-11-30"
+
+
+@pytest.mark.parametrize("seed", [pytest.param(7), *(pytest.param(s, marks=pytest.mark.faults) for s in (31, 32, 33, 34))])
+def test_a_practice_ingest_killed_at_a_seeded_moment_is_completed_by_the_rerun(
+        seed, practice_site, baseline, fault_server, make_database, tmp_path):
+    clean = baseline(practice_site, "practice", {"track": PRACTICE_TRACK, "date_from": PRACTICE_FROM,
+                                                 "date_to": PRACTICE_TO, "mode": "ingest"})
+    assert clean.snapshot["practice_laps"]
+    kill_at = random.Random(seed).randint(3, clean.result.requests - 1)
+    url = fresh_database(make_database)
+    env = crawl_env(url, tmp_path / "home")
+    server = fault_server(practice_site)
+    argv = ["practice", "ingest", "--track", PRACTICE_TRACK, "--from", PRACTICE_FROM, "--to", PRACTICE_TO,
+            "--site", server.site]
+    proc: dict[str, subprocess.Popen] = {}
+    fired = kill_on_request(server, kill_at, lambda: os.kill(proc["p"].pid, signal.SIGKILL))
+    proc["p"] = subprocess.Popen([sys.executable, "-m", "mre_crawler", *argv], env=env, cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc["p"].communicate(timeout=180)
+    assert fired.is_set() and proc["p"].returncode == -signal.SIGKILL, f"seed {seed}: not killed at {kill_at}"
+    nothing_contradicts(seed, clean.snapshot, url)
+    rerun = mre(argv, env)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    with psycopg.connect(url, autocommit=True) as conn:
+        differences = diff_snapshots(clean.snapshot, db_snapshot(conn))
+    assert differences == [], f"seed {seed}:\n" + explain(differences)
+
+
+# -- two crawls of the same track at once (overlapping cron runs) -------------------------------------
+def test_two_crawls_of_one_track_at_once_store_exactly_what_one_crawl_stores(
+        crash_site, clean, fault_server, make_database, tmp_path):
+    slug, base = clean
+    url = fresh_database(make_database)
+    server = fault_server(crash_site)
+    argv = [sys.executable, "-m", "mre_crawler", "crawl", "track", slug, "--site", server.site,
+            "-s", "MRE_STORE_BATCH_PAGES=3"]
+    # One shared MRE_HOME (the same cron user) and one with a cache of its own (another machine).
+    procs = [subprocess.Popen(argv, env=crawl_env(url, tmp_path / home), cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for home in ("home", "home", "other")]
+    outcomes = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err[-1500:] for _out, err in outcomes]
+    with psycopg.connect(url, autocommit=True) as conn:
+        differences = diff_snapshots(base.snapshot, db_snapshot(conn))
+        runs = [r[0] for r in conn.execute("SELECT finish_reason FROM mre.crawl_runs")]
+    assert differences == [], explain(differences)
+    assert runs == ["finished"] * 3  # none taken for dead while it ran

@@ -38,6 +38,13 @@ def crawl_track(crawl, site, server, **settings):
     return crawl("track", {"track": slug_of(site)}, MRE_SITE=server.site, **{**QUICK_RETRIES, **settings})
 
 
+def exit_code(result) -> int:
+    """What ``mre crawl`` exits with for this crawl (the documented contract)."""
+    from mre_crawler.crawl import crawl_outcome
+
+    return crawl_outcome(result)[0]
+
+
 def differences(baseline, conn, result):
     """(every difference, the ones the crawl's failure list does not explain)."""
     diffs = diff_snapshots(baseline.snapshot, db_snapshot(conn))
@@ -48,7 +55,7 @@ def test_a_crawl_through_the_fault_server_without_faults_equals_the_baseline(sma
     clean = baseline(small_site, "track", {"track": slug_of(small_site)})
     server = fault_server(small_site)
     result = crawl_track(crawl, small_site, server)
-    assert result.failures == []
+    assert result.failures == [] and exit_code(result) == 0
     diffs, _ = differences(clean, pg_conn, result)
     assert diffs == [], explain(diffs)
     assert server.foreign_requests() == []
@@ -82,7 +89,7 @@ def test_a_503_and_429_storm_with_retry_after_on_some_race_pages_ends_and_the_cr
     stormed = {url: [e.status for e in server.requests_for(url)] for rule in (0, 1) for url in server.chosen(rule)}
     assert stormed and all(statuses in ([429, 200], [503, 503, 200], [429, 503, 503, 200]) for statuses in stormed.values()), stormed
     assert result.stat("mre/retry/retry_after/429") + result.stat("mre/retry/retry_after/503") == len(server.faults_applied())
-    assert result.failures == []
+    assert result.failures == [] and exit_code(result) == 0
     diffs, _ = differences(clean, pg_conn, result)
     assert diffs == [], explain(diffs)
 
@@ -116,6 +123,9 @@ def test_5xx_on_a_share_of_pages_loses_only_pages_the_crawl_lists_as_failed(
 
     always_failing = {url for url in server.chosen(0) if server.requests_for(url)}
     assert set(failed_pages(result)) == always_failing, f"seed {seed}"
+    # Partial results are results (0); 3 only when the 5xx share itself fails its health check.
+    assert exit_code(result) == (3 if result.health_failed else 0), result.health_failed
+    assert all(check.startswith("FAILED http_error_share") for check in result.health_failed), result.health_failed
     assert all(len(server.requests_for(url)) == 4 for url in always_failing)  # the first try and 3 retries
     diffs, wrong = differences(clean, pg_conn, result)
     assert wrong == [], f"seed {seed}:\n" + explain(wrong)
@@ -261,11 +271,12 @@ def test_a_race_page_cut_on_a_fresh_database_is_listed_and_a_later_crawl_of_the_
     result = crawl_track(crawl, small_site, server)
 
     assert cut <= set(failed_pages(result))
+    assert exit_code(result) in (0, 3)  # 3 when the quarantined share fails its health check
     _diffs, wrong = differences(clean, pg_conn, result)
     assert wrong == [], explain(wrong)
     server.clear_rules()
     repaired = crawl_track(crawl, small_site, server)  # a scheduled re-crawl: same cache, nothing forced
-    assert repaired.failures == []
+    assert repaired.failures == [] and exit_code(repaired) == 0
     diffs, _ = differences(clean, pg_conn, repaired)
     assert diffs == [], explain(diffs)
 
@@ -303,6 +314,7 @@ def test_a_race_page_redirected_to_another_page_is_listed_as_failed_and_nothing_
     reasons = dict(result.failures)
     unlisted = {url: reasons.get(url) for url in redirected if "redirected to" not in (reasons.get(url) or "")}
     assert unlisted == {}, result.failures
+    assert exit_code(result) == 0  # listed, not an HTTP error storm
     ids = [read_url(url).id for url in redirected]
     stored = pg_conn.execute("SELECT count(*) FROM mre.race_results WHERE race_id = ANY(%s)", (ids,)).fetchone()[0]
     assert stored == 0
@@ -323,6 +335,6 @@ def test_a_same_page_redirect_is_followed_and_the_crawl_equals_the_baseline(
     result = crawl_track(crawl, small_site, server)
 
     assert server.faulted_urls("redirect") == set(server.chosen(0))
-    assert result.failures == []
+    assert result.failures == [] and exit_code(result) == 0
     diffs, _ = differences(clean, pg_conn, result)
     assert diffs == [], explain(diffs)
