@@ -140,10 +140,16 @@ class TrackPauseMiddleware:
         return None
 
 
+def per_crawler(crawler, attr: str, make):
+    """One shared object per crawler (``make(crawler)`` on first use), for the middlewares and the
+    download handler that must see the same state."""
+    found = getattr(crawler, attr, None)
+    if found is None:
+        found = make(crawler)
+        setattr(crawler, attr, found)
+    return found
+
+
 def pauses_for(crawler) -> TrackPauses:
     """The crawler's one :class:`TrackPauses` (made on first use)."""
-    pauses = getattr(crawler, "_mre_pauses", None)
-    if pauses is None:
-        pauses = TrackPauses(crawler)
-        crawler._mre_pauses = pauses
-    return pauses
+    return per_crawler(crawler, "_mre_pauses", TrackPauses)

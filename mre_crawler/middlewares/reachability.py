@@ -141,11 +141,10 @@ class Reachability:
 
 
 def reachability_for(crawler) -> Reachability:
-    found = getattr(crawler, "_mre_reachability", None)
-    if found is None:
-        found = Reachability(crawler)
-        crawler._mre_reachability = found
-    return found
+    """The crawler's one :class:`Reachability` (made on first use)."""
+    from mre_crawler.middlewares.pause import per_crawler
+
+    return per_crawler(crawler, "_mre_reachability", Reachability)
 
 
 class UnreachableHostMiddleware:

@@ -63,6 +63,18 @@ class SamePageRedirects:
 
     site: str | None
 
+    def __init__(self, settings, site: str | None = None):
+        super().__init__(settings)
+        self.site = site
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        # As Scrapy's BaseRedirectMiddleware.from_crawler does, plus the --site server.
+        o = cls(crawler.settings, config_for(crawler).site)
+        o.crawler = crawler
+        crawler.signals.connect(o._engine_started, signal=signals.engine_started)
+        return o
+
     def target_url(self, request: Request, location: str) -> str:
         """The URL ``location`` (as the server sent it) points to, as a LiveRC URL where it is one."""
         if location.startswith("//"):
@@ -107,17 +119,6 @@ class SamePageRedirects:
 class LiveRCRedirectMiddleware(SamePageRedirects, RedirectMiddleware):
     """Scrapy's RedirectMiddleware (same place, same REDIRECT_* settings), same page only."""
 
-    def __init__(self, settings, site: str | None = None):
-        super().__init__(settings)
-        self.site = site
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        o = cls(crawler.settings, config_for(crawler).site)
-        o.crawler = crawler
-        crawler.signals.connect(o._engine_started, signal=signals.engine_started)
-        return o
-
     def process_response(self, request: Request, response: Response, spider=None) -> Request | Response:
         if (
             response.status not in REDIRECT_CODES
@@ -143,17 +144,6 @@ class LiveRCRedirectMiddleware(SamePageRedirects, RedirectMiddleware):
 
 class LiveRCMetaRefreshMiddleware(SamePageRedirects, MetaRefreshMiddleware):
     """Scrapy's MetaRefreshMiddleware, same page only (a ``<meta http-equiv=refresh>`` is a redirect)."""
-
-    def __init__(self, settings, site: str | None = None):
-        super().__init__(settings)
-        self.site = site
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        o = cls(crawler.settings, config_for(crawler).site)
-        o.crawler = crawler
-        crawler.signals.connect(o._engine_started, signal=signals.engine_started)
-        return o
 
     def _redirect(self, redirected: Request, request: Request, reason) -> Request:
         # The refresh URL was resolved against the requested URL (a LiveRC one, also under --site).

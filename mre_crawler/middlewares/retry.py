@@ -52,19 +52,6 @@ def parse_retry_after(value: str | bytes | None, now: float | None = None) -> fl
     return max(0.0, when.timestamp() - now)
 
 
-class _GaveUpLogger(logging.LoggerAdapter):
-    """Scrapy logs "Gave up retrying …" at ERROR. A page that still fails after its retries is an
-    expected outcome of a crawl of a live site: it is listed in the summary's failed pages, and the
-    crawl-health checks judge how many there were. At ERROR every such page would also fail the
-    ``error_log_lines`` check and turn a healthy partial crawl into exit 3."""
-
-    def error(self, msg, *args, **kwargs):  # noqa: D102
-        self.warning(msg, *args, **kwargs)
-
-
-gave_up_logger = _GaveUpLogger(logging.getLogger("scrapy.downloadermiddlewares.retry"), {})
-
-
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:
     """Wait before retry number ``attempt`` (1, 2, 3 ...): base, 2*base, 4*base ... at most cap."""
     return min(cap, base * (2 ** (attempt - 1)))
@@ -126,7 +113,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
             spider=self.crawler.spider,
             reason=response_status_message(response.status),
             max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
-            logger=gave_up_logger,
         )
         if retry is None:
             return response
@@ -144,7 +130,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
             spider=self.crawler.spider,
             reason=exception,
             max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
-            logger=gave_up_logger,
         )
         if retry is not None:
             retry.meta["mre_not_before"] = time.time() + backoff_seconds(attempt, self.base, self.cap)

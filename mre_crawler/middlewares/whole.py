@@ -28,7 +28,7 @@ from scrapy.http import Request, Response
 
 from mre_crawler.completeness import cut_reason
 from mre_crawler.config import config_for
-from mre_crawler.middlewares.retry import backoff_seconds, gave_up_logger
+from mre_crawler.middlewares.retry import backoff_seconds
 from mre_crawler.urls import BadURL, read_url
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,6 @@ class CutBodyRetryMiddleware:
                 reason=f"cut body: {reason}",
                 max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
                 stats_base_key="mre/whole/retry",
-                logger=gave_up_logger,
             )
             if retry is not None:
                 wait = backoff_seconds(attempt, self.base, self.cap)
