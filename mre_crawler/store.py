@@ -293,7 +293,10 @@ class Store:
             ).fetchone()
             self.run_id = int(row[0])
             # Session-level: held until finish_run or until this connection dies with the process.
-            self.conn.execute("SELECT pg_advisory_lock(%s, %s)", (RUN_LOCK_CLASS, _lock_id(self.run_id)))
+            # Never waits: a fresh run id's key is free unless the id sequence was reset (a restored
+            # or truncated database) while an old connection still holds it; then this run simply
+            # cannot be told from a live one, which is the safe side.
+            self.conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (RUN_LOCK_CLASS, _lock_id(self.run_id)))
         return self.run_id
 
     def finish_run(self, run_id: int | None = None, stats: dict | None = None, finish_reason: str | None = None) -> WriteCounts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
@@ -34,8 +35,9 @@ def _run(pg_url, liverc, threaded=True):
     practice = it.PageItem("https://x.liverc.com/practice/", "practice_month", dt.datetime.now(dt.timezone.utc),
                            it.PracticeMonth("x", "2025-10"))
     pipe.process_item(practice)
-    crawler.stats.set_value("finish_reason", "finished")
     pipe.close_spider()
+    # As Scrapy's engine does next: the run row is finished with the reason at spider_closed.
+    crawler.signals.send_catch_log(signal=signals.spider_closed, spider=None, reason="finished")
     return crawler.stats
 
 
