@@ -30,20 +30,23 @@ def test_a_pipeline_setting_from_the_environment_reaches_the_crawl(name, monkeyp
     assert getattr(CrawlConfig.from_settings(crawl_settings({name: value})), field) == expected  # as with -s
 
 
-@pytest.mark.parametrize("argv", [
-    ["crawl", "limits", "sometrack"],
-    ["crawl", "event", "--track", "sometrack", "--id", "1", "--site", "http://127.0.0.1:9"],
-    ["demo", "--quick"],
-    ["practice", "discover", "--track", "sometrack", "--from", "2025-01-01", "--to", "2025-01-02",
-     "--site", "http://127.0.0.1:9"],
-])
-@pytest.mark.parametrize("name, value", [("MRE_RATE_PER_MINUTE", "abc"), ("MRE_STORE_BATCH_PAGES", "0"),
-                                         ("MRE_PRACTICE_DAILY_BUDGET", "lots")])
-def test_a_bad_value_in_the_environment_is_one_line_and_exit_2(argv, name, value, monkeypatch, tmp_path, capsys):
+COMMANDS = {
+    "crawl limits": ["crawl", "limits", "sometrack"],
+    "crawl event": ["crawl", "event", "--track", "sometrack", "--id", "1", "--site", "http://127.0.0.1:9"],
+    "demo": ["demo", "--quick"],
+    "practice discover": ["practice", "discover", "--track", "sometrack", "--from", "2025-01-01",
+                          "--to", "2025-01-02", "--site", "http://127.0.0.1:9"],
+}
+BAD_VALUES = [(command, name, value)
+              for name, value in (("MRE_RATE_PER_MINUTE", "abc"), ("MRE_STORE_BATCH_PAGES", "0"))
+              for command in COMMANDS] + [("practice discover", "MRE_PRACTICE_DAILY_BUDGET", "lots")]
+
+
+@pytest.mark.parametrize("command, name, value", BAD_VALUES)
+def test_a_bad_value_in_the_environment_is_one_line_and_exit_2(command, name, value, monkeypatch, tmp_path, capsys):
     from mre_crawler.cli import main
 
-    if name.startswith("MRE_PRACTICE") and argv[0] != "practice":
-        pytest.skip("practice settings are read by practice commands")
+    argv = COMMANDS[command]
     monkeypatch.setenv("MRE_HOME", str(tmp_path))
     monkeypatch.setenv(name, value)
     assert main(argv) == 2
