@@ -53,8 +53,10 @@ import hashlib
 import json
 import logging
 import os
+import random
 import socket
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +74,8 @@ SCHEMA = "mre"
 # First key of the session advisory lock a crawl holds on its run for its whole life
 # (pg_advisory_lock(RUN_LOCK_CLASS, run_id)): a run whose lock nobody holds is dead.
 RUN_LOCK_CLASS = 7715
+# Tries of a batch that PostgreSQL aborted for a deadlock or serialization failure.
+CONFLICT_RETRIES = 5
 
 
 class UnsupportedItem(TypeError):
@@ -390,7 +394,7 @@ class Store:
         if not pages and not side.quarantine and not side.fetches:
             return WriteCounts()
         try:
-            counts = self._flush(pages, side)
+            counts = self._flush_retrying_conflicts(pages, side)
         except psycopg.OperationalError:
             raise  # the server is gone: nothing to retry page by page
         except psycopg.Error as exc:
@@ -398,10 +402,10 @@ class Store:
                 counts = self._quarantine_failed(pages, side, exc)
             else:
                 log.warning("batch of %d pages failed (%s); retrying page by page", len(pages), _reason(exc))
-                counts = self._flush([], side)
+                counts = self._flush_retrying_conflicts([], side)
                 for page in pages:
                     try:
-                        counts.merge(self._flush([page], _Batch()))
+                        counts.merge(self._flush_retrying_conflicts([page], _Batch()))
                     except psycopg.OperationalError:
                         raise
                     except psycopg.Error as page_exc:
@@ -417,6 +421,21 @@ class Store:
         if self.conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
             self.conn.commit()
         return self.conn.transaction()
+
+    def _flush_retrying_conflicts(self, pages: list[_Page], side: _Batch) -> WriteCounts:
+        """One batch, tried again when PostgreSQL aborted it for a deadlock or a serialization
+        failure: two crawls writing the same rows at once (overlapping cron runs, several workers).
+        The transaction rolled back whole, so trying again is safe; rows are also written in key
+        order (:func:`upsert_rows`), which makes such conflicts rare in the first place."""
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                return self._flush(pages, side)
+            except psycopg.errors.TransactionRollback as exc:
+                if attempt == CONFLICT_RETRIES:
+                    raise psycopg.DatabaseError(f"still conflicting after {attempt} tries: {_reason(exc)}") from exc
+                log.info("batch of %d pages: %s; trying again (%d)", len(pages), _reason(exc), attempt)
+                time.sleep(random.uniform(0.05, 0.25) * attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def _quarantine_failed(self, pages: list[_Page], side: _Batch, exc: Exception) -> WriteCounts:
         reason = f"store failed: {_reason(exc)}"
@@ -698,6 +717,10 @@ def upsert_rows(cur: psycopg.Cursor, spec: Upsert, rows: list[tuple]) -> tuple[i
         sql.SQL("CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA").format(
             stage=stage, cols=cols, table=_t(spec.table))
     )
+    # Key order: two processes upserting overlapping rows lock them in the same order, so they
+    # queue behind each other instead of deadlocking.
+    width = len(spec.key)
+    rows = sorted(rows, key=lambda r: tuple((v is None, "" if v is None else v) for v in r[:width]))
     with cur.copy(sql.SQL("COPY {stage} ({cols}) FROM STDIN").format(stage=stage, cols=cols)) as copy:
         for row in rows:
             copy.write_row(row)

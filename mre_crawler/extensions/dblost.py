@@ -27,8 +27,18 @@ FINISH_REASON = "database_lost"
 
 
 def is_connection_lost(exc: BaseException) -> bool:
-    """A failure of the connection itself, not of one statement (a bad row is quarantined instead)."""
-    return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError, DatabaseUnavailable))
+    """A failure of the connection itself, not of one statement (a bad row is quarantined instead).
+
+    psycopg files deadlocks and serialization failures (SQLSTATE class 40) under OperationalError
+    too; those are retried by the store, not a lost database. Lost means: no SQLSTATE at all (the
+    socket closed: "server closed the connection unexpectedly"), class 08 (connection exception)
+    or 57P (the server shut down or is starting)."""
+    if isinstance(exc, (psycopg.InterfaceError, DatabaseUnavailable)):
+        return True
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    state = getattr(exc, "sqlstate", None)
+    return state is None or state.startswith(("08", "57P"))
 
 
 def one_line(exc: BaseException) -> str:
