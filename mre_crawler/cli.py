@@ -2,7 +2,7 @@
 (found automatically) exposing ``register(subparsers)``, which adds its parser and sets ``func``
 (called with the parsed args; it returns the exit code).
 
-Exit codes (:data:`mre_crawler.crawl.EXIT_CODES_HELP`): 0 ran and healthy, 1 nothing stored / database
+Exit codes (:data:`mre_crawler.exitcodes.EXIT_CODES_HELP`): 0 ran and healthy, 1 nothing stored / database
 lost / build failed, 2 bad input (one-line reason), 3 ran but health checks failed.
 """
 

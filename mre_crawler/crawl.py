@@ -18,7 +18,7 @@ from typing import Any
 from scrapy.settings import Settings
 
 from mre_crawler.config import CrawlConfig, env_settings
-from mre_crawler.exitcodes import EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, EXIT_UNHEALTHY  # noqa: F401 - re-exported
+from mre_crawler.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_UNHEALTHY
 
 _ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 _reactor_lock = threading.Lock()

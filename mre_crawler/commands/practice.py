@@ -109,7 +109,8 @@ def run_command(args: argparse.Namespace) -> int:
         print(json.dumps(run_record(run, sessions), default=str, indent=1))
     else:
         print(format_run(run, sessions))
-    from mre_crawler.crawl import EXIT_FAILED, crawl_outcome
+    from mre_crawler.crawl import crawl_outcome
+    from mre_crawler.exitcodes import EXIT_FAILED
 
     if run.result.database_lost or unreachable:
         code, why = crawl_outcome(run.result)

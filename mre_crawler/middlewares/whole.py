@@ -47,9 +47,9 @@ class CutBodyRetryMiddleware:
     """Retry a ``200`` LiveRC page whose body is cut short; flag it when the retries run out."""
 
     def __init__(self, crawler):
-        if not config_for(crawler).cut_body_retry_enabled:
-            raise NotConfigured("MRE_CUT_BODY_RETRY_ENABLED is off")
         config = config_for(crawler)
+        if not config.cut_body_retry_enabled:
+            raise NotConfigured("MRE_CUT_BODY_RETRY_ENABLED is off")
         self.crawler = crawler
         self.stats = crawler.stats
         self.retry_enabled = config.retry_enabled
