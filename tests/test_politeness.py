@@ -187,3 +187,33 @@ def test_a_second_crawler_sharing_the_database_honours_the_pause(small_site, ser
     row = pg_conn.execute("SELECT next_request_at >= paused_until FROM mre.politeness_rate WHERE track_slug = %s",
                           (track,)).fetchone()
     assert row == (True,)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--rate", "50"], "rate 50/min is above the default 10/min"),
+    (["--budget", "5000"], "budget 5000 is above the default 1000/day"),
+])
+def test_raising_a_limit_above_its_default_needs_above_default(argv, message, pg_url, pg_conn, tmp_path, monkeypatch,
+                                                                 capsys):
+    from mre_crawler.cli import main
+
+    monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
+    monkeypatch.setenv("MRE_HOME", str(tmp_path))
+    assert main(["crawl", "limits", "sometrack", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and "--above-default" in err[0]
+    assert pg_conn.execute("SELECT count(*) FROM mre.politeness_track_limits").fetchone()[0] == 0
+    # Asked for explicitly: accepted, with a warning naming the default.
+    assert main(["crawl", "limits", "sometrack", *argv, "--above-default"]) == 0
+    assert message in capsys.readouterr().err
+    assert pg_conn.execute("SELECT count(*) FROM mre.politeness_track_limits").fetchone()[0] == 1
+
+
+def test_lowering_a_limit_needs_no_flag(pg_url, pg_conn, tmp_path, monkeypatch, capsys):
+    from mre_crawler.cli import main
+
+    monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
+    monkeypatch.setenv("MRE_HOME", str(tmp_path))
+    assert main(["crawl", "limits", "sometrack", "--rate", "5", "--budget", "300"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert pg_conn.execute("SELECT rate_per_minute, daily_budget FROM mre.politeness_track_limits").fetchone() == (5, 300)

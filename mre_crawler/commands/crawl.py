@@ -60,6 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     li.add_argument("slug")
     li.add_argument("--rate", type=float, help="requests per minute for this track")
     li.add_argument("--budget", type=int, help="requests per UTC day for this track")
+    li.add_argument("--above-default", action="store_true",
+                    help="allow a rate or budget above the default (only with LiveRC's consent; a warning is printed)")
     li.set_defaults(func=run_limits)
 
 
@@ -252,6 +254,17 @@ def run_limits(args: argparse.Namespace) -> int:
     if args.budget is not None and args.budget <= 0:
         raise UsageError("--budget must be above 0")
     config = CrawlConfig.from_settings(crawl_settings())
+    # Limits protect LiveRC: lowering them is always fine, raising one above the default is a
+    # deliberate act (the README asks never to raise them to crawl faster).
+    raised = []
+    if args.rate is not None and args.rate > config.rate_per_minute:
+        raised.append(f"rate {args.rate:g}/min is above the default {config.rate_per_minute:g}/min")
+    if args.budget is not None and args.budget > config.daily_budget:
+        raised.append(f"budget {args.budget} is above the default {config.daily_budget}/day")
+    if raised and not args.above_default:
+        raise UsageError("; ".join(raised) + ": lower limits are always accepted; to raise one, add --above-default")
+    for line in raised:
+        print(f"mre crawl: warning: {line} for {slug}; please crawl LiveRC gently", file=sys.stderr)
     settings: dict[str, Any] = {}
     try:
         prepare_database(settings)
