@@ -43,7 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"mre_crawler.commands.{name}")
         if hasattr(module, "register"):
             module.register(sub)
+    _plain_help(parser)
     return parser
+
+
+def _plain_help(parser: argparse.ArgumentParser) -> None:
+    """Command descriptions come from module docstrings: drop their reST ``literal`` quotes, which
+    a terminal shows as noise."""
+    if parser.description:
+        parser.description = parser.description.replace("``", "")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _plain_help(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,7 @@
     mre crawl event --track canberraoffroad --id 486677
     mre crawl track canberraoffroad --since 2025-01-01 --until 2025-03-31
     mre crawl catalogue [--follow] [--tracks a,b] [--limit N]
-    mre crawl limits SLUG [--rate PER_MINUTE] [--budget PER_DAY]   # show/set a track's limits
+    mre crawl limits SLUG [--rate PER_MINUTE] [--budget PER_DAY]   # show/set (lower) a track's limits
 
 Every crawl command takes ``--site http://127.0.0.1:PORT`` (or ``MRE_SITE``) to read from a replay
 server, ``--cassette FILE`` to replay betamax cassettes, and ``--polite`` to keep the rate ceiling,
@@ -12,7 +12,7 @@ budget and AutoThrottle on for a loopback site. Migrations are applied first.
 
 Exit codes: 0 the crawl ran and is healthy (failed pages, if any, are listed: partial results are
 results); 1 nothing could be stored (every page failed, budget spent), LiveRC could not be reached
-(no DNS, connection refused: one line ``mre crawl: cannot reach HOST: REASON``), or the database is
+(no DNS, connection refused; one line: ``mre crawl: cannot reach HOST: REASON``), or the database is
 unreachable or was lost mid-crawl; 2 bad input (malformed URL, unknown track, reversed date range),
 with one line; 3 the crawl ran but its crawl-health checks failed.
 """
