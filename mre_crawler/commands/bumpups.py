@@ -140,6 +140,17 @@ def run_correct(args: argparse.Namespace, event_id: int) -> int:
         raise UsageError("--add needs --from RACE (the lower main the driver bumped from)")
     if not (args.reason or "").strip():
         raise UsageError("--reason TEXT is required (say why, for the next person)")
+    for name, value in (("EVENT", event_id), ("--driver", args.driver), ("--to", args.to_race),
+                        ("--from", args.from_race)):
+        if value is not None and not 1 <= value <= 2**63 - 1:
+            raise UsageError(f"{name} wants an id from 1 to {2**63 - 1}, not {value}")
+    if args.action != "add" and args.from_race is not None:
+        raise UsageError("--from goes with --add only")
+    warehouse = None
+    if args.action == "add":
+        from warehouse.runner import warehouse_path
+
+        warehouse = args.warehouse or warehouse_path()
     try:
         conn = connect()
     except DatabaseUnavailable as exc:
@@ -150,7 +161,8 @@ def run_correct(args: argparse.Namespace, event_id: int) -> int:
             correction_id = record_correction(
                 conn, event_id=event_id, action=args.action, driver_id=args.driver,
                 source_race_id=args.from_race, target_race_id=args.to_race, reason=args.reason.strip(),
-                set_by=args.by or getpass.getuser(),
+                set_by=args.by or getpass.getuser(), warehouse=warehouse,
+                ensure_warehouse=_ensure_warehouse,
             )
     except CorrectionError as exc:
         raise UsageError(str(exc)) from None
