@@ -5,8 +5,11 @@
 - ``clear RACE_ID --reason TEXT``: withdraw the override; inference speaks again.
 - ``list [--low-confidence] [--event ID] [--json]``: the published warehouse's session types
   with the curation table applied (the warehouse is built first when missing, and it says so).
-- ``backfill [--batch N] [--min-confidence high|medium|low] [--dry-run] [--rollback RUN]``:
-  write the session types into ``mre.races.session_type`` (see warehouse/session_types.py).
+- ``backfill [--batch N] [--min-confidence high|medium|low] [--dry-run] [--wait] [--rollback RUN [--stop]]``:
+  write the session types into ``mre.races.session_type`` (see warehouse/session_types.py). One
+  backfill or rollback at a time (the ``session-type`` lock of :mod:`mre_crawler.rollout_lock`): a
+  second exits 1 naming the running run, or waits with ``--wait``; ``--rollback`` of a running
+  run needs ``--stop`` (the run stops after its current batch, then is rolled back).
 """
 
 from __future__ import annotations
