@@ -209,12 +209,17 @@ def _apply_batch(conn: psycopg.Connection, run_id: int, size: int) -> tuple[int,
     ).fetchone()  # not locked: a stop request must not wait for the batch (the writer lock keeps others out)
     if status != "running" or stop:
         return None
-    batch = conn.execute(
-        "select p.ordinal, p.race_id, p.new_session_type, r.session_type, r.updated_at "
-        "from mre.session_type_backfill_plan p join mre.races r using (race_id) "
-        "where p.run_id = %s and not p.applied order by p.ordinal limit %s for update of p, r",
+    planned = conn.execute(
+        "select ordinal, race_id, new_session_type from mre.session_type_backfill_plan "
+        "where run_id = %s and not applied order by ordinal limit %s for update",
         (run_id, size),
     ).fetchall()
+    # races locked in key order, as crawls upsert them, so a backfill and a crawl cannot deadlock
+    current = {r[0]: r[1:] for r in conn.execute(
+        "select race_id, session_type, updated_at from mre.races where race_id = any(%s) order by race_id for update",
+        ([p[1] for p in planned],),
+    ).fetchall()}
+    batch = [(ordinal, race_id, new, *current[race_id]) for ordinal, race_id, new in planned]
     todo = [(race_id, new, old, old_at) for _, race_id, new, old, old_at in batch if old != new]
     if todo:
         written = dict(conn.execute(
