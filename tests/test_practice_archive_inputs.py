@@ -71,3 +71,15 @@ def test_a_second_archive_is_refused_naming_the_first_or_waits_for_it(db, pg_url
     assert result == [0]
     assert "waiting: a practice archive (before 2025-01-01) is running" in capsys.readouterr().err
     assert db.execute("select count(*) from mre.rollout_writers").fetchone()[0] == 0
+
+
+def test_ranges_at_the_end_of_the_calendar_are_not_a_traceback():
+    import datetime as dt
+
+    from mre_crawler.practice.ranges import RangeError, add_months, day_range, older_than_cutoff
+
+    assert day_range("9999-11-01", "9999-12-31").months == ["9999-11", "9999-12"]
+    with pytest.raises(ValueError):
+        add_months(dt.date(9999, 12, 1), 1)
+    with pytest.raises(RangeError, match="before year 1"):
+        older_than_cutoff("2026y", today=dt.date(2025, 1, 1))

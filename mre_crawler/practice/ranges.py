@@ -43,6 +43,8 @@ class DayRange:
         out, day = [], self.first.replace(day=1)
         while day <= self.last:
             out.append(day.strftime("%Y-%m"))
+            if day.year == dt.MAXYEAR and day.month == 12:
+                break
             day = add_months(day, 1)
         return out
 
@@ -80,7 +82,7 @@ def day_range(date_from: str | dt.date | None, date_to: str | dt.date | None, da
     last = date_to if isinstance(date_to, dt.date) else parse_date(date_to, "--to")
     if last < first:
         raise RangeError(f"reversed range: --to {last} is before --from {first}")
-    if last >= add_months(first, MAX_MONTHS):
+    if (first.year, first.month) < (dt.MAXYEAR, 13 - MAX_MONTHS) and last >= add_months(first, MAX_MONTHS):
         raise RangeError(f"range too long: {first} to {last} is more than {MAX_MONTHS} months "
                          f"(the longest range from {first} ends {add_months(first, MAX_MONTHS) - dt.timedelta(days=1)})")
     return DayRange(first, last)
