@@ -57,6 +57,8 @@ def test_each_bad_correction_is_refused_with_one_line_and_exit_2(stored, capsys)
         (("--clear", "--driver", str(both), "--to", str(A)), "to clear"),
         (("--add", "--driver", "99999999999999999999", "--from", str(B), "--to", str(A)), "wants an id"),
         (("--suppress", "--driver", str(both), "--from", str(B), "--to", str(A)), "--from goes with --add only"),
+        (("--suppress", "--driver", "abc", "--to", str(A)), "--driver wants a numeric id"),
+        (("--suppress", "--driver", str(both), "--to", "0"), "--to wants an id"),
     ]
     for argv, message in cases:
         assert _correct(*argv) == 2, argv

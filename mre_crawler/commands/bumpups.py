@@ -38,9 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="correct: the detected bump-up of the driver into --to is not one")
     action.add_argument("--clear", dest="action", action="store_const", const="clear",
                         help="correct: withdraw the earlier correction for the driver and --to")
-    p.add_argument("--driver", type=int, metavar="ID", help="correct: the LiveRC driver id")
-    p.add_argument("--from", dest="from_race", type=int, metavar="RACE", help="correct: the source race id (--add)")
-    p.add_argument("--to", dest="to_race", type=int, metavar="RACE", help="correct: the target race id")
+    p.add_argument("--driver", metavar="ID", help="correct: the LiveRC driver id")
+    p.add_argument("--from", dest="from_race", metavar="RACE", help="correct: the source race id (--add)")
+    p.add_argument("--to", dest="to_race", metavar="RACE", help="correct: the target race id")
     p.add_argument("--reason", help="correct: why (required)")
     p.add_argument("--by", help="correct: who (default: the OS user)")
     p.set_defaults(func=run)
@@ -134,6 +134,13 @@ def run_correct(args: argparse.Namespace, event_id: int) -> int:
 
     if not args.action:
         raise UsageError("say what to do: --add, --suppress or --clear")
+    for attr, name in (("driver", "--driver"), ("to_race", "--to"), ("from_race", "--from")):
+        value = getattr(args, attr)
+        if value is not None:
+            try:
+                setattr(args, attr, int(str(value).strip()))
+            except ValueError:
+                raise UsageError(f"{name} wants a numeric id, not {value!r}") from None
     if args.driver is None or args.to_race is None:
         raise UsageError("--driver ID and --to RACE are required")
     if args.action == "add" and args.from_race is None:
