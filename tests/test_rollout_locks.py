@@ -198,6 +198,8 @@ def test_ten_backfill_rollback_cycles_with_crawls_end_in_the_exact_starting_rows
     ["set", "880000001", "qualifying", "--kind", "main", "--reason", "x"],
     ["clear", "880000001", "--reason", "nothing to clear"],
     ["clear", "99999999999999999999999", "--reason", "x"],
+    ["list", "--event", "abc"],
+    ["list", "--event", "0"],
 ])
 def test_bad_session_type_input_is_one_line_and_exit_2(crawled, capsys, argv):
     assert main(["session-type", *argv]) == 2

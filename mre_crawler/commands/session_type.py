@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     ls = ssub.add_parser("list", help="list races with session type, kind, confidence and signals")
     ls.add_argument("--low-confidence", action="store_true", help="only races that need a human")
-    ls.add_argument("--event", type=int, help="only this event's races")
+    ls.add_argument("--event", help="only this event's races")
     ls.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     ls.add_argument("--path", type=Path, help="the warehouse file (default: $MRE_WAREHOUSE_PATH)")
     ls.set_defaults(func=run_list)
@@ -90,7 +90,7 @@ def _positive(text: str | None, name: str) -> int | None:
 
 def _check_numbers(args: argparse.Namespace) -> None:
     for attr, name in (("race_id", "RACE_ID"), ("batch", "--batch"), ("rollback", "--rollback"),
-                       ("max_batches", "--max-batches")):
+                       ("max_batches", "--max-batches"), ("event", "--event")):
         if hasattr(args, attr):
             setattr(args, attr, _positive(getattr(args, attr), name))
 
@@ -155,6 +155,7 @@ def _warehouse_rows(args: argparse.Namespace, url: str, conn, command: str) -> l
 def run_list(args: argparse.Namespace) -> int:
     from warehouse.session_types import needs_a_human
 
+    _check_numbers(args)
     url, conn = _connect()
     with conn:
         rows = _warehouse_rows(args, url, conn, "mre session-type list")
