@@ -184,7 +184,7 @@ LOCK = "session-type"
 def run_backfill(args: argparse.Namespace) -> int:
     from mre_crawler.rollout_lock import WriterBusy, acquire, release
     from warehouse.session_types import (
-        CurationError, current_user, plan_backfill, request_stop, resume_backfill, rollback, run_settings,
+        CurationError, current_user, plan_backfill, resume_backfill, run_settings,
         start_backfill, unfinished_run,
     )
 
