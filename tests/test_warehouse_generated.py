@@ -67,7 +67,7 @@ def test_session_kinds_match_the_generators_truth(big_site):
 def test_mart_races_fills_session_type_when_inference_is_on(big_site):
     con, _ = big_site
     assert con.sql("select count(*) from mart_races where session_type is null "
-                   "or session_type <> inferred_session_type").fetchall() == [(0,)]
+                   "or session_type <> effective_session_type").fetchall() == [(0,)]
 
 
 def test_practice_day_figures_match_the_pages_own_panels(big_site):

@@ -79,6 +79,15 @@ SCHEMAS: dict[str, dict[str, pa.DataType]] = {
         "override_id": pa.int64(), "race_id": pa.int64(), "session_type": pa.string(), "session_kind": pa.string(),
         "cleared": pa.bool_(), "reason": pa.string(), "set_by": pa.string(), "set_at": pa.timestamp("us", tz="UTC"),
     },
+    # sql/postgres/0021_session_type_backfill.sql (what `mre session-type backfill` wrote; never from items)
+    "session_type_audit": {
+        "audit_id": pa.int64(), "run_id": pa.int64(), "race_id": pa.int64(), "old_session_type": pa.string(),
+        "new_session_type": pa.string(),
+    },
+    "session_type_backfill_runs": {"run_id": pa.int64(), "kind": pa.string()},
+    "session_type_backfill_plan": {
+        "run_id": pa.int64(), "ordinal": pa.int32(), "race_id": pa.int64(), "confidence": pa.string(),
+    },
     # sql/postgres/0040_bumpup_corrections.sql (people's bump-up corrections; never from items)
     "bumpup_corrections": {
         "correction_id": pa.int64(), "event_id": pa.int64(), "action": pa.string(), "driver_id": pa.int64(),

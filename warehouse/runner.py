@@ -60,6 +60,7 @@ class CheckRun:
     offending_rows: int
     sample: list[tuple] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
+    warning: bool = False  # a `-- severity: warning` check: rows are reported, the build goes on
 
     @property
     def passed(self) -> bool:
@@ -180,12 +181,13 @@ def run_checks(
         for path in sorted(checks_dir.glob("*.sql")):
             sql = path.read_text(encoding="utf-8").strip().rstrip(";")
             runs.append(_run_check(con, path.stem, path, sql))
+            runs[-1].warning = sql.lower().startswith("-- severity: warning")
             progress(runs[-1])
     return runs
 
 
 def first_failed_check(checks: list[CheckRun]) -> BuildFailed | None:
-    failed = [c for c in checks if not c.passed]
+    failed = [c for c in checks if not c.passed and not c.warning]
     if not failed:
         return None
     c = failed[0]

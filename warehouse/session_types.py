@@ -26,6 +26,13 @@ import psycopg
 SESSION_TYPES = ("race", "practice", "qualifying", "practiceday")
 SESSION_KINDS = ("heat", "main", "triple_main_leg", "double_main_leg", "lcq", "semi", "final", "seeding",
                  "practice", "practiceday", "unknown")
+# Which finer kinds fit which type (the signals in int_race_session_signals.sql); unknown fits all.
+KINDS_BY_TYPE = {
+    "race": ("main", "triple_main_leg", "double_main_leg", "lcq", "semi", "final", "unknown"),
+    "qualifying": ("heat", "seeding", "unknown"),
+    "practice": ("practice", "heat", "unknown"),
+    "practiceday": ("practiceday", "unknown"),
+}
 # Lower is surer; --min-confidence medium takes override, high and medium.
 CONFIDENCE_RANK = {"override": 0, "high": 1, "medium": 2, "low": 3}
 
@@ -57,12 +64,26 @@ def set_override(
         raise CurationError(f"session type must be one of {', '.join(SESSION_TYPES)}, not {session_type!r}")
     if session_kind is not None and session_kind not in SESSION_KINDS:
         raise CurationError(f"session kind must be one of {', '.join(SESSION_KINDS)}, not {session_kind!r}")
+    if clear and session_kind is not None:
+        raise CurationError("clear takes no --kind")
+    if not clear and session_kind is not None and session_kind not in KINDS_BY_TYPE[session_type]:
+        raise CurationError(f"session kind {session_kind} does not fit type {session_type} "
+                            f"(it takes {', '.join(KINDS_BY_TYPE[session_type])})")
     if not reason or not reason.strip():
         raise CurationError("--reason must say why (it is kept with the override)")
     with conn.transaction():
         found = conn.execute("select 1 from mre.races where race_id = %s", (race_id,)).fetchone()
         if not found:
             raise CurationError(f"race {race_id} is not in the database (crawl its event first)")
+        if clear:
+            # serialise curation of this race so two clears cannot both see an override
+            conn.execute("select pg_advisory_xact_lock(hashtextextended('mre-session-type-override:' || %s, 0))",
+                         (str(race_id),))
+            latest = conn.execute(
+                "select cleared from mre.session_type_overrides where race_id = %s "
+                "order by set_at desc, override_id desc limit 1", (race_id,)).fetchone()
+            if latest is None or latest[0]:
+                raise CurationError(f"race {race_id} has no override to clear")
         row = conn.execute(
             "insert into mre.session_type_overrides (race_id, session_type, session_kind, cleared, reason, set_by) "
             "values (%s, %s, %s, %s, %s, %s) "
@@ -176,49 +197,85 @@ def start_backfill(
     return run_id
 
 
-_APPLY_BATCH = """
-with batch as (
-    select ordinal, race_id, new_session_type
-    from mre.session_type_backfill_plan
-    where run_id = %(run)s and not applied
-    order by ordinal
-    limit %(n)s
-    for update
-),
-old as (
-    select b.ordinal, b.race_id, b.new_session_type, r.session_type as old_session_type
-    from batch b join mre.races r using (race_id)
-),
-changed as (
-    update mre.races r set session_type = o.new_session_type, updated_at = now()
-    from old o
-    where r.race_id = o.race_id and r.session_type is distinct from o.new_session_type
-    returning r.race_id
-),
-audit as (
-    insert into mre.session_type_audit (run_id, race_id, old_session_type, new_session_type)
-    select %(run)s, race_id, old_session_type, new_session_type
-    from old where old_session_type is distinct from new_session_type
-    returning 1
-),
-marked as (
-    update mre.session_type_backfill_plan p set applied = true
-    from batch b
-    where p.run_id = %(run)s and p.ordinal = b.ordinal
-    returning 1
-)
-select (select count(*) from marked), (select count(*) from changed), (select count(*) from audit)
-"""
+def _apply_batch(conn: psycopg.Connection, run_id: int, size: int) -> tuple[int, int] | None:
+    """One batch inside the caller's transaction: (plan rows marked, races changed), or None when
+    the run is no longer running or a stop was requested (nothing written).
+
+    The plan rows and their races are locked and read first, so the audit rows are exactly the
+    values this run replaced (old value and updated_at included): a value someone else already
+    wrote is found equal and neither changed nor audited."""
+    status, stop = conn.execute(
+        "select status, stop_requested from mre.session_type_backfill_runs where run_id = %s", (run_id,)
+    ).fetchone()  # not locked: a stop request must not wait for the batch (the writer lock keeps others out)
+    if status != "running" or stop:
+        return None
+    planned = conn.execute(
+        "select ordinal, race_id, new_session_type from mre.session_type_backfill_plan "
+        "where run_id = %s and not applied order by ordinal limit %s for update",
+        (run_id, size),
+    ).fetchall()
+    # races locked in key order, as crawls upsert them, so a backfill and a crawl cannot deadlock
+    current = {r[0]: r[1:] for r in conn.execute(
+        "select race_id, session_type, updated_at from mre.races where race_id = any(%s) order by race_id for update",
+        ([p[1] for p in planned],),
+    ).fetchall()}
+    batch = [(ordinal, race_id, new, *current[race_id]) for ordinal, race_id, new in planned]
+    todo = [(race_id, new, old, old_at) for _, race_id, new, old, old_at in batch if old != new]
+    if todo:
+        written = dict(conn.execute(
+            "update mre.races r set session_type = b.new, updated_at = now() "
+            "from unnest(%s::bigint[], %s::text[]) as b(race_id, new) where r.race_id = b.race_id "
+            "returning r.race_id, r.updated_at",
+            ([t[0] for t in todo], [t[1] for t in todo]),
+        ).fetchall())
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into mre.session_type_audit (run_id, race_id, old_session_type, new_session_type, "
+                "old_updated_at, new_updated_at) values (%s, %s, %s, %s, %s, %s)",
+                [(run_id, race_id, old, new, old_at, written[race_id]) for race_id, new, old, old_at in todo],
+            )
+    if batch:
+        conn.execute(
+            "update mre.session_type_backfill_plan set applied = true where run_id = %s and ordinal = any(%s)",
+            (run_id, [b[0] for b in batch]),
+        )
+    conn.execute(
+        "update mre.session_type_backfill_runs set applied = applied + %s, changed = changed + %s, "
+        "status = case when %s then 'finished' else status end, "
+        "finished_at = case when %s then now() else finished_at end where run_id = %s",
+        (len(batch), len(todo), len(batch) < size, len(batch) < size, run_id),
+    )
+    return len(batch), len(todo)
+
+
+def request_stop(conn: psycopg.Connection, run_id: int) -> bool:
+    """Ask a running backfill to stop after its current batch; False when it is not running."""
+    row = conn.execute(
+        "update mre.session_type_backfill_runs set stop_requested = true "
+        "where run_id = %s and kind = 'backfill' and status = 'running' returning run_id", (run_id,)
+    ).fetchone()
+    return row is not None
+
+
+def run_settings(conn: psycopg.Connection, run_id: int) -> tuple[str | None, int]:
+    """(min_confidence, batch_size) a run was started with."""
+    row = conn.execute("select min_confidence, batch_size from mre.session_type_backfill_runs where run_id = %s",
+                       (run_id,)).fetchone()
+    if row is None:
+        raise CurationError(f"no backfill run {run_id}")
+    return row[0], row[1]
 
 
 def resume_backfill(
     conn: psycopg.Connection, run_id: int, *, batch_size: int | None = None, max_batches: int | None = None,
     progress: Callable[[int, int, int], None] | None = None,
 ) -> tuple[int, int, str]:
-    """Apply the run's unapplied plan rows in batches; returns (applied, planned, status).
+    """Apply the run's unapplied plan rows in batches; returns (applied, planned, status), status
+    'stopped' when a stop was requested (``--rollback RUN --stop``) between batches.
 
     ``max_batches`` stops after that many committed batches, leaving the run 'running' exactly as
-    a kill between batches would (the tests use it to interrupt a run)."""
+    a kill between batches would (the tests use it to interrupt a run). The caller holds the
+    ``session-type`` writer lock (:mod:`mre_crawler.rollout_lock`)."""
     run = conn.execute(
         "select batch_size, status, kind from mre.session_type_backfill_runs where run_id = %s", (run_id,)
     ).fetchone()
@@ -226,23 +283,20 @@ def resume_backfill(
         raise CurationError(f"no backfill run {run_id}")
     if run[1] != "running":
         raise CurationError(f"backfill run {run_id} is {run[1]}, nothing to resume")
+    if batch_size is not None and batch_size < 1:
+        raise CurationError("--batch must be at least 1")
     size = batch_size or run[0]
+    # a resume is a new decision to go on: an old stop request (already obeyed) no longer applies
+    conn.execute("update mre.session_type_backfill_runs set stop_requested = false where run_id = %s", (run_id,))
     batches = 0
+    stopped = False
     while max_batches is None or batches < max_batches:
         with conn.transaction():
-            marked, changed, _ = conn.execute(_APPLY_BATCH, {"run": run_id, "n": size}).fetchone()
-            if marked:
-                conn.execute(
-                    "update mre.session_type_backfill_runs set applied = applied + %s, changed = changed + %s "
-                    "where run_id = %s",
-                    (marked, changed, run_id),
-                )
-            if marked < size:
-                conn.execute(
-                    "update mre.session_type_backfill_runs set status = 'finished', finished_at = now() "
-                    "where run_id = %s",
-                    (run_id,),
-                )
+            done = _apply_batch(conn, run_id, size)
+        if done is None:
+            stopped = True
+            break
+        marked, _ = done
         batches += 1
         applied, planned = conn.execute(
             "select applied, planned from mre.session_type_backfill_runs where run_id = %s", (run_id,)
@@ -254,7 +308,7 @@ def resume_backfill(
     applied, planned, status = conn.execute(
         "select applied, planned, status from mre.session_type_backfill_runs where run_id = %s", (run_id,)
     ).fetchone()
-    return applied, planned, status
+    return applied, planned, ("stopped" if stopped and status == "running" else status)
 
 
 def rollback(conn: psycopg.Connection, run_id: int, *, started_by: str | None = None) -> tuple[int, int]:
@@ -273,33 +327,38 @@ def rollback(conn: psycopg.Connection, run_id: int, *, started_by: str | None = 
             "values ('rollback', %s, 1, %s) returning run_id",
             (run_id, started_by or current_user()),
         ).fetchone()[0]
-        # One audit row per race per run, so the first value the run saw is the one to restore.
-        restored = conn.execute(
+        # One audit row per race per run, so the first value the run saw is the one to restore;
+        # updated_at goes back too unless something else changed the row since the run wrote it.
+        current = conn.execute(
             """
             with first_change as (
-                select distinct on (race_id) race_id, old_session_type
-                from mre.session_type_audit where run_id = %(run)s order by race_id, audit_id
-            ),
-            current as (
-                select f.race_id, f.old_session_type, r.session_type as current_session_type
-                from first_change f join mre.races r using (race_id) for update of r
-            ),
-            audit as (
-                insert into mre.session_type_audit (run_id, race_id, old_session_type, new_session_type)
-                select %(new)s, race_id, current_session_type, old_session_type
-                from current where current_session_type is distinct from old_session_type
-                returning race_id
-            ),
-            restored as (
-                update mre.races r set session_type = c.old_session_type, updated_at = now()
-                from current c
-                where r.race_id = c.race_id and r.session_type is distinct from c.old_session_type
-                returning r.race_id
+                select distinct on (race_id) race_id, old_session_type, old_updated_at, new_updated_at
+                from mre.session_type_audit where run_id = %s order by race_id, audit_id
             )
-            select count(*) from restored
+            select f.race_id, f.old_session_type, r.session_type, r.updated_at,
+                   case when f.old_updated_at is not null and r.updated_at = f.new_updated_at
+                        then f.old_updated_at end
+            from first_change f join mre.races r using (race_id)
+            order by f.race_id
+            for update of r
             """,
-            {"run": run_id, "new": new_run},
-        ).fetchone()[0]
+            (run_id,),
+        ).fetchall()
+        todo = [c for c in current if c[1] != c[2]]
+        if todo:
+            written = dict(conn.execute(
+                "update mre.races r set session_type = b.old, updated_at = coalesce(b.old_at, now()) "
+                "from unnest(%s::bigint[], %s::text[], %s::timestamptz[]) as b(race_id, old, old_at) "
+                "where r.race_id = b.race_id returning r.race_id, r.updated_at",
+                ([c[0] for c in todo], [c[1] for c in todo], [c[4] for c in todo]),
+            ).fetchall())
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "insert into mre.session_type_audit (run_id, race_id, old_session_type, new_session_type, "
+                    "old_updated_at, new_updated_at) values (%s, %s, %s, %s, %s, %s)",
+                    [(new_run, c[0], c[2], c[1], c[3], written[c[0]]) for c in todo],
+                )
+        restored = len(todo)
         conn.execute(
             "update mre.session_type_backfill_runs set status = 'rolled_back', finished_at = coalesce(finished_at, now()) "
             "where run_id = %s",

@@ -38,9 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="correct: the detected bump-up of the driver into --to is not one")
     action.add_argument("--clear", dest="action", action="store_const", const="clear",
                         help="correct: withdraw the earlier correction for the driver and --to")
-    p.add_argument("--driver", type=int, metavar="ID", help="correct: the LiveRC driver id")
-    p.add_argument("--from", dest="from_race", type=int, metavar="RACE", help="correct: the source race id (--add)")
-    p.add_argument("--to", dest="to_race", type=int, metavar="RACE", help="correct: the target race id")
+    p.add_argument("--driver", metavar="ID", help="correct: the LiveRC driver id")
+    p.add_argument("--from", dest="from_race", metavar="RACE", help="correct: the source race id (--add)")
+    p.add_argument("--to", dest="to_race", metavar="RACE", help="correct: the target race id")
     p.add_argument("--reason", help="correct: why (required)")
     p.add_argument("--by", help="correct: who (default: the OS user)")
     p.set_defaults(func=run)
@@ -134,12 +134,30 @@ def run_correct(args: argparse.Namespace, event_id: int) -> int:
 
     if not args.action:
         raise UsageError("say what to do: --add, --suppress or --clear")
+    for attr, name in (("driver", "--driver"), ("to_race", "--to"), ("from_race", "--from")):
+        value = getattr(args, attr)
+        if value is not None:
+            try:
+                setattr(args, attr, int(str(value).strip()))
+            except ValueError:
+                raise UsageError(f"{name} wants a numeric id, not {value!r}") from None
     if args.driver is None or args.to_race is None:
         raise UsageError("--driver ID and --to RACE are required")
     if args.action == "add" and args.from_race is None:
         raise UsageError("--add needs --from RACE (the lower main the driver bumped from)")
     if not (args.reason or "").strip():
         raise UsageError("--reason TEXT is required (say why, for the next person)")
+    for name, value in (("EVENT", event_id), ("--driver", args.driver), ("--to", args.to_race),
+                        ("--from", args.from_race)):
+        if value is not None and not 1 <= value <= 2**63 - 1:
+            raise UsageError(f"{name} wants an id from 1 to {2**63 - 1}, not {value}")
+    if args.action != "add" and args.from_race is not None:
+        raise UsageError("--from goes with --add only")
+    warehouse = None
+    if args.action == "add":
+        from warehouse.runner import warehouse_path
+
+        warehouse = args.warehouse or warehouse_path()
     try:
         conn = connect()
     except DatabaseUnavailable as exc:
@@ -150,7 +168,8 @@ def run_correct(args: argparse.Namespace, event_id: int) -> int:
             correction_id = record_correction(
                 conn, event_id=event_id, action=args.action, driver_id=args.driver,
                 source_race_id=args.from_race, target_race_id=args.to_race, reason=args.reason.strip(),
-                set_by=args.by or getpass.getuser(),
+                set_by=args.by or getpass.getuser(), warehouse=warehouse,
+                ensure_warehouse=_ensure_warehouse,
             )
     except CorrectionError as exc:
         raise UsageError(str(exc)) from None

@@ -4,7 +4,7 @@
     mre practice ingest   --track SLUG --date 2025-10-25            (or --from/--to)
     mre practice drift    --track SLUG [--from A --to B] [--refresh]
     mre practice retry    --track SLUG [--from A --to B]
-    mre practice archive  --older-than 6m [--track SLUG]   |   --restore [--track SLUG]
+    mre practice archive  --older-than 6m [--track SLUG] [--wait]   |   --restore [--track SLUG] [--wait]
 
 Ranges are explicit and at most 3 months (longer or reversed ranges are refused, exit 2). Every
 fetching command takes ``--site``/``--polite``/``--no-cache``/``-s`` like ``mre crawl``.
@@ -57,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--restore", action="store_true", help="move archived days back")
     a.add_argument("--track", help="only this track")
     a.add_argument("--json", action="store_true")
+    a.add_argument("--wait", action="store_true", help="wait for a running archive/restore instead of exiting 1")
     a.set_defaults(func=run_archive)
 
 
@@ -234,6 +235,13 @@ def _hms(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+def _known_track(conn, slug: str) -> bool:  # noqa: ANN001
+    return conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM mre.tracks WHERE slug = %(s)s) "
+        "OR EXISTS (SELECT 1 FROM mre.practice_days WHERE track_slug = %(s)s) "
+        "OR EXISTS (SELECT 1 FROM mre_archive.practice_days WHERE track_slug = %(s)s)", {"s": slug}).fetchone()[0]
+
+
 def run_archive(args: argparse.Namespace) -> int:
     from mre_crawler.db import DatabaseUnavailable, connect, database_url
     from mre_crawler.practice.archive import archive_days, restore_days
@@ -248,10 +256,25 @@ def run_archive(args: argparse.Namespace) -> int:
         cutoff = older_than_cutoff(args.older_than) if args.older_than else None
     except (RangeError, BadURL) as exc:
         raise UsageError(str(exc)) from None
+    from mre_crawler.rollout_lock import WriterBusy, acquire, release
+    from warehouse.session_types import current_user
+
+    what = "a practice restore" if args.restore else f"a practice archive (before {cutoff})"
     try:
         with connect(database_url(), autocommit=True) as conn:
             migrate(conn)
-            moved = restore_days(conn, track=slug) if args.restore else archive_days(conn, cutoff, track=slug)
+            if slug and not _known_track(conn, slug):
+                raise UsageError(f"unknown track {slug!r}: no track, practice day or archived day has that slug")
+            try:
+                acquire(conn, "practice-archive", what, current_user(), wait=args.wait,
+                        on_wait=lambda who: print(f"waiting: {who}", file=sys.stderr))
+            except WriterBusy as exc:
+                print(f"mre practice: {exc}; try again later or add --wait", file=sys.stderr)
+                return 1
+            try:
+                moved = restore_days(conn, track=slug) if args.restore else archive_days(conn, cutoff, track=slug)
+            finally:
+                release(conn, "practice-archive")
     except DatabaseUnavailable as exc:
         print(f"mre practice: {exc}", file=sys.stderr)
         return 1

@@ -78,6 +78,10 @@ def build_from_postgres(path: Path, url: str, *, publish_postgres: bool = True, 
     def progress(event: object) -> None:
         if isinstance(event, ModelRun):
             print(f"  model {event.layer:<12} {event.name:<40} {event.rows:>12,} rows {event.seconds:8.2f} s")
+        elif isinstance(event, CheckRun) and not event.passed and event.warning:
+            print(f"  check {event.name:<53} WARNING: {event.offending_rows} rows")
+            for row in event.sample:
+                print("    warning: " + ", ".join(f"{k}={v}" for k, v in zip(event.columns, row)), file=sys.stderr)
         elif isinstance(event, CheckRun) and not event.passed:
             print(f"  check {event.name:<53} FAILED: {event.offending_rows} offending rows")
 
@@ -94,7 +98,8 @@ def build_from_postgres(path: Path, url: str, *, publish_postgres: bool = True, 
         print(f"the last good warehouse at {path} was left untouched", file=sys.stderr)
         return False
     passed = sum(c.passed for c in report.checks)
-    print(f"checks: {passed}/{len(report.checks)} passed")
+    warned = sum(not c.passed and c.warning for c in report.checks)
+    print(f"checks: {passed}/{len(report.checks)} passed" + (f", {warned} with warnings" if warned else ""))
     print(f"published: {path}")
     print(f"published: {report.published_postgres or 'PostgreSQL marts skipped (--no-publish-postgres)'}")
     print(f"built {len(report.models)} models in {report.seconds:.2f} s")

@@ -22,12 +22,14 @@ def add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     month += 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise ValueError(f"{day} moved by {months} months is outside the calendar (years 1 to 9999)")
     for d in (31, 30, 29, 28):
         try:
             return dt.date(year, month, min(day.day, d))
         except ValueError:
             continue
-    raise AssertionError("unreachable")
+    raise ValueError(f"no day of {year}-{month:02d}")  # cannot happen: every month has a 28th
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class DayRange:
         out, day = [], self.first.replace(day=1)
         while day <= self.last:
             out.append(day.strftime("%Y-%m"))
+            if day.year == dt.MAXYEAR and day.month == 12:
+                break
             day = add_months(day, 1)
         return out
 
@@ -78,7 +82,7 @@ def day_range(date_from: str | dt.date | None, date_to: str | dt.date | None, da
     last = date_to if isinstance(date_to, dt.date) else parse_date(date_to, "--to")
     if last < first:
         raise RangeError(f"reversed range: --to {last} is before --from {first}")
-    if last >= add_months(first, MAX_MONTHS):
+    if (first.year, first.month) < (dt.MAXYEAR, 13 - MAX_MONTHS) and last >= add_months(first, MAX_MONTHS):
         raise RangeError(f"range too long: {first} to {last} is more than {MAX_MONTHS} months "
                          f"(the longest range from {first} ends {add_months(first, MAX_MONTHS) - dt.timedelta(days=1)})")
     return DayRange(first, last)
@@ -92,14 +96,21 @@ def older_than_cutoff(text: str, today: dt.date | None = None) -> dt.date:
     m = _AGE.match(text or "")
     if not m:
         raise RangeError(f"--older-than wants an age like 30d, 8w, 6m or 1y, not {text!r}")
-    n, unit = int(m[1]), m[2].lower()
-    if n <= 0:
+    digits, unit = m[1].lstrip("0") or "0", m[2].lower()
+    if digits == "0":
         raise RangeError("--older-than must be a positive age")
     today = today or dt.date.today()
-    if unit == "d":
-        return today - dt.timedelta(days=n)
-    if unit == "w":
-        return today - dt.timedelta(weeks=n)
-    if unit == "m":
-        return add_months(today, -n)
-    return add_months(today, -12 * n)
+    too_old = RangeError(f"--older-than {text.strip()} reaches before year 1; give a smaller age")
+    if len(digits) > 7:  # more than any calendar holds (and int() of thousands of digits refuses)
+        raise too_old
+    n = int(digits)
+    try:
+        if unit == "d":
+            return today - dt.timedelta(days=n)
+        if unit == "w":
+            return today - dt.timedelta(weeks=n)
+        if unit == "m":
+            return add_months(today, -n)
+        return add_months(today, -12 * n)
+    except (OverflowError, ValueError):
+        raise too_old from None

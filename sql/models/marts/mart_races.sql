@@ -6,9 +6,16 @@
 -- session_type: the stable contract for existing consumers.
 --   MRE_SESSION_TYPE_INFERENCE off (default): the value stored in PostgreSQL races.session_type,
 --     NULL until `mre session-type backfill` writes it; NULL reads as race (the legacy contract).
---   MRE_SESSION_TYPE_INFERENCE on: the inferred type (a person's override first), never NULL.
--- inferred_session_type / session_kind / session_type_confidence / session_type_signals_*:
---   always filled from mart_race_session_types, whatever the switch says.
+--     The contract follows curation: when the stored value is one a backfill wrote from a
+--     person's override and that override has since been cleared, the value from before that
+--     write is published instead (NULL where it was NULL).
+--   MRE_SESSION_TYPE_INFERENCE on: effective_session_type, never NULL.
+-- inferred_session_type: pure inference, overrides NOT applied (the same meaning as in
+--   mart_race_session_types).
+-- effective_session_type: a person's override, else the inference (mart_race_session_types.session_type);
+--   session_kind and session_type_confidence ('override' for a curated race) go with it.
+-- session_kind / session_type_confidence / session_type_signals_*: always filled from
+--   mart_race_session_types, whatever the switch says.
 
 with races as (
     select * from stg_races
@@ -26,6 +33,15 @@ session_types as (
 
 settings as (
     select session_type_inference from stg_build_settings
+),
+
+-- the newest backfill write to a race came from an override that is no longer active
+withdrawn_override_writes as (
+    select w.race_id, w.old_session_type as legacy_session_type, w.new_session_type
+    from stg_session_type_writes as w
+    join mart_race_session_types as st using (race_id)
+    where w.is_latest and w.run_kind = 'backfill' and w.plan_confidence = 'override'
+      and st.confidence <> 'override'
 ),
 
 results as (
@@ -65,11 +81,14 @@ select
     coalesce(results.result_laps, 0) as result_laps,
     case
         when settings.session_type_inference then st.session_type
+        when wd.race_id is not null and races.stored_session_type is not distinct from wd.new_session_type
+            then wd.legacy_session_type
         else races.stored_session_type
     end as session_type,
     races.stored_session_type,
     settings.session_type_inference,
-    st.session_type as inferred_session_type,
+    st.inferred_session_type,
+    st.session_type as effective_session_type,
     st.session_kind,
     st.confidence as session_type_confidence,
     st.signals_agreed as session_type_signals_agreed,
@@ -79,3 +98,4 @@ cross join settings
 left join events using (event_id)
 left join session_types as st using (race_id)
 left join results using (race_id)
+left join withdrawn_override_writes as wd using (race_id)
