@@ -128,22 +128,25 @@ def test_the_dns_row_is_paired_with_its_racer_laps_block_by_position(liverc) -> 
     assert (dns.driver_name, dns.driver_id, dns.driver_id_source) == ("RILEY LANDER", 731648, "racer_laps")
 
 
+def without_row(body: bytes, marker: bytes) -> bytes:
+    """The page with the table row that holds ``marker`` taken out."""
+    at = body.index(marker)
+    start, end = body.rfind(b"<tr", 0, at), body.index(b"</tr>", at) + len(b"</tr>")
+    return body[:start] + body[end:]
+
+
 @pytest.mark.liverc
 def test_an_entry_list_class_missing_a_row_is_not_whole(liverc) -> None:
     page = liverc[ENTRY_LIST]
-    at = page.body.index(b"RICHARD BRATTON")
-    start, end = page.body.rfind(b"<tr", 0, at), page.body.index(b"</tr>", at) + len(b"</tr>")
     with pytest.raises(IncompletePage, match="says Entries: 30, its table has 29 rows"):
-        _parse(page, page.body[:start] + page.body[end:])
+        _parse(page, without_row(page.body, b"RICHARD BRATTON"))
 
 
 @pytest.mark.liverc
 def test_a_practice_day_whose_sessions_contradict_its_total_laps_is_not_whole(liverc) -> None:
     page = liverc[DAY]
-    at = page.body.index(b"p=view_session&id=21290331")
-    start, end = page.body.rfind(b"<tr", 0, at), page.body.index(b"</tr>", at) + len(b"</tr>")
     with pytest.raises(IncompletePage, match="Practice Stats says 487 total laps, the 55 sessions listed add up to 478"):
-        _parse(page, page.body[:start] + page.body[end:])
+        _parse(page, without_row(page.body, b"p=view_session&id=21290331"))
 
 
 @pytest.mark.liverc
