@@ -52,7 +52,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import operator
 import os
 import random
 import socket
@@ -718,9 +717,6 @@ def upsert_rows(cur: psycopg.Cursor, spec: Upsert, rows: list[tuple]) -> tuple[i
         sql.SQL("CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA").format(
             stage=stage, cols=cols, table=_t(spec.table))
     )
-    # Key order: two processes upserting overlapping rows lock them in the same order, so they
-    # queue behind each other instead of deadlocking.
-    rows = _in_key_order(rows, len(spec.key))
     with cur.copy(sql.SQL("COPY {stage} ({cols}) FROM STDIN").format(stage=stage, cols=cols)) as copy:
         for row in rows:
             copy.write_row(row)
@@ -745,19 +741,15 @@ def upsert_rows(cur: psycopg.Cursor, spec: Upsert, rows: list[tuple]) -> tuple[i
             differs = sql.SQL("({d} OR t.removed_at IS NOT NULL)").format(d=differs)
         action = sql.SQL("DO UPDATE SET {sets} WHERE {differs}").format(sets=sql.SQL(", ").join(sets), differs=differs)
     query = sql.SQL(
-        "WITH up AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} "
+        # ORDER BY the key: two processes upserting overlapping rows lock them in the same order,
+        # so they queue behind each other instead of deadlocking (sorted by PostgreSQL, off the
+        # crawler's GIL).
+        "WITH up AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} ORDER BY {key} "
         "ON CONFLICT ({key}) {action} RETURNING (xmax = 0) AS inserted) "
         "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
     ).format(table=_t(spec.table), cols=cols, stage=stage, key=key, action=action)
     ins, upd = cur.execute(query).fetchone()
     return int(ins), int(upd)
-
-
-def _in_key_order(rows: list[tuple], width: int) -> list[tuple]:
-    try:
-        return sorted(rows, key=operator.itemgetter(*range(width)))  # C speed: 600k laps in ~0.3 s
-    except TypeError:  # a NULL in a key column next to values: NULLs last
-        return sorted(rows, key=lambda r: tuple((v is None, "" if v is None else v) for v in r[:width]))
 
 
 def _track_zones(cur: psycopg.Cursor, slugs: Iterable[str]) -> dict[str, str | None]:
