@@ -5,14 +5,13 @@ stored in a real PostgreSQL and built by the real warehouse."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from mre_crawler.cli import main
-from tests.test_bumpups_real_event import EVENT_ID, parsed_pages
+from tests.test_bumpups_real_event import EVENT_ID, store_real_event
 
 pytestmark = pytest.mark.db
 
@@ -21,13 +20,7 @@ A, B, C = 6304829, 6304830, 6304831
 
 @pytest.fixture
 def stored(liverc, pg_conn, pg_url, tmp_path: Path, monkeypatch):
-    from mre_crawler.store import Store
-
-    store = Store(pg_conn)
-    for url, page_type, _meta, items in parsed_pages(liverc):
-        for item in items:
-            store.write_page(item, url=url, page_type=page_type, fetched_at=dt.datetime.now(dt.timezone.utc))
-    store.flush()
+    store_real_event(liverc, pg_conn)
     monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
     monkeypatch.setenv("MRE_WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
     return pg_conn

@@ -3,7 +3,6 @@ headless Chromium, over the real event 486677 built into a warehouse file."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import struct
@@ -15,7 +14,7 @@ import duckdb
 import pytest
 
 from mre_crawler.cli import main
-from tests.test_bumpups_real_event import EVENT_ID, parsed_pages
+from tests.test_bumpups_real_event import EVENT_ID, parsed_pages, store_real_event
 from warehouse.item_sources import item_sources
 from warehouse.runner import build_warehouse
 from warehouse.sources import ArrowSources
@@ -135,13 +134,7 @@ def test_html_page_opens_offline_in_headless_chromium_and_shows_the_chart(wareho
 def test_correct_suppress_applies_on_rebuild_and_the_report_builds_a_missing_warehouse(
     liverc, pg_conn, pg_url, tmp_path: Path, monkeypatch, capsys
 ):
-    from mre_crawler.store import Store
-
-    store = Store(pg_conn)
-    for url, page_type, _meta, items in parsed_pages(liverc):
-        for item in items:
-            store.write_page(item, url=url, page_type=page_type, fetched_at=dt.datetime.now(dt.timezone.utc))
-    store.flush()
+    store_real_event(liverc, pg_conn)
     monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
     path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("MRE_WAREHOUSE_PATH", str(path))

@@ -42,6 +42,17 @@ def parsed_pages(liverc) -> list[tuple[str, str, dict, list]]:
     return pages
 
 
+def store_real_event(liverc, conn) -> None:
+    """Write event 486677's saved pages into PostgreSQL through the store, as a crawl would."""
+    from mre_crawler.store import Store
+
+    store = Store(conn)
+    for url, page_type, _meta, items in parsed_pages(liverc):
+        for item in items:
+            store.write_page(item, url=url, page_type=page_type, fetched_at=dt.datetime.now(dt.timezone.utc))
+    store.flush()
+
+
 def assert_the_real_example(con: duckdb.DuckDBPyConnection) -> None:
     rows = con.execute(
         "select driver_name, source_finish_position, target_start_position, target_status, source_race_id, "

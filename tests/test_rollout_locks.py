@@ -16,7 +16,7 @@ import pytest
 
 from mre_crawler.cli import main
 from mre_crawler.store import Store
-from tests.test_session_type_backfill import EVENT, RACES, build, crawled, event_item, stored  # noqa: F401
+from tests.fixtures_session_types import EVENT, build, event_item
 
 pytestmark = pytest.mark.db
 

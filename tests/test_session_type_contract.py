@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from mre_crawler.cli import main
-from tests.test_session_type_backfill import RACES, build, crawled, stored  # noqa: F401
+from tests.fixtures_session_types import RACES, build, stored
 
 pytestmark = pytest.mark.db
 
