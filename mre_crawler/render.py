@@ -237,6 +237,11 @@ class BrowserFetcher:
         # the bytes of the static page, not it.
         for name in ("Content-Length", "Content-Encoding"):
             response.headers.pop(name, None)
+        if response.status != 200 and request.meta.get("mre_render") == "bot check" \
+                and not _bot_check(response.body, request.meta.get("page_type")):
+            # The status is the challenge's (403/503); the page chromium ended on, after the
+            # challenge let it through, is the page itself.
+            response = response.replace(status=200)
         self.crawler.stats.inc_value("mre/render/fetched")
         return response
 

@@ -19,6 +19,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from mre_crawler.crawl import format_summary
+from mre_crawler.parsers import parse_page
 from mre_crawler.render import chromium_path, launch_options, render_reason
 from mre_crawler.samplesite import generate, read_manifest
 from mre_crawler.samplesite.scripted import script_practice_day, script_race
@@ -137,3 +138,27 @@ def test_without_chromium_the_pages_are_listed_with_the_install_hint_and_the_res
     differences = diff_snapshots(baseline, db_snapshot(pg_conn))
     assert differences
     assert not unexcused(differences, failed), explain(unexcused(differences, failed))
+
+
+CHALLENGE = (b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+             b"<div id='challenge-running'>Checking your browser</div>"
+             b"<script>setTimeout(function(){location.reload();}, 200);</script></body></html>\n")
+
+
+def test_a_bot_check_is_passed_once_in_chromium_and_the_page_behind_it_is_stored(sites, chromium, crawl, serve, pg_conn):
+    from mre_crawler.serve import ScriptedAnswer
+
+    static, _, _ = sites
+    track = _track(static)
+    [(race_file, race_url)] = [(f, u) for f, u, t in read_manifest(static) if t == "race_result"][:1]
+    server = serve(static)
+    # The plain fetch and the browser's first load get the challenge (403); its script reloads the page.
+    server.script(race_url, [ScriptedAnswer(403, {"Content-Type": "text/html"}, CHALLENGE)] * 2)
+    result = crawl("track", {"track": track}, MRE_SITE=server.site, MRE_ROBOTSTXT_ENABLED="0",
+                   MRE_HOME=tempfile.mkdtemp(prefix="home-bot-", dir=static.parent))
+    assert not result.failures, result.failures
+    assert result.stats["mre/render/reason/bot check"] == 1
+    race_id = int(race_url.rsplit("=", 1)[1])
+    stored = pg_conn.execute("SELECT count(*) FROM mre.race_results WHERE race_id = %s", (race_id,)).fetchone()[0]
+    expected = parse_page((static / race_file).read_bytes(), race_url, "race_result").item.results
+    assert stored == len(expected) > 0
