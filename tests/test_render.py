@@ -162,3 +162,17 @@ def test_a_bot_check_is_passed_once_in_chromium_and_the_page_behind_it_is_stored
     stored = pg_conn.execute("SELECT count(*) FROM mre.race_results WHERE race_id = %s", (race_id,)).fetchone()[0]
     expected = parse_page((static / race_file).read_bytes(), race_url, "race_result").item.results
     assert stored == len(expected) > 0
+
+
+def test_a_render_is_one_more_request_to_the_track_counted_against_its_budget(sites, chromium, crawl, serve, pg_conn):
+    _, scripted, changed = sites
+    server = serve(scripted)
+    result = crawl("track", {"track": _track(scripted)}, MRE_SITE=server.site, MRE_ROBOTSTXT_ENABLED="0",
+                   MRE_POLITE="1", MRE_RATE_PER_MINUTE="6000", MRE_AUTOTHROTTLE_ENABLED="0",
+                   MRE_HOME=tempfile.mkdtemp(prefix="home-polite-", dir=scripted.parent))
+    assert not result.failures, result.failures
+    assert result.rendered == SCRIPTED_RACES
+    for url in changed[:SCRIPTED_RACES]:
+        # The plain fetch and chromium's load; nothing else (its scripts are inline, the rest is blocked).
+        assert len(server.requests_for(url)) == 2
+    assert len(server.log) == result.fetched == result.budget_used
