@@ -65,13 +65,13 @@ def _track(site: Path) -> str:
     return next(u for _, u, t in read_manifest(site) if t == "track_dashboard").split("//")[1].split(".")[0]
 
 
-def _crawl_all(crawl, serve, site: Path, **settings):
+def _crawl_all(crawl, serve, site: Path, home: str | None = None, **settings):
     server = serve(site)
     track = _track(site)
     # The practice day the scripted copy builds by script (the first one), and the day after it.
     day = next(u for _, u, t in read_manifest(site) if t == "practice_day_overview").rsplit("=", 1)[1]
     # A fresh HTTP cache per site: the static and the scripted pages have the same LiveRC URLs.
-    home = tempfile.mkdtemp(prefix=f"home-{site.name}-", dir=site.parent)
+    home = home or tempfile.mkdtemp(prefix=f"home-{site.name}-", dir=site.parent)
     common = {"MRE_SITE": server.site, "MRE_ROBOTSTXT_ENABLED": "0", "MRE_HOME": home, **settings}
     events = crawl("track", {"track": track}, **common)
     practice = crawl("practice", {"track": track, "date": day}, **common)
@@ -115,6 +115,17 @@ def test_pages_built_by_javascript_store_the_rows_the_static_pages_store(sites, 
     assert "rendered      2 in chromium (no lap data 2)" in format_summary(events)
     differences = diff_snapshots(baseline, db_snapshot(pg_conn))
     assert not differences, explain(differences)
+
+
+def test_the_rendered_page_is_what_the_cache_keeps_so_a_recrawl_renders_nothing(sites, chromium, crawl, serve, pg_conn):
+    _, scripted, changed = sites
+    home = tempfile.mkdtemp(prefix="home-again-", dir=scripted.parent)
+    first, _ = _crawl_all(crawl, serve, scripted, home=home)
+    assert first.rendered == SCRIPTED_RACES
+    again, practice = _crawl_all(crawl, serve, scripted, home=home)
+    assert again.rendered == 0 and not again.failures
+    # The stored body is the rendered one: the re-crawl finds the race pages unchanged.
+    assert again.stat("mre/pages/unchanged/race_result") == first.stat("mre/pages/parsed/race_result")
 
 
 def test_without_chromium_the_pages_are_listed_with_the_install_hint_and_the_rest_is_stored(
