@@ -50,6 +50,7 @@ WAIT_FOR = {
     "practice_day_overview": "table.practice_session_list",
 }
 _BOT_STATUSES = (200, 403, 429, 503)
+RENDER_WAIT_MS = 15_000  # how long a render waits for the page's marker element
 _TOTAL_LAPS = re.compile(r"total\s+laps\s*(\d[\d,]*)", re.IGNORECASE)
 
 
@@ -173,6 +174,22 @@ class RenderMiddleware:
             raise self._no_browser(request, request.meta.get("mre_render") or "asked for")
         return None
 
+    def process_exception(self, request: Request, exception: Exception):
+        """A render that failed (chromium timed out waiting for the page, a challenge that never
+        lets go): the page as plain HTTP brought it goes on to the spider, which lists it (and
+        keeps a 200 that is not the page in quarantine) exactly as without rendering."""
+        static = request.meta.get("mre_static")
+        if not request.meta.get("playwright") or static is None or isinstance(exception, NeedsBrowser):
+            return None
+        self.stats.inc_value("mre/render/failed")
+        logger.warning("%s could not be rendered (%s): keeping the page as plain HTTP brought it",
+                       request.url, " ".join(str(exception).split())[:160])
+        status, headers, body = static
+        from scrapy.http import HtmlResponse
+
+        return HtmlResponse(request.url, status=status, headers=headers, body=body, request=request,
+                            flags=["render-failed"])
+
     def process_response(self, request: Request, response: Response):
         if request.meta.get("playwright"):
             if "playwright" in response.flags:
@@ -186,12 +203,14 @@ class RenderMiddleware:
         if self.chromium is None:
             raise self._no_browser(request, reason)
         logger.info("%s came back without its data (%s): rendering it in chromium", request.url, reason)
-        meta = {**request.meta, "playwright": True, "mre_render": reason}
+        meta = {**request.meta, "playwright": True, "mre_render": reason,
+                "mre_static": (response.status, response.headers.to_unicode_dict(), response.body)}
         selector = WAIT_FOR.get(request.meta.get("page_type") or "")
         if selector:
             from scrapy_playwright.page import PageMethod
 
-            meta["playwright_page_methods"] = [PageMethod("wait_for_selector", selector, state="attached")]
+            meta["playwright_page_methods"] = [PageMethod("wait_for_selector", selector, state="attached",
+                                                          timeout=RENDER_WAIT_MS)]
         return request.replace(meta=meta, dont_filter=True)
 
 

@@ -367,7 +367,16 @@ def test_the_next_run_closes_a_dead_run_as_aborted(pg_url, pg_conn):
     alive = psycopg.connect(pg_url, autocommit=True)
     alive_store = Store(alive)
     alive_run = alive_store.start_run("track", {})
+    dead_pid = dead.info.backend_pid
     dead.close()  # what a kill -9 does to the run's connection: its advisory lock is gone
+    # The server ends the backend (and drops its lock) a moment after the client goes; on a busy
+    # machine that moment can outlast the next statement.
+    import time
+
+    for _ in range(200):
+        if not pg_conn.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (dead_pid,)).fetchone():
+            break
+        time.sleep(0.05)
     Store(pg_conn).start_run("event", {})
     rows = dict(pg_conn.execute("SELECT run_id, finish_reason FROM mre.crawl_runs").fetchall())
     assert rows[dead_run] == "aborted"
