@@ -98,6 +98,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_ALERT_WEBHOOK": ("", "mre health / sync: POST firing alerts as JSON to this URL, once per change of state"),
     "MRE_ALERT_WEBHOOK_TIMEOUT": ("10", "webhook timeout, seconds (one attempt per run, no retries)"),
     "MRE_PROGRESS_INTERVAL": ("30", "seconds between plain progress lines when output is not a terminal"),
+    "MRE_RENDER_ENABLED": ("1", "render a page that came back without its data (no lap data, empty practice list, bot check) in chromium"),
+    "MRE_CHROMIUM": ("", "chromium to render pages with; default /usr/bin/chromium or chromium on PATH"),
 }
 
 
@@ -170,6 +172,8 @@ class CrawlConfig:
     store_threaded: bool = True
     bookkeeping_enabled: bool = True
     cut_body_retry_enabled: bool = True
+    render_enabled: bool = True
+    chromium: str = ""
 
     # -- derived -------------------------------------------------------------------------------
     @property
@@ -263,6 +267,8 @@ class CrawlConfig:
             store_threaded=r.flag("MRE_STORE_THREADED"),
             bookkeeping_enabled=r.flag("MRE_BOOKKEEPING_ENABLED"),
             cut_body_retry_enabled=r.flag("MRE_CUT_BODY_RETRY_ENABLED"),
+            render_enabled=r.flag("MRE_RENDER_ENABLED"),
+            chromium=r.text("MRE_CHROMIUM"),
         )
 
 
