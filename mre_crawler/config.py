@@ -97,6 +97,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_ALERT_QUARANTINE_GROWTH": ("10", "mre health: most new open quarantine rows within the window"),
     "MRE_ALERT_WEBHOOK": ("", "mre health / sync: POST firing alerts as JSON to this URL, once per change of state"),
     "MRE_ALERT_WEBHOOK_TIMEOUT": ("10", "webhook timeout, seconds (one attempt per run, no retries)"),
+    "MRE_ALERT_SYNC_WINDOW": ("24", "mre sync: hours of stored runs its end-of-sync alert rules look at"),
     "MRE_PROGRESS_INTERVAL": ("30", "seconds between plain progress lines when output is not a terminal"),
     "MRE_RENDER_ENABLED": ("1", "render a page that came back without its data (no lap data, empty practice list, bot check) in chromium"),
     "MRE_CHROMIUM": ("", "chromium to render pages with; default /usr/bin/chromium or chromium on PATH"),

@@ -81,3 +81,20 @@ def check_and_report(conn, since, settings, *, prometheus: Path | None = None, w
     if webhook:
         outcome = alert_outputs.notify_webhook(conn, results, webhook, timeout=settings.webhook_timeout)
     return results, outcome
+
+
+def sync_end_check(conn, result) -> list[str]:  # noqa: ANN001
+    """``mre sync``'s end check (registered in ``mre_crawler.sync.runner.END_CHECKS``): the same
+    rules over the last ``MRE_ALERT_SYNC_WINDOW`` hours, the webhook notified, one line per firing rule."""
+    import os
+    from datetime import timedelta
+
+    from mre_crawler.config import AlertSettings
+
+    settings = AlertSettings.from_settings()
+    hours = float(os.environ.get("MRE_ALERT_SYNC_WINDOW", "") or 24)
+    results, outcome = check_and_report(conn, timedelta(hours=hours), settings, webhook=settings.webhook)
+    lines = [f"alert {r.rule}: {r.value:.3g} > {r.threshold:g} ({r.detail})" for r in results if r.firing]
+    if outcome.startswith("failed"):
+        print(f"mre sync: alert webhook {outcome}", file=sys.stderr)
+    return lines

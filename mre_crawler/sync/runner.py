@@ -71,7 +71,13 @@ class SyncResult:
 AlertCheck = Callable[[psycopg.Connection, "SyncResult"], list[str]]
 # Stored-run alert rules plug in here (``mre health``'s rules): each returns the firing alerts as
 # one line each. The crawl-health findings of the sync's own crawls are always checked.
-END_CHECKS: list[AlertCheck] = []
+def _stored_run_rules(conn: psycopg.Connection, result: SyncResult) -> list[str]:
+    from mre_crawler.commands.health import sync_end_check
+
+    return sync_end_check(conn, result)
+
+
+END_CHECKS: list[AlertCheck] = [_stored_run_rules]
 
 
 def end_checks(conn: psycopg.Connection, result: SyncResult) -> list[str]:
