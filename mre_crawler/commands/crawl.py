@@ -75,6 +75,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="any Scrapy or MRE_ setting (repeatable)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv: debug)")
+    from mre_crawler.eventlog import add_option
+
+    add_option(p)
 
 
 def _date(text: str) -> dt.date:
