@@ -139,8 +139,14 @@ def execute(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) 
         print("mre crawl: note: no contact in the user agent; set MRE_CONTACT (email or URL) so LiveRC "
               "can reach you about your crawler", file=sys.stderr)
     try:
+        from mre_crawler.progress import CrawlProgress
+
         prepare_database(settings)
-        result = run_crawl(spider, spider_args, settings)
+        progress = CrawlProgress()
+        try:
+            result = run_crawl(spider, spider_args, settings, on_crawler=progress.watch)
+        finally:
+            progress.stop()
     except DatabaseUnavailable as exc:
         print(f"mre crawl: {exc}", file=sys.stderr)
         return 1
