@@ -78,6 +78,8 @@ def _stored_run_rules(conn: psycopg.Connection, result: SyncResult) -> list[str]
 
 
 END_CHECKS: list[AlertCheck] = [_stored_run_rules]
+# Called with each track crawl's Crawler before it starts (``mre sync`` shows its progress with it).
+ON_CRAWLER: Callable[[Any], None] | None = None
 
 
 def end_checks(conn: psycopg.Connection, result: SyncResult) -> list[str]:
@@ -124,7 +126,7 @@ def _sync_track(url: str, settings: Mapping[str, Any], plan: TrackPlan, config: 
     from mre_crawler.practice.runner import run_practice
 
     out = TrackOutcome(plan.slug, "ok", plan=plan)
-    result = run_crawl("track", plan.crawl_args(), dict(settings))
+    result = run_crawl("track", plan.crawl_args(), dict(settings), on_crawler=ON_CRAWLER)
     out.requests = result.requests
     out.rows_written = result.rows_written
     out.failures = list(result.failures)
