@@ -207,3 +207,16 @@ def test_mre_health_exits_3_when_a_rule_fires(pg_conn, pg_url, monkeypatch, caps
     out = capsys.readouterr().out
     assert "FIRING  rate_limited" in out
     assert main(["health", "--since", "30m"]) == 0
+
+
+def test_log_json_writes_one_object_per_alert_event(pg_conn, pg_url, monkeypatch, tmp_path, capsys):
+    from mre_crawler.cli import main
+
+    monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
+    record(pg_conn, "crawl", requests=10, http_429=5)
+    log = tmp_path / "events.jsonl"
+    assert main(["health", "--log-json", str(log)]) == 3
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    alerts_logged = {e["rule"]: e["state"] for e in events if e["event"] == "alert"}
+    assert len(alerts_logged) == 7 and alerts_logged["rate_limited"] == "firing"
+    assert "FIRING  rate_limited" in capsys.readouterr().out  # the plain output is unchanged
