@@ -64,6 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    json_log = None
+    if getattr(args, "log_json", None) is not None:
+        from mre_crawler import eventlog
+
+        json_log = eventlog.install(args.log_json)
     try:
         return int(args.func(args) or 0)
     except (UsageError, ConfigError) as exc:
@@ -78,6 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        if json_log is not None:
+            from mre_crawler import eventlog
+
+            eventlog.uninstall(json_log)
 
 
 if __name__ == "__main__":

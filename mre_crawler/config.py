@@ -88,6 +88,17 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_HEALTH_MAX_UNPARSEABLE": ("50", "health: most unreadable values (parse problems) in one crawl"),
     "MRE_HEALTH_MAX_ERRORS": ("0", "health: most ERROR log lines"),
     "MRE_HEALTH_MIN_ITEMS_PER_PAGE": ("0.5", "health: fewest items per parsed page"),
+    "MRE_ALERT_DISCOVERY_FAILURE_SHARE": ("0.1", "mre health: most failed practice discovery requests, as a share of them"),
+    "MRE_ALERT_INGEST_FAILURE_SHARE": ("0.05", "mre health: most failed practice day ingestions, as a share of them"),
+    "MRE_ALERT_RATE_LIMITED_SHARE": ("0.02", "mre health: most 429/503 responses, as a share of requests"),
+    "MRE_ALERT_DRIFT_HOURS": ("24", "mre health: practice sessions found this many hours after their day was ingested fire the drift alert"),
+    "MRE_ALERT_LOW_CONFIDENCE_SHARE": ("0.2", "mre health: most low-confidence session types, as a share of sessions (last warehouse build)"),
+    "MRE_ALERT_SYNC_STALE_HOURS": ("36", "mre health: a followed track with no successful sync for this many hours fires"),
+    "MRE_ALERT_QUARANTINE_GROWTH": ("10", "mre health: most new open quarantine rows within the window"),
+    "MRE_ALERT_WEBHOOK": ("", "mre health / sync: POST firing alerts as JSON to this URL, once per change of state"),
+    "MRE_ALERT_WEBHOOK_TIMEOUT": ("10", "webhook timeout, seconds (one attempt per run, no retries)"),
+    "MRE_ALERT_SYNC_WINDOW": ("24", "mre sync: hours of stored runs its end-of-sync alert rules look at"),
+    "MRE_PROGRESS_INTERVAL": ("30", "seconds between plain progress lines when output is not a terminal"),
     "MRE_RENDER_ENABLED": ("1", "render a page that came back without its data (no lap data, empty practice list, bot check) in chromium"),
     "MRE_CHROMIUM": ("", "chromium to render pages with; default /usr/bin/chromium or chromium on PATH"),
 }
@@ -338,3 +349,36 @@ def env_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The ``MRE_`` settings present in the environment (what ``mre_crawler.settings`` copies in)."""
     environ = os.environ if environ is None else environ
     return {name: environ[name] for name in SETTINGS if environ.get(name, "") != ""}
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Thresholds of the ``mre health`` rules (``MRE_ALERT_*``) and where alerts go."""
+
+    discovery_failure_share: float
+    ingest_failure_share: float
+    rate_limited_share: float
+    drift_hours: float
+    low_confidence_share: float
+    sync_stale_hours: float
+    quarantine_growth: int
+    webhook: str
+    webhook_timeout: float
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any] | None = None) -> AlertSettings:
+        r = _Reader(os.environ if settings is None else settings)
+        webhook = r.text("MRE_ALERT_WEBHOOK")
+        if webhook and urlsplit(webhook).scheme not in ("http", "https"):
+            raise ConfigError(f"MRE_ALERT_WEBHOOK must be an http(s):// URL, not {webhook!r}")
+        return cls(
+            discovery_failure_share=r.number("MRE_ALERT_DISCOVERY_FAILURE_SHARE", 0.0, 1.0),
+            ingest_failure_share=r.number("MRE_ALERT_INGEST_FAILURE_SHARE", 0.0, 1.0),
+            rate_limited_share=r.number("MRE_ALERT_RATE_LIMITED_SHARE", 0.0, 1.0),
+            drift_hours=r.number("MRE_ALERT_DRIFT_HOURS", 0.0, 365 * 24),
+            low_confidence_share=r.number("MRE_ALERT_LOW_CONFIDENCE_SHARE", 0.0, 1.0),
+            sync_stale_hours=r.number("MRE_ALERT_SYNC_STALE_HOURS", 0.0, 365 * 24),
+            quarantine_growth=r.integer("MRE_ALERT_QUARANTINE_GROWTH", 0, 10_000_000),
+            webhook=webhook,
+            webhook_timeout=r.number("MRE_ALERT_WEBHOOK_TIMEOUT", 0.1, 600),
+        )

@@ -90,6 +90,7 @@ EXTENSIONS = {
     "mre_crawler.extensions.throttle.PoliteAutoThrottle": 0,
     "mre_crawler.extensions.health.CrawlHealth": 100,  # first: its findings go into the run row
     "mre_crawler.extensions.bookkeeping.CrawlBookkeeping": 200,
+    "mre_crawler.extensions.runmetrics.CrawlRunMetrics": 300,  # after bookkeeping: reads its totals
 }
 
 ITEM_PIPELINES = {

@@ -75,6 +75,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="any Scrapy or MRE_ setting (repeatable)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv: debug)")
+    from mre_crawler.eventlog import add_option
+
+    add_option(p)
 
 
 def _date(text: str) -> dt.date:
@@ -136,8 +139,14 @@ def execute(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) 
         print("mre crawl: note: no contact in the user agent; set MRE_CONTACT (email or URL) so LiveRC "
               "can reach you about your crawler", file=sys.stderr)
     try:
+        from mre_crawler.progress import CrawlProgress
+
         prepare_database(settings)
-        result = run_crawl(spider, spider_args, settings)
+        progress = CrawlProgress()
+        try:
+            result = run_crawl(spider, spider_args, settings, on_crawler=progress.watch)
+        finally:
+            progress.stop()
     except DatabaseUnavailable as exc:
         print(f"mre crawl: {exc}", file=sys.stderr)
         return 1

@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     pq.add_argument("--partition-by", metavar="KEYS",
                     help="track and/or year (e.g. track,year): hive-partitioned folders for every export with those columns")
     pq.add_argument("--path", type=Path, help="the warehouse file (default: $MRE_WAREHOUSE_PATH)")
+    from mre_crawler.eventlog import add_option
+
+    add_option(pq)
     pq.set_defaults(func=run_parquet)
 
 

@@ -78,10 +78,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"mre sync: [{i + 1}/{n}] {slug}", file=sys.stderr, flush=True)
 
     try:
+        from mre_crawler.progress import CrawlProgress
+        from mre_crawler.sync import runner
+
         prepare_database(settings)
-        result = run_sync(settings, practice_days=args.practice_days, only=only or None,
-                          build=not args.no_build, parquet_dir=parquet, warehouse=args.warehouse,
-                          on_track=on_track)
+        progress = CrawlProgress()
+        runner.ON_CRAWLER = progress.watch
+        try:
+            result = run_sync(settings, practice_days=args.practice_days, only=only or None,
+                              build=not args.no_build, parquet_dir=parquet, warehouse=args.warehouse,
+                              on_track=on_track)
+        finally:
+            progress.stop()
+            runner.ON_CRAWLER = None
     except WriterBusy as exc:
         print(f"mre sync: another sync is running ({exc}); nothing done", file=sys.stderr)
         return 1

@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="publish only the DuckDB file, not the marts schema in PostgreSQL",
     )
+    from mre_crawler.eventlog import add_option
+
+    add_option(b)
     b.set_defaults(func=run_build)
 
 
@@ -90,10 +93,15 @@ def build_from_postgres(path: Path, url: str, *, publish_postgres: bool = True, 
 
     publish = publish_to_postgres if publish_postgres else None
 
+    import time
+    from datetime import datetime, timezone
+
+    started, t0 = datetime.now(timezone.utc), time.monotonic()
     try:
         report = build_warehouse(path, PostgresSources(url, schema=SOURCE_SCHEMA), publish=publish,
                                  progress=progress, settings=settings)
     except (BuildFailed, ModelError) as exc:
+        _record_build(url, started, time.monotonic() - t0, None, path, ok=False)
         print(f"mre warehouse build: FAILED: {exc}", file=sys.stderr)
         print(f"the last good warehouse at {path} was left untouched", file=sys.stderr)
         return False
@@ -103,7 +111,41 @@ def build_from_postgres(path: Path, url: str, *, publish_postgres: bool = True, 
     print(f"published: {path}")
     print(f"published: {report.published_postgres or 'PostgreSQL marts skipped (--no-publish-postgres)'}")
     print(f"built {len(report.models)} models in {report.seconds:.2f} s")
+    _record_build(url, started, report.seconds, report, path, ok=True)
     return True
+
+
+def _record_build(url: str, started, seconds: float, report, path: Path, *, ok: bool) -> None:  # noqa: ANN001
+    """One ``mre.run_metrics`` row for the build (duration, rows, session types by confidence)."""
+    from datetime import datetime, timezone
+
+    from mre_crawler import run_metrics
+    from mre_crawler.db import connect
+    from mre_crawler.eventlog import emit
+
+    metrics: dict = {"duration_s": round(seconds, 3)}
+    if report is not None:
+        metrics["models"] = len(report.models)
+        metrics["rows_written"] = sum(m.rows for m in report.models)
+        try:
+            import duckdb
+
+            with duckdb.connect(str(path), read_only=True) as con:
+                by = dict(con.execute("select coalesce(session_type_confidence, 'none'), count(*)"
+                                      " from mart_races group by 1").fetchall())
+            metrics["session_types"] = sum(by.values())
+            metrics["low_confidence_session_types"] = by.get("low", 0)
+            metrics["session_types_by_confidence"] = by
+        except Exception as exc:  # an older mart without the column: no confidence counts
+            print(f"mre warehouse build: note: no session-type confidence counts ({exc})", file=sys.stderr)
+        emit("session_types", **{k: metrics.get(k) for k in ("session_types", "low_confidence_session_types")},
+             by_confidence=metrics.get("session_types_by_confidence"))
+    try:
+        with connect(url, autocommit=True) as conn:
+            run_metrics.record(conn, "warehouse-build", started_at=started,
+                               finished_at=datetime.now(timezone.utc), ok=ok, metrics=metrics)
+    except Exception as exc:  # metrics never fail a build that ran
+        print(f"mre warehouse build: could not store its run metrics: {exc}", file=sys.stderr)
 
 
 def ensure_warehouse(path: Path, url: str, command: str) -> None:

@@ -101,14 +101,17 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
             response = await fetch(request)
         else:
             replay_url = to_site(request.url, self.site)
+            replayed = request.replace(url=replay_url)
             try:
-                response = await fetch(request.replace(url=replay_url))
+                response = await fetch(replayed)
             except Exception as exc:
                 renamed = _naming(exc, replay_url, request.url)
                 if renamed is exc:
                     raise
                 raise renamed from exc
             self.stats.inc_value("mre/replay/site_requests")
+            if "download_latency" in replayed.meta:  # set on the copy; AutoThrottle and metrics read it
+                request.meta["download_latency"] = replayed.meta["download_latency"]
             response = response.replace(url=request.url)
         self.pauses.note_answer(request, response)
         return response

@@ -186,6 +186,52 @@ def _finish(url: str, run: PracticeRun) -> None:
             with conn.cursor().copy("COPY mre.practice_run_failures (run_id, url, reason) FROM STDIN") as copy:
                 for u, reason in run.failures:
                     copy.write_row((run.run_id, u, reason))
+        record_metrics(conn, run)
+
+
+def record_metrics(conn, run: PracticeRun) -> None:  # noqa: ANN001
+    """One ``mre.run_metrics`` row (kind ``practice-<mode>``) and one JSON-log event per
+    discovery / ingestion, in the caller's transaction (issue 10)."""
+    import datetime as _dt
+
+    from mre_crawler import run_metrics
+    from mre_crawler.eventlog import emit
+
+    r, m = run.report, run.metrics
+    stats = run.result.stats
+    started = stats.get("start_time") or _dt.datetime.now(_dt.timezone.utc)
+    finished = stats.get("finish_time") or _dt.datetime.now(_dt.timezone.utc)
+    ok_days = [o for o in r.outcomes if o.status == "stored" and not o.details_failed]
+    failed_days = [o for o in r.outcomes if o.status == "stored" and o.details_failed]
+    # Drift: sessions that appeared on a day first ingested before this run, and how long after.
+    late = {o.source_event_id: len(o.new_sessions) for o in r.outcomes if o.new_sessions}
+    hours: list[float] = []
+    if late:
+        for (created,) in conn.execute(
+                "select created_at from mre.practice_days where source_event_id = any(%s) and created_at < %s",
+                (list(late), started)):
+            hours.append((finished - created).total_seconds() / 3600)
+    metrics = {
+        **{k: v for k, v in m.items() if isinstance(v, (int, float))},
+        "discovery_requests": int(m.get("requests") or 0) if run.mode == "discover" else 0,
+        "discovery_results": len(r.discovered),
+        "discovery_failed": len(run.result.failures) if run.mode == "discover" else 0,
+        "ingest_ok": len(ok_days),
+        "ingest_failed": len(failed_days) + len(r.store_failures),
+        "drift_sessions": sum(late.values()) if hours else 0,
+        "drift_max_hours": round(max(hours), 2) if hours else 0,
+        "pages_failed": len(run.failures),
+        "duration_s": round((finished - started).total_seconds(), 3),
+    }
+    if run.mode == "discover":
+        emit("discovery", track=run.track_slug, range=f"{run.result.args.get('date_from')}..{run.result.args.get('date_to')}",
+             results=len(r.discovered), requests=m.get("requests"))
+    for o in r.outcomes:
+        emit("ingestion", track=run.track_slug, event_id=o.source_event_id, date=o.date.isoformat(),
+             status=o.status, sessions=o.sessions, new_sessions=len(o.new_sessions),
+             duration_s=metrics["duration_s"])
+    run_metrics.record(conn, f"practice-{run.mode}", run_ref=run.run_id, track_slug=run.track_slug,
+                       started_at=started, finished_at=finished, ok=not run.failures, metrics=metrics)
 
 
 def wait_seconds(run: PracticeRun) -> float:

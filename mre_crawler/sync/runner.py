@@ -71,7 +71,15 @@ class SyncResult:
 AlertCheck = Callable[[psycopg.Connection, "SyncResult"], list[str]]
 # Stored-run alert rules plug in here (``mre health``'s rules): each returns the firing alerts as
 # one line each. The crawl-health findings of the sync's own crawls are always checked.
-END_CHECKS: list[AlertCheck] = []
+def _stored_run_rules(conn: psycopg.Connection, result: SyncResult) -> list[str]:
+    from mre_crawler.commands.health import sync_end_check
+
+    return sync_end_check(conn, result)
+
+
+END_CHECKS: list[AlertCheck] = [_stored_run_rules]
+# Called with each track crawl's Crawler before it starts (``mre sync`` shows its progress with it).
+ON_CRAWLER: Callable[[Any], None] | None = None
 
 
 def end_checks(conn: psycopg.Connection, result: SyncResult) -> list[str]:
@@ -118,7 +126,7 @@ def _sync_track(url: str, settings: Mapping[str, Any], plan: TrackPlan, config: 
     from mre_crawler.practice.runner import run_practice
 
     out = TrackOutcome(plan.slug, "ok", plan=plan)
-    result = run_crawl("track", plan.crawl_args(), dict(settings))
+    result = run_crawl("track", plan.crawl_args(), dict(settings), on_crawler=ON_CRAWLER)
     out.requests = result.requests
     out.rows_written = result.rows_written
     out.failures = list(result.failures)
