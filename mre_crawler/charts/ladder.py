@@ -100,10 +100,11 @@ def ladder_svg(class_name: str, columns: list[LadderColumn], links: list[LadderL
         out.append(f'<text x="{_fmt(grid_x - DOT_R)}" y="44" font-size="12" fill="{colour}">'
                    f'{escape(col.subtitle if col.has_results else "results page not stored")}</text>')
         dash = "" if col.has_results else ' stroke-dasharray="4 4"'
+        depth = max([len(col.entries)] + [max(e.start or 0, e.finish or 0) for e in col.entries] + [1])
         for ax, caption in ((grid_x, "grid"), (fin_x, "finish")):
             out.append(f'<text x="{_fmt(ax)}" y="{TOP - 18}" text-anchor="middle" font-size="11" fill="#555">'
                        f'{caption}</text>')
-            out.append(f'<line x1="{_fmt(ax)}" y1="{TOP - 12}" x2="{_fmt(ax)}" y2="{_fmt(y(deepest) + 12)}" '
+            out.append(f'<line x1="{_fmt(ax)}" y1="{TOP - 12}" x2="{_fmt(ax)}" y2="{_fmt(y(depth) + 12)}" '
                        f'stroke="#c8c8c8"{dash}/>')
         name_x = fin_x + DOT_R + 6
         longest = max((_text_width(e.name, 12) for e in col.entries), default=0)

@@ -52,8 +52,8 @@ def track_href(slug: str) -> str:
     return f"track-{fmt.slug(slug)}.html"
 
 
-def practice_href(source_event_id: int) -> str:
-    return f"practice-{source_event_id}.html"
+def practice_href(source_event_id: str) -> str:
+    return f"practice-{fmt.slug(str(source_event_id))}.html"
 
 
 def ladder_href(event_id: int, class_name: str) -> str:
@@ -189,7 +189,7 @@ def _practice_chart(laps: list[dict[str, Any]], day: dict[str, Any]) -> Any:
         hours = (lap["end_local"] - midnight).total_seconds() / 3600
         by_class[lap["class_name"] or "Unknown Class"].append((hours, lap["lap_time"]))
     xs = [p[0] for pts in by_class.values() for p in pts]
-    ticks = [(h, f"{h:02d}:00") for h in range(int(min(xs)), int(max(xs)) + 2)]
+    ticks = [(h, f"{h % 24:02d}:00") for h in range(int(min(xs)), int(max(xs)) + 2)]
     series = [Series(name, pts, lines=False) for name, pts in sorted(by_class.items())]
     return xy_chart_svg(series, ticks, x_label="time of day", y_label="lap time (s), faster at the top",
                         title="Every valid lap of the day, by class")
