@@ -86,6 +86,14 @@ def test_ladder_chart_draws_every_driver_and_an_arrow_per_bump_up(site: Path, ge
     assert len(numbers) >= sum(n for _, n in mains)
 
 
+def test_ladder_notes_are_in_plain_words(site: Path, generated):
+    with duckdb.connect(str(generated[0]), read_only=True) as con:
+        listed_elsewhere = con.execute("select count(*) from mart_bumpup_ladders where note like 'LiveRC lists%'").fetchone()[0]
+    pages = " ".join(p.read_text(encoding="utf-8") for p in site.glob("ladder-*.html"))
+    assert "attached to" not in pages and "published under class" not in pages
+    assert pages.count("LiveRC lists this race under") == listed_elsewhere
+
+
 def test_names_and_text_from_the_warehouse_are_escaped(generated, tmp_path: Path):
     path = tmp_path / "warehouse.duckdb"
     shutil.copyfile(generated[0], path)

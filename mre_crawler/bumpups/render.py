@@ -100,6 +100,8 @@ def ladder_chart(ladder: ClassLadder, driver_href: Callable[[int], str | None] |
             entries=[LadderEntry(r["driver_id"], r["driver_name"] or str(r["driver_id"]), r["start_position"],
                                  r["finish_position"], r["status"],
                                  driver_href(r["driver_id"]) if driver_href else None) for r in rung.results]))
+    if not any(c.has_results and c.entries for c in columns):
+        return Markup("")  # nothing to draw: the notes below list the missing pages
     links = [LadderLink(b["driver_id"], b["source_race_id"], b["target_race_id"], b["source_finish_position"],
                         b["target_start_position"]) for b in ladder.bumpups]
     return ladder_svg(ladder.class_name, columns, links)
@@ -114,4 +116,5 @@ def render_html(report: EventReport) -> str:
     classes = sorted(report.classes, key=lambda c: (not c.bumpups, c.class_name))
     return environment().get_template("bumpups.html.j2").render(
         title=title, report=report, classes=[(c, ladder_chart(c)) for c in classes], legend=ladder_legend_html(),
-        css=(Path(__file__).parent.parent / "report" / "static" / "report.css").read_text(encoding="utf-8"))
+        # the project's own stylesheet, inlined so the page stands alone (trusted: not escaped)
+        css=Markup((Path(__file__).parent.parent / "report" / "static" / "report.css").read_text(encoding="utf-8")))

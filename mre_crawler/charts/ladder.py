@@ -55,9 +55,11 @@ class LadderLink:
     to_start: int | None
 
 
-def _text_width(text: str, size: float) -> float:
-    """A conservative estimate of a system-ui string's width (capitals are wider)."""
-    return sum(size * (0.68 if ch.isupper() or ch.isdigit() else 0.55 if ch != " " else 0.3) for ch in text)
+def _text_width(text: str, size: float, bold: bool = False) -> float:
+    """A generous estimate of a string's width in a wide sans (DejaVu Sans, the Linux fallback for
+    system-ui): too wide leaves a gap, too narrow lets a name run into the next main."""
+    width = sum(size * (0.76 if ch.isupper() or ch.isdigit() else 0.6 if ch != " " else 0.33) for ch in text)
+    return width * (1.08 if bold else 1.0)
 
 
 def _fmt(v: float) -> str:
@@ -72,12 +74,16 @@ def ladder_svg(class_name: str, columns: list[LadderColumn], links: list[LadderL
     deepest = max([len(c.entries) for c in columns]
                   + [max((e.start or 0, e.finish or 0)) for c in columns for e in c.entries] + [4])
     height = TOP + deepest * ROW_H + 24
-    col_w = (width - 16) / len(columns)
-    seg = max(56.0, min(150.0, col_w * 0.3))
+    # a main without results is drawn narrow, leaving the room to the names of those with drivers
+    weights = [1.0 if c.has_results and c.entries else 0.45 for c in columns]
+    unit = (width - 16) / sum(weights)
+    lefts = [8 + sum(weights[:i]) * unit for i in range(len(columns))]
+    rights = lefts[1:] + [width - 8]
+    seg = max(56.0, min(130.0, unit * 0.26))
     geo: dict[int, tuple[float, float]] = {}  # race id -> (grid x, finish x)
     for i, col in enumerate(columns):
-        grid_x = 8 + i * col_w + 22
-        geo[col.race_id] = (grid_x, grid_x + seg)
+        grid_x = lefts[i] + 22
+        geo[col.race_id] = (grid_x, grid_x + min(seg, (rights[i] - lefts[i]) * 0.5))
 
     def y(pos: int) -> float:
         return TOP + (pos - 1) * ROW_H
@@ -90,7 +96,7 @@ def ladder_svg(class_name: str, columns: list[LadderColumn], links: list[LadderL
     layers_dots: list[str] = []
     for i, col in enumerate(columns):
         grid_x, fin_x = geo[col.race_id]
-        right_edge = 8 + (i + 1) * col_w - (8 if i == len(columns) - 1 else 26)
+        right_edge = rights[i] - (0 if i == len(columns) - 1 else 26)
         colour = "#222" if col.has_results else "#a40000"
         title = escape(col.title)
         if col.href:
@@ -107,7 +113,8 @@ def ladder_svg(class_name: str, columns: list[LadderColumn], links: list[LadderL
             out.append(f'<line x1="{_fmt(ax)}" y1="{TOP - 12}" x2="{_fmt(ax)}" y2="{_fmt(y(depth) + 12)}" '
                        f'stroke="#c8c8c8"{dash}/>')
         name_x = fin_x + DOT_R + 6
-        longest = max((_text_width(e.name, 12) for e in col.entries), default=0)
+        longest = max((_text_width(e.name + (" (did not start)" if e.status == "did_not_start" else ""), 12,
+                                   e.driver_id in colour_of) for e in col.entries), default=0)
         room = right_edge - name_x
         size = 12.0 if longest <= room else max(8.0, 12.0 * room / longest)
         for e in col.entries:
@@ -131,7 +138,7 @@ def ladder_svg(class_name: str, columns: list[LadderColumn], links: list[LadderL
                 layers_dots.append(
                     f'<text x="{_fmt(name_x)}" y="{_fmt(y(e.finish) + size * 0.36)}" font-size="{_fmt(size)}" '
                     f'fill="{c if hl else "#333"}"{weight}>{text}</text>')
-                name_end[(col.race_id, e.driver_id)] = name_x + _text_width(label, size) + 4
+                name_end[(col.race_id, e.driver_id)] = name_x + _text_width(label, size, hl) + 4
     for link in links:
         if link.from_race_id not in geo or link.to_race_id not in geo or link.from_finish is None:
             continue

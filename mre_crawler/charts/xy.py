@@ -44,7 +44,9 @@ def _tick_label(v: float) -> str:
 
 
 def xy_chart_svg(series: list[Series], x_ticks: list[tuple[float, str]], *, x_label: str, y_label: str,
-                 title: str, width: int = WIDTH, height: int = 380) -> Markup:
+                 title: str, width: int = WIDTH, height: int = 380, min_y_span: float = 1.0) -> Markup:
+    """``min_y_span``: the least y range drawn, so a few hundredths between two laps do not fill
+    the chart's height as if they were seconds."""
     pts = [p for s in series for p in s.points]
     if not pts:
         return Markup("")
@@ -52,7 +54,13 @@ def xy_chart_svg(series: list[Series], x_ticks: list[tuple[float, str]], *, x_la
     x0, x1 = min(xs), max(xs)
     if x1 == x0:
         x0, x1 = x0 - 1, x1 + 1
-    y_ticks = nice_ticks(min(p[1] for p in pts), max(p[1] for p in pts))
+    pad = (x1 - x0) * 0.04  # room for the first and last tick labels
+    x0, x1 = x0 - pad, x1 + pad
+    lo, hi = min(p[1] for p in pts), max(p[1] for p in pts)
+    if hi - lo < min_y_span:
+        mid = (hi + lo) / 2
+        lo, hi = mid - min_y_span / 2, mid + min_y_span / 2
+    y_ticks = nice_ticks(lo, hi)
     y0, y1 = y_ticks[0], y_ticks[-1]
     pw, ph = width - LEFT - RIGHT, height - TOP - BOTTOM
 

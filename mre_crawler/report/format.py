@@ -7,7 +7,7 @@ import re
 
 from mre_crawler.bumpups.report import ordinal
 
-__all__ = ["duration", "lap", "ordinal", "race_time", "slug", "when"]
+__all__ = ["duration", "lap", "ordinal", "plural", "race_time", "slug", "when"]
 
 
 def lap(seconds: float | None) -> str:
@@ -43,3 +43,9 @@ def when(value: dt.datetime | dt.date | None) -> str:
 def slug(text: str) -> str:
     """A file-name part from a track slug or class name."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def plural(n: int | None, word: str) -> str:
+    """"1 event", "3 events"."""
+    n = n or 0
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -34,7 +34,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(lap=fmt.lap, race_time=fmt.race_time, duration=fmt.duration, when=fmt.when,
-                       ordinal=fmt.ordinal, status=lambda s: STATUS_TEXT.get(s or "", s or ""))
+                       ordinal=fmt.ordinal, plural=fmt.plural, status=lambda s: STATUS_TEXT.get(s or "", s or ""))
     env.globals.update(event_href=event_href, driver_href=driver_href, track_href=track_href,
                        practice_href=practice_href, ladder_href=ladder_href, plain_confidence=plain_confidence)
     return env
