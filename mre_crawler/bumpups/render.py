@@ -95,7 +95,7 @@ def ladder_chart(ladder: ClassLadder, driver_href: Callable[[int], str | None] |
         if rung.bumpups_out:
             parts.append(f"{rung.bumpups_out} moved up from it")
         columns.append(LadderColumn(
-            race_id=rung.race_id, title=_column_title(ladder, rung), subtitle=", ".join(parts),
+            race_id=rung.race_id, title=_column_title(ladder, rung), subtitle=parts,
             has_results=rung.has_results, href=race_href(rung.race_id) if race_href else None,
             entries=[LadderEntry(r["driver_id"], r["driver_name"] or str(r["driver_id"]), r["start_position"],
                                  r["finish_position"], r["status"],

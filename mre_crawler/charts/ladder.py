@@ -20,7 +20,6 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#e6750a", "#0f9fb0", "#8
 DIRECT = "#9aa0a6"
 WIDTH = 1352  # a 1,400 px window less the page margins
 ROW_H = 26
-TOP = 84
 DOT_R = 9
 
 
@@ -38,7 +37,7 @@ class LadderEntry:
 class LadderColumn:
     race_id: int
     title: str  # "B-Main", "A2-Main"
-    subtitle: str  # "12 drivers, 4 bumped up"
+    subtitle: list[str]  # lines under the title: "12 drivers", "4 bumped up into it"
     has_results: bool
     entries: list[LadderEntry] = field(default_factory=list)
     href: str | None = None
@@ -73,7 +72,9 @@ def ladder_svg(class_name: str, columns: list[LadderColumn], links: list[LadderL
     colour_of = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(bumped)}
     deepest = max([len(c.entries) for c in columns]
                   + [max((e.start or 0, e.finish or 0)) for c in columns for e in c.entries] + [4])
-    height = TOP + deepest * ROW_H + 24
+    # the first row sits below the titles and their subtitle lines
+    top = 44 + 15 * max(len(c.subtitle) if c.has_results else 1 for c in columns) + 36
+    height = top + deepest * ROW_H + 24
     # a main without results is drawn narrow, leaving the room to the names of those with drivers
     weights = [1.0 if c.has_results and c.entries else 0.45 for c in columns]
     unit = (width - 16) / sum(weights)
@@ -86,7 +87,7 @@ def ladder_svg(class_name: str, columns: list[LadderColumn], links: list[LadderL
         geo[col.race_id] = (grid_x, grid_x + min(seg, (rights[i] - lefts[i]) * 0.5))
 
     def y(pos: int) -> float:
-        return TOP + (pos - 1) * ROW_H
+        return top + (pos - 1) * ROW_H
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="ladder" viewBox="0 0 {width} {height}" '
            f'width="{width}" height="{height}" role="img" aria-label="{escape(class_name)}: mains ladder">',
@@ -103,18 +104,21 @@ def ladder_svg(class_name: str, columns: list[LadderColumn], links: list[LadderL
             title = Markup(f'<a href="{escape(col.href)}">{title}</a>')
         out.append(f'<text x="{_fmt(grid_x - DOT_R)}" y="26" font-size="16" font-weight="700" fill="{colour}">'
                    f'{title}</text>')
-        out.append(f'<text x="{_fmt(grid_x - DOT_R)}" y="44" font-size="12" fill="{colour}">'
-                   f'{escape(col.subtitle if col.has_results else "results page not stored")}</text>')
+        width_here = right_edge + (0 if i == len(columns) - 1 else 18) - (grid_x - DOT_R)
+        for k, line in enumerate(col.subtitle if col.has_results else ["results page not stored"]):
+            size = min(12.0, max(8.0, 12.0 * width_here / max(_text_width(line, 12), 1)))
+            out.append(f'<text x="{_fmt(grid_x - DOT_R)}" y="{44 + k * 15}" font-size="{_fmt(size)}" fill="{colour}">'
+                       f'{escape(line)}</text>')
         dash = "" if col.has_results else ' stroke-dasharray="4 4"'
         depth = max([len(col.entries)] + [max(e.start or 0, e.finish or 0) for e in col.entries] + [1])
         for ax, caption in ((grid_x, "grid"), (fin_x, "finish")):
-            out.append(f'<text x="{_fmt(ax)}" y="{TOP - 18}" text-anchor="middle" font-size="11" fill="#555">'
+            out.append(f'<text x="{_fmt(ax)}" y="{top - 18}" text-anchor="middle" font-size="11" fill="#555">'
                        f'{caption}</text>')
-            out.append(f'<line x1="{_fmt(ax)}" y1="{TOP - 12}" x2="{_fmt(ax)}" y2="{_fmt(y(depth) + 12)}" '
+            out.append(f'<line x1="{_fmt(ax)}" y1="{top - 12}" x2="{_fmt(ax)}" y2="{_fmt(y(depth) + 12)}" '
                        f'stroke="#c8c8c8"{dash}/>')
         name_x = fin_x + DOT_R + 6
-        longest = max((_text_width(e.name + (" (did not start)" if e.status == "did_not_start" else ""), 12,
-                                   e.driver_id in colour_of) for e in col.entries), default=0)
+        # a did-not-start is the open dot (see the legend): no words after the name, so names stay large
+        longest = max((_text_width(e.name, 12, e.driver_id in colour_of) for e in col.entries), default=0)
         room = right_edge - name_x
         size = 12.0 if longest <= room else max(8.0, 12.0 * room / longest)
         for e in col.entries:
@@ -130,7 +134,7 @@ def ladder_svg(class_name: str, columns: list[LadderColumn], links: list[LadderL
                 layers_dots.append(_dot(grid_x, y(e.start), e.start, c, hollow=False))
             if e.finish is not None:
                 layers_dots.append(_dot(fin_x, y(e.finish), e.finish, c, hollow=dns))
-                label = e.name + (" (did not start)" if dns else "")
+                label = e.name
                 weight = ' font-weight="700"' if hl else ""
                 text = escape(label)
                 if e.href:
