@@ -31,11 +31,9 @@ def nice_ticks(lo: float, hi: float, want: int = 6) -> list[float]:
     mag = 10 ** math.floor(math.log10(raw))
     step = min((m * mag for m in (1, 2, 5, 10)), key=lambda s: abs(s - raw))
     first = math.floor(lo / step) * step
-    ticks = []
-    v = first
-    while v <= hi + step * 0.5:
-        ticks.append(round(v, 10))
-        v += step
+    ticks = [round(first, 10)]
+    while ticks[-1] < hi:  # the last tick at or past the slowest lap, so no point falls off the chart
+        ticks.append(round(ticks[-1] + step, 10))
     return ticks
 
 
