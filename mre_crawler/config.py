@@ -88,6 +88,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_HEALTH_MAX_UNPARSEABLE": ("50", "health: most unreadable values (parse problems) in one crawl"),
     "MRE_HEALTH_MAX_ERRORS": ("0", "health: most ERROR log lines"),
     "MRE_HEALTH_MIN_ITEMS_PER_PAGE": ("0.5", "health: fewest items per parsed page"),
+    "MRE_RENDER_ENABLED": ("1", "render a page that came back without its data (no lap data, empty practice list, bot check) in chromium"),
+    "MRE_CHROMIUM": ("", "chromium to render pages with; default /usr/bin/chromium or chromium on PATH"),
 }
 
 
@@ -160,6 +162,8 @@ class CrawlConfig:
     store_threaded: bool = True
     bookkeeping_enabled: bool = True
     cut_body_retry_enabled: bool = True
+    render_enabled: bool = True
+    chromium: str = ""
 
     # -- derived -------------------------------------------------------------------------------
     @property
@@ -253,6 +257,8 @@ class CrawlConfig:
             store_threaded=r.flag("MRE_STORE_THREADED"),
             bookkeeping_enabled=r.flag("MRE_BOOKKEEPING_ENABLED"),
             cut_body_retry_enabled=r.flag("MRE_CUT_BODY_RETRY_ENABLED"),
+            render_enabled=r.flag("MRE_RENDER_ENABLED"),
+            chromium=r.text("MRE_CHROMIUM"),
         )
 
 
