@@ -91,6 +91,7 @@ class DemoResult:
     bumpup_event_id: int | None = None
     bumpup_html: Path | None = None
     parquet_dir: Path | None = None
+    report_dir: Path | None = None
     exit_code: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -283,6 +284,7 @@ class Demo:
         if not self.options.quick:
             self._warehouse()
             self._bumpups()
+            self._report()
             self._parquet()
         self._what_next()
         c.print(f"\nDone in {time.perf_counter() - t0:.1f} s.")
@@ -514,6 +516,20 @@ class Demo:
         print_report(report, self.console)
         self.console.print()
 
+    def _report(self) -> None:
+        """What `mre report` writes, into the demo's folder (part of stage 6, one line)."""
+        import duckdb
+
+        from mre_crawler.report import build_report
+
+        out = self.demo_dir / "report"
+        with duckdb.connect(str(self.result.warehouse_path), read_only=True) as con:
+            summary = build_report(con, out)
+        self.result.report_dir = out
+        self.console.print(f"  HTML report ({summary.pages} pages, as `mre report` writes it): "
+                           f"open {out / 'index.html'}", highlight=False, soft_wrap=True)
+        self.console.print()
+
     # -- 7 ---------------------------------------------------------------------------------------
     def _parquet(self) -> None:
         import duckdb
@@ -550,6 +566,7 @@ class Demo:
             lines += [
                 (f"duckdb {wh}", "the demo's warehouse (DuckDB CLI; or duckdb.connect() in Python)"),
                 (f"mre bumpups {event} --warehouse {wh} --html page.html", "an event's bump-ups: table, --json or HTML"),
+                (f"mre report ./site --warehouse {wh}", f"an offline HTML site (the demo's: {self.result.report_dir}/index.html)"),
             ]
         lines += [
             ("export MRE_CONTACT=you@example.org", "real LiveRC next: say who is crawling (user agent)"),

@@ -86,7 +86,7 @@ def test_real_event_through_arrow_sources(liverc, tmp_path: Path):
     json.dumps(data)  # plain JSON for scripts
     assert "1/8 Nitro Buggy C-Main" in {m["race_name"] for m in data["missing_pages"]}
     page = render_html(report)
-    assert "<svg" in page and "LINDSAY FROST" in page and "results page missing" in page
+    assert "<svg" in page and "LINDSAY FROST" in page and "results page not stored" in page
     assert "http" not in page.split("<body>")[0]  # no external assets in the head
 
 

@@ -146,6 +146,11 @@ def test_demo_runs_every_stage_offline_and_a_second_run_changes_nothing(demo_hom
     assert html.escape(event_name) in text and "<svg" in text
     assert str(page) in out and f"Bump-ups: {event_name} ({event_id})" in out
 
+    # ... and the HTML report, as `mre report` writes it
+    report = demo_home / "demo" / "report"
+    assert (report / "index.html").exists() and (report / f"event-{event_id}.html").exists()
+    assert str(report / "index.html") in out and "mre report ./site --warehouse" in out
+
     # 7. Parquet: the manifest's files exist, with the warehouse's rows
     parquet = demo_home / "demo" / "parquet"
     manifest = json.loads((parquet / "_manifest.json").read_text(encoding="utf-8"))

@@ -5,8 +5,8 @@ Detection itself is SQL (``sql/models/intermediate/int_race_tiers.sql``,
 published marts.
 """
 
-from mre_crawler.bumpups.render import ladder_svg, print_report, render_html
+from mre_crawler.bumpups.render import ladder_chart, print_report, render_html
 from mre_crawler.bumpups.report import EventNotInWarehouse, EventReport, load_event_report, report_to_json
 
-__all__ = ["EventNotInWarehouse", "EventReport", "ladder_svg", "load_event_report", "print_report", "render_html",
+__all__ = ["EventNotInWarehouse", "EventReport", "ladder_chart", "load_event_report", "print_report", "render_html",
            "report_to_json"]

@@ -33,6 +33,8 @@ class Rung:
     bumpups_out: int
     note: str | None
     url: str | None
+    # every driver of the race: driver_id, driver_name, start_position, finish_position, status
+    results: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -129,6 +131,17 @@ def load_event_report(con: duckdb.DuckDBPyConnection, event_id: int) -> EventRep
             bumpups_out=int(row["bumpups_out"] or 0), note=row["note"],
             url=urls.race_url(slug, row["race_id"]) if slug else None,
         ))
+    rungs = {r.race_id: r for c in by_class.values() for r in c.rungs}
+    if rungs:
+        for row in _rows(
+            con,
+            "select r.race_id, r.driver_id, coalesce(r.printed_driver_name, d.driver_name) as driver_name, "
+            "coalesce(r.grid_position, r.qual_position) as start_position, r.finish_position, "
+            "r.result_status as status from stg_race_results as r left join stg_drivers as d using (driver_id) "
+            f"where r.race_id in ({', '.join('?' for _ in rungs)}) order by r.race_id, r.finish_position",
+            list(rungs),
+        ):
+            rungs[row["race_id"]].results.append(row)
     for row in bumpups:
         by_class.setdefault(row["class_name"], ClassLadder(row["class_name"])).bumpups.append(row)
     report.classes = [by_class[name] for name in sorted(by_class)]

@@ -7,7 +7,7 @@
 -- completed_local, has_results, result_rows, bumpups_in, bumpups_out, note.
 -- note says why the rung matters to the bump-up report: a race listed on the event page with no
 -- results stored ("results page not stored: bump-ups from it into the B-Main cannot be
--- identified"), a ladder that skips a letter, an LCQ attached by label or schedule, or a label
+-- identified"), a ladder that skips a letter, an LCQ listed under another class (in plain words), or a label
 -- that got no tier (with the reason). Heats and qualifying rounds are left out.
 
 with tiers as (
@@ -55,9 +55,12 @@ select
             then 'results page not stored: bump-ups from it into the ' || l.tier_label || ' cannot be identified'
         when not t.has_results then 'results page not stored'
         when t.skips_tier then 'the ladder skips a tier: it feeds the ' || l.tier_label
-        when t.ladder_class_rule in ('label', 'schedule')
-            then 'published under class ''' || t.class_name || '''; attached to ''' || t.ladder_class
-                 || ''' by ' || t.ladder_class_rule
+        when t.ladder_class_rule = 'label'
+            then 'LiveRC lists this race under ''' || t.class_name || '''; it is shown with ' || t.ladder_class
+                 || ' because its name says so'
+        when t.ladder_class_rule = 'schedule'
+            then 'LiveRC lists this race under ''' || t.class_name || '''; it is shown with ' || t.ladder_class
+                 || ' because it ran just before that class''s top main'
     end as note
 from tiers as t
 left join labels as l on l.event_id = t.event_id and l.ladder_class = t.ladder_class and l.tier_rank = t.feeds_rank

@@ -1,0 +1,148 @@
+"""Read what the report shows from the published warehouse (marts, and the staging tables the
+marts are built on for the rows of a results table)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from mre_crawler.bumpups.report import EventReport, load_event_report, ordinal
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    rel = con.execute(sql, params or [])
+    columns = [d[0] for d in rel.description]
+    return [dict(zip(columns, row)) for row in rel.fetchall()]
+
+
+def bumpup_text(b: dict[str, Any]) -> str:
+    """"↑ from B-Main, 2nd": where a bumped driver came from."""
+    return f"↑ from {b['source_tier_label'] or 'a lower main'}, {ordinal(b['source_finish_position'])}"
+
+
+@dataclass
+class Warehouse:
+    """Everything the pages need, read once."""
+
+    tracks: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    races: list[dict[str, Any]]
+    results: dict[int, list[dict[str, Any]]]  # race id -> rows in finishing order
+    bumpups: list[dict[str, Any]]
+    event_reports: dict[int, EventReport]
+    drivers: list[dict[str, Any]]
+    driver_history: dict[int, list[dict[str, Any]]]
+    practice_days: list[dict[str, Any]]
+    practice_classes: dict[int, list[dict[str, Any]]]
+    practice_sessions: dict[int, list[dict[str, Any]]]
+    practice_laps: dict[int, list[dict[str, Any]]]  # practice day -> valid laps
+    practice_trend: dict[str, list[dict[str, Any]]]  # practice driver key -> days
+    bump_in: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)  # (target race, driver)
+    bump_out: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)  # (source race, driver)
+
+
+def load(con: duckdb.DuckDBPyConnection) -> Warehouse:
+    tracks = rows(con, """
+        select t.track_slug, coalesce(t.track_name, t.track_slug) as track_name, t.city, t.region, t.country,
+               (select count(*) from stg_events e where e.track_slug = t.track_slug and not e.is_practice_day
+                   and e.event_id is not null) as events,
+               (select count(*) from mart_practice_days p where p.track_slug = t.track_slug) as practice_days
+        from stg_tracks t order by track_name""")
+    events = rows(con, """
+        select e.event_id, e.track_slug, e.event_name, e.date_start, e.date_end, e.entries, e.drivers,
+               (select count(*) from mart_races r where r.event_id = e.event_id) as races,
+               (select count(*) from mart_bumpups b where b.event_id = e.event_id) as bumpups
+        from stg_events e where e.event_id is not null and not coalesce(e.is_practice_day, false)
+        order by e.date_start desc nulls last, e.event_id desc""")
+    races = rows(con, """
+        select r.race_id, r.event_id, r.track_slug, r.class_name, r.race_name, r.round_name, r.completed_local,
+               r.length_seconds, r.drivers, r.session_kind, r.effective_session_type,
+               t.ladder_class, t.tier_rank, t.tier_label, t.leg, t.run_order
+        from mart_races r left join int_race_tiers t using (race_id)
+        order by r.event_id, coalesce(t.ladder_class, r.class_name), t.tier_rank is null, t.tier_rank, t.leg,
+                 t.run_order desc, r.race_id""")
+    results: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows(con, """
+        select r.race_id, r.driver_id, coalesce(r.printed_driver_name, d.driver_name) as driver_name,
+               r.finish_position, r.car_number, r.qual_position, r.grid_position, r.laps, r.total_time_seconds,
+               r.fastest_lap, r.avg_lap, r.result_status
+        from stg_race_results r left join stg_drivers d using (driver_id)
+        order by r.race_id, r.finish_position nulls last"""):
+        results[row["race_id"]].append(row)
+    bumpups = rows(con, "select * from mart_bumpups order by event_id, class_name, target_tier_rank, driver_id")
+    event_reports = {}
+    for (event_id,) in con.execute("select distinct event_id from mart_bumpup_ladders").fetchall():
+        event_reports[event_id] = load_event_report(con, event_id)
+    drivers = rows(con, """
+        with raced as (
+            select r.driver_id, count(*) as races, count(distinct m.event_id) as events,
+                   list_sort(list(distinct coalesce(t.ladder_class, m.class_name))) as classes,
+                   max(m.event_date) as last_raced
+            from stg_race_results r join mart_races m using (race_id)
+            left join int_race_tiers t using (race_id)
+            group by r.driver_id
+        )
+        select d.driver_id, d.driver_name, d.driver_name_key, raced.races, raced.events, raced.classes,
+               raced.last_raced, coalesce(b.bumpups, 0) as bumpups, b.avg_positions_gained
+        from stg_drivers d join raced using (driver_id)
+        left join mart_bumpup_drivers b using (driver_id)
+        order by lower(d.driver_name), d.driver_id""")
+    history: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows(con, "select * from mart_bumpup_driver_history order by driver_id, nth_bumpup"):
+        history[row["driver_id"]].append(row)
+    practice_days = rows(con, "select * from mart_practice_days order by practice_date desc, source_event_id")
+    practice_classes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows(con, "select * from mart_practice_class_days order by source_event_id, class_name"):
+        practice_classes[row["source_event_id"]].append(row)
+    practice_sessions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows(con, """select * from int_practice_session_stats
+                            order by source_event_id, lower(driver_name), start_local, session_id"""):
+        practice_sessions[row["source_event_id"]].append(row)
+    practice_laps: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows(con, """
+        select s.source_event_id, s.class_name, l.end_local, l.lap_time
+        from stg_practice_laps l join stg_practice_sessions s using (session_id)
+        where l.is_valid and l.lap_time is not null and l.end_local is not null
+        order by s.source_event_id, l.end_local"""):
+        practice_laps[row["source_event_id"]].append(row)
+    trend: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows(con, "select * from mart_practice_driver_track_trend order by driver_key, practice_date"):
+        trend[row["driver_key"]].append(row)
+    wh = Warehouse(tracks, events, races, dict(results), bumpups, event_reports, drivers, dict(history),
+                   practice_days, dict(practice_classes), dict(practice_sessions), dict(practice_laps), dict(trend))
+    for b in bumpups:
+        wh.bump_in[(b["target_race_id"], b["driver_id"])] = b
+        wh.bump_out[(b["source_race_id"], b["driver_id"])] = b
+    return wh
+
+
+def triple_main_standings(races: list[dict[str, Any]], results: dict[int, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Standings over the legs of one double/triple main (the races given, leg order).
+
+    The usual rule: a leg's finishing position is its points; with three or more legs each
+    driver's worst leg is dropped; the lowest total wins, ties go to the better best leg. A driver
+    who missed a leg scores the field size plus one there. LiveRC's own multi-main page is the
+    official result; this is a reading of the legs' results.
+    """
+    legs = [r for r in races if results.get(r["race_id"])]
+    if len(legs) < 2:
+        return []
+    drivers: dict[int, dict[str, Any]] = {}
+    for i, race in enumerate(legs):
+        for row in results[race["race_id"]]:
+            d = drivers.setdefault(row["driver_id"], {"driver_id": row["driver_id"], "driver_name": row["driver_name"],
+                                                      "legs": [None] * len(legs)})
+            if row["result_status"] != "did_not_start":
+                d["legs"][i] = row["finish_position"]
+    out = []
+    for d in drivers.values():
+        points = [p if p is not None else len(results[legs[i]["race_id"]]) + 1 for i, p in enumerate(d["legs"])]
+        counted = sorted(points)[: len(points) - 1] if len(points) >= 3 else points
+        out.append({**d, "total": sum(counted), "best": min(points), "dropped": len(points) >= 3})
+    out.sort(key=lambda d: (d["total"], d["best"], d["driver_name"] or ""))
+    for rank, d in enumerate(out, 1):
+        d["rank"] = rank
+    return out
