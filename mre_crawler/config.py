@@ -88,6 +88,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_HEALTH_MAX_UNPARSEABLE": ("50", "health: most unreadable values (parse problems) in one crawl"),
     "MRE_HEALTH_MAX_ERRORS": ("0", "health: most ERROR log lines"),
     "MRE_HEALTH_MIN_ITEMS_PER_PAGE": ("0.5", "health: fewest items per parsed page"),
+    "MRE_ARCHIVE_ENABLED": ("1", "keep every fetched body once, content-addressed and zstd-compressed (mre reprocess reads it)"),
+    "MRE_ARCHIVE_DIR": ("", "raw page archive directory; default MRE_HOME/archive"),
 }
 
 
@@ -160,6 +162,8 @@ class CrawlConfig:
     store_threaded: bool = True
     bookkeeping_enabled: bool = True
     cut_body_retry_enabled: bool = True
+    archive_enabled: bool = True
+    archive_dir: Path | None = None  # None: MRE_HOME/archive
 
     # -- derived -------------------------------------------------------------------------------
     @property
@@ -253,6 +257,8 @@ class CrawlConfig:
             store_threaded=r.flag("MRE_STORE_THREADED"),
             bookkeeping_enabled=r.flag("MRE_BOOKKEEPING_ENABLED"),
             cut_body_retry_enabled=r.flag("MRE_CUT_BODY_RETRY_ENABLED"),
+            archive_enabled=r.flag("MRE_ARCHIVE_ENABLED"),
+            archive_dir=Path(r.text("MRE_ARCHIVE_DIR") or home / "archive").expanduser(),
         )
 
 
