@@ -90,6 +90,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_HEALTH_MIN_ITEMS_PER_PAGE": ("0.5", "health: fewest items per parsed page"),
     "MRE_ARCHIVE_ENABLED": ("1", "keep every fetched body once, content-addressed and zstd-compressed (mre reprocess reads it)"),
     "MRE_ARCHIVE_DIR": ("", "raw page archive directory; default MRE_HOME/archive"),
+    "MRE_RENDER_ENABLED": ("1", "render a page that came back without its data (no lap data, empty practice list, bot check) in chromium"),
+    "MRE_CHROMIUM": ("", "chromium to render pages with; default /usr/bin/chromium or chromium on PATH"),
 }
 
 
@@ -164,6 +166,8 @@ class CrawlConfig:
     cut_body_retry_enabled: bool = True
     archive_enabled: bool = True
     archive_dir: Path | None = None  # None: MRE_HOME/archive
+    render_enabled: bool = True
+    chromium: str = ""
 
     # -- derived -------------------------------------------------------------------------------
     @property
@@ -259,6 +263,8 @@ class CrawlConfig:
             cut_body_retry_enabled=r.flag("MRE_CUT_BODY_RETRY_ENABLED"),
             archive_enabled=r.flag("MRE_ARCHIVE_ENABLED"),
             archive_dir=Path(r.text("MRE_ARCHIVE_DIR") or home / "archive").expanduser(),
+            render_enabled=r.flag("MRE_RENDER_ENABLED"),
+            chromium=r.text("MRE_CHROMIUM"),
         )
 
 

@@ -135,6 +135,11 @@ class CrawlResult:
         return self.stats.get("mre/database_lost")
 
     @property
+    def rendered(self) -> int:
+        """Pages rendered in chromium because they came back without their data (mre_crawler.render)."""
+        return self.stat("mre/render/pages")
+
+    @property
     def pages_stored(self) -> int:
         return self.stat("mre/store/pages")
 
@@ -220,6 +225,12 @@ def format_summary(result: CrawlResult) -> str:
         f"updated {result.stat('mre/store/rows_updated')}, removed {result.stat('mre/store/rows_removed')})",
         f"  quarantined   {result.quarantined}",
     ]
+    if result.rendered or result.stat("mre/render/no_browser"):
+        reasons = {k[len("mre/render/reason/"):]: v for k, v in s.items() if k.startswith("mre/render/reason/")}
+        lines.append(f"  rendered      {result.rendered} in chromium"
+                     + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) + ")" if reasons else "")
+                     + (f"; {result.stat('mre/render/no_browser')} needed a browser and found none"
+                        if result.stat("mre/render/no_browser") else ""))
     by_table = s.get("mre/store/by_table") or {}
     changed = {t: v for t, v in by_table.items() if any(v)}
     if changed:

@@ -63,6 +63,9 @@ DOWNLOADER_MIDDLEWARES = {
     "mre_crawler.middlewares.cache.PageTypeCacheMiddleware": 900,
     # Below the cache: a cached page costs no budget, no rate slot, and is never "changed".
     "mre_crawler.middlewares.cache.EventChangeInvalidationMiddleware": 910,
+    # Below the cache: a page that came back without its data is sent again, rendered in chromium
+    # (mre_crawler.render); the static body is never cached, the rendered one is.
+    "mre_crawler.render.RenderMiddleware": 920,
     # Above the cache: a body cut short is retried before the cache could store it (issue 9).
     "mre_crawler.middlewares.whole.CutBodyRetryMiddleware": 930,
     # A host found unreachable (no DNS, refused) fails at once; after the cache, so fresh cached
@@ -94,6 +97,12 @@ ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 200,
     "pipelines.store.StorePipeline": 300,
 }
+
+# Rendering (mre_crawler.render): only read when a page needs a browser. The add-on sets
+# PLAYWRIGHT_LAUNCH_OPTIONS (Debian's chromium; Playwright cannot download its own here).
+PLAYWRIGHT_ABORT_REQUEST = "mre_crawler.render.abort_request"
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -1,7 +1,11 @@
 """``track``: a track's dashboard and events list, then each event in range (``-a since/until``).
 
-``scrapy crawl track -a track=SLUG [-a since=YYYY-MM-DD] [-a until=YYYY-MM-DD] [-a events=0]``.
-Events outside the range are counted (``mre/skipped/event/out_of_range``), not followed.
+``scrapy crawl track -a track=SLUG [-a since=YYYY-MM-DD] [-a until=YYYY-MM-DD] [-a events=0]
+[-a settled=ID,ID…] [-a fresh=1]``.
+Events outside the range are counted (``mre/skipped/event/out_of_range``), not followed. ``settled``
+lists events already stored whole and finished (``mre sync``'s plan): they are counted
+(``mre/skipped/event/settled``), not fetched. ``fresh=1`` fetches the dashboard and events list
+from LiveRC even when the HTTP cache holds a fresh copy (a sync must see new events at once).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ class TrackSpider(EventPages):
     name = "track"
 
     def __init__(self, track: str | None = None, since: str | None = None, until: str | None = None,
-                 events: str = "1", **kwargs: Any):
+                 events: str = "1", settled: str = "", fresh: str = "0", **kwargs: Any):
         super().__init__(**kwargs)
         if not track:
             raise BadURL("give -a track=SLUG")
@@ -32,11 +36,14 @@ class TrackSpider(EventPages):
         if self.since and self.until and self.since > self.until:
             raise ValueError(f"since {self.since} is after until {self.until}")
         self.follow_events = str(events).lower() not in ("0", "no", "false")
+        self.settled = {int(x) for x in str(settled or "").split(",") if x.strip()}
+        self.fresh = str(fresh).lower() in ("1", "yes", "true")
 
     async def start(self):
         slug = self.track_slug
-        yield self.page_request(dashboard_url(slug), self.parse_dashboard, "track_dashboard", track_slug=slug)
-        yield self.page_request(events_url(slug), self.parse_events, "track_events", track_slug=slug)
+        fresh = {"dont_cache": True} if self.fresh else {}
+        yield self.page_request(dashboard_url(slug), self.parse_dashboard, "track_dashboard", track_slug=slug, **fresh)
+        yield self.page_request(events_url(slug), self.parse_events, "track_events", track_slug=slug, **fresh)
 
     def parse_dashboard(self, response: Response) -> Iterator[Any]:
         unchanged = self.unchanged(response)
@@ -57,6 +64,9 @@ class TrackSpider(EventPages):
             day = summary.event_date or (summary.start_local.date() if summary.start_local else None)
             if (self.since and (day is None or day < self.since)) or (self.until and (day is None or day > self.until)):
                 self.skip("event/out_of_range")
+                continue
+            if summary.event_id in self.settled:
+                self.skip("event/settled")
                 continue
             yield self.event_request(self.track_slug, summary.event_id)
 

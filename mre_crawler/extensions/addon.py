@@ -33,3 +33,9 @@ class MRESettingsAddon:
         settings.set("RETRY_TIMES", config.retry_times, priority="addon")
         settings.set("HTTPCACHE_ENABLED", config.cache_enabled, priority="addon")
         settings.set("HTTPCACHE_DIR", str(config.cache_dir), priority="addon")
+        # Rendering with Debian's chromium (mre_crawler.render); unused until a page needs it.
+        from mre_crawler.render import chromium_path, launch_options
+
+        chromium = chromium_path(config.chromium)
+        if chromium is not None and not settings.get("PLAYWRIGHT_LAUNCH_OPTIONS"):
+            settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch_options(chromium), priority="addon")

@@ -74,6 +74,8 @@ class PageTypeCachePolicy:
         return response.status == 200 and cut_reason(response.body, response.headers) is None
 
     def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
+        if request.meta.get("playwright"):
+            return False  # a render asked for: the browser fetches it, and its DOM is then kept
         if cut_reason(cachedresponse.body, cachedresponse.headers) is not None:
             return False  # a cut copy stored before this check existed: fetch the page again
         stored_at = request.meta.get("cache_timestamp")

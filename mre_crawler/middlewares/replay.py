@@ -72,6 +72,10 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
         self.pauses = pauses_for(crawler)
         self.reachability = reachability_for(crawler)
         self.gates = TrackGates(crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
+        # Pages that need a browser (meta["playwright"]): chromium starts at the first one only.
+        from mre_crawler.render import BrowserFetcher
+
+        self.browser = BrowserFetcher(crawler)
 
     def allowed(self, url: str) -> bool:
         """LiveRC itself, or the replay server this crawl reads from; nothing else goes out."""
@@ -92,12 +96,13 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
 
     async def _transfer(self, request: Request) -> Response:
         self.reachability.check(request)
+        fetch = self.browser.download if request.meta.get("playwright") else self.http.download_request
         if not self.site or not is_liverc(request.url):
-            response = await self.http.download_request(request)
+            response = await fetch(request)
         else:
             replay_url = to_site(request.url, self.site)
             try:
-                response = await self.http.download_request(request.replace(url=replay_url))
+                response = await fetch(request.replace(url=replay_url))
             except Exception as exc:
                 renamed = _naming(exc, replay_url, request.url)
                 if renamed is exc:
@@ -125,5 +130,6 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
                    request=request, flags=["cassette"])
 
     async def close(self) -> None:
+        await self.browser.close()
         if self.http is not None:
             await self.http.close()
