@@ -99,6 +99,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_ALERT_WEBHOOK_TIMEOUT": ("10", "webhook timeout, seconds (one attempt per run, no retries)"),
     "MRE_ALERT_SYNC_WINDOW": ("24", "mre sync: hours of stored runs its end-of-sync alert rules look at"),
     "MRE_PROGRESS_INTERVAL": ("30", "seconds between plain progress lines when output is not a terminal"),
+    "MRE_ARCHIVE_ENABLED": ("1", "keep every fetched body once, content-addressed and zstd-compressed (mre reprocess reads it)"),
+    "MRE_ARCHIVE_DIR": ("", "raw page archive directory; default MRE_HOME/archive"),
     "MRE_RENDER_ENABLED": ("1", "render a page that came back without its data (no lap data, empty practice list, bot check) in chromium"),
     "MRE_CHROMIUM": ("", "chromium to render pages with; default /usr/bin/chromium or chromium on PATH"),
 }
@@ -173,6 +175,8 @@ class CrawlConfig:
     store_threaded: bool = True
     bookkeeping_enabled: bool = True
     cut_body_retry_enabled: bool = True
+    archive_enabled: bool = True
+    archive_dir: Path | None = None  # None: MRE_HOME/archive
     render_enabled: bool = True
     chromium: str = ""
 
@@ -268,6 +272,8 @@ class CrawlConfig:
             store_threaded=r.flag("MRE_STORE_THREADED"),
             bookkeeping_enabled=r.flag("MRE_BOOKKEEPING_ENABLED"),
             cut_body_retry_enabled=r.flag("MRE_CUT_BODY_RETRY_ENABLED"),
+            archive_enabled=r.flag("MRE_ARCHIVE_ENABLED"),
+            archive_dir=Path(r.text("MRE_ARCHIVE_DIR") or home / "archive").expanduser(),
             render_enabled=r.flag("MRE_RENDER_ENABLED"),
             chromium=r.text("MRE_CHROMIUM"),
         )

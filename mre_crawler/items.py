@@ -395,3 +395,5 @@ class PageItem:
     body_sha256: str | None = None
     body: bytes | None = None  # optional: kept in quarantine when part of the page is rejected
     rejected: list[Rejected] = field(default_factory=list)  # filled by the validate pipeline
+    parser_version: int | None = None  # the parser version that read it (mre_crawler.parsers.PARSER_VERSIONS)
+    items_digest: str | None = None  # what it parsed, hashed (set by mre reprocess: unchanged items write nothing)

@@ -45,6 +45,7 @@ class StorePipeline:
         self.batch_pages = batch_pages
         self.threaded = threaded
         self.conn = None
+        self.archive = None  # the raw page archive (mre_crawler.archive), set by from_crawler
         self.store = None
         self.run_id: int | None = None
         self._buffer: list[it.PageItem] = []
@@ -58,8 +59,12 @@ class StorePipeline:
         config = config_for(crawler)
         if not config.store_enabled:
             raise NotConfigured("MRE_STORE_ENABLED is off")
-        return cls(crawler, crawler.settings.get("MRE_DATABASE_URL") or None, config.store_batch_pages,
-                   config.store_threaded)
+        from mre_crawler.archive import archive_for
+
+        pipeline = cls(crawler, crawler.settings.get("MRE_DATABASE_URL") or None, config.store_batch_pages,
+                       config.store_threaded)
+        pipeline.archive = archive_for(config)
+        return pipeline
 
     def open_spider(self) -> None:
         from mre_crawler.db import connect
@@ -69,7 +74,7 @@ class StorePipeline:
         self.conn = connect(self.url, autocommit=True)
         migrate(self.conn)
         # The pipeline does the batching; the store flushes only when told to.
-        self.store = Store(self.conn, batch_size=10**9)
+        self.store = Store(self.conn, batch_size=10**9, archive=self.archive)
         if self.threaded:
             self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mre-store")
         spider = getattr(self.crawler, "spider", None)

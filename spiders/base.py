@@ -16,7 +16,7 @@ from mre_crawler.config import config_for
 from mre_crawler.errors import IncompletePage, PageError
 from mre_crawler.items import PageItem
 from mre_crawler.jsonout import _CHILDREN
-from mre_crawler.parsers import ParseResult, parse_page
+from mre_crawler.parsers import ParseResult, parse_page, parser_version
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +169,7 @@ class LiveRCSpider(scrapy.Spider):
             item=item,
             body_sha256=hashlib.sha256(response.body).hexdigest(),
             body=response.body,
+            parser_version=parser_version(result.page_type),
         )
 
     def skip(self, what: str, count: int = 1) -> None:

@@ -93,6 +93,14 @@ def run_status(args: argparse.Namespace) -> int:
                 for t in tables:
                     n = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("mre", t))).fetchone()[0]
                     print(f"  {t:<{width}}  {n:>10,}")
+            if "page_archive" in tables:
+                from mre_crawler.archive import archive_for
+                from mre_crawler.commands.archive import archive_summary
+                from mre_crawler.config import CrawlConfig, env_settings
+
+                archive = archive_for(CrawlConfig.from_settings(env_settings()))
+                if archive is not None:
+                    print(f"page archive: {archive_summary(conn, archive)}")
     except (db.DatabaseUnavailable, MigrationError) as exc:
         return _fail(exc)
     return 0

@@ -44,8 +44,11 @@ def shared_store(crawler: Any):
         from mre_crawler.db import connect
         from mre_crawler.store import Store
 
-        batch = config_for(crawler).store_batch_pages
-        store = Store(connect(database_url_for(crawler)), batch_size=batch)
+        from mre_crawler.archive import archive_for
+
+        config = config_for(crawler)
+        store = Store(connect(database_url_for(crawler)), batch_size=config.store_batch_pages,
+                      archive=archive_for(config))
         crawler.mre_store = store
     return store
 
@@ -101,9 +104,13 @@ class CrawlBookkeeping:
             except BadURL:
                 page_type = None
         body = response.body or b""
+        # Into the raw page archive, with the ids a re-parse needs; not a body known to be cut
+        # short (it is quarantined, and the next fetch brings the whole page).
+        keep = body if not request.meta.get("mre_cut_body") else None
         self.store().record_fetch(
             url, page_type, response.status, hashlib.sha256(body).hexdigest(), len(body),
-            from_cache="cached" in response.flags,
+            from_cache="cached" in response.flags, body=keep,
+            meta={k: request.meta[k] for k in ID_KEYS if request.meta.get(k) is not None},
         )
 
     def stored_body(self, url: str) -> str | None:

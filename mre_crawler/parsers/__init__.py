@@ -15,6 +15,16 @@ from mre_crawler.parsers.base import ParseResult
 from mre_crawler.urls import PAGE_TYPES
 
 
+# Bump a page type's version when its parser reads more, or differently, from the same body
+# (a new field, a fixed trap): `mre reprocess` then re-parses the archived bodies of that type;
+# pages whose (body, version) built the stored rows are skipped without parsing.
+PARSER_VERSIONS: dict[str, int] = {page_type: 1 for page_type in PAGE_TYPES}
+
+
+def parser_version(page_type: str | None) -> int | None:
+    return PARSER_VERSIONS.get(page_type) if page_type else None
+
+
 def parser_for(page_type: str):
     if page_type not in PAGE_TYPES:
         raise ValueError(f"unknown page type {page_type!r}; known: {', '.join(PAGE_TYPES)}")
@@ -41,4 +51,4 @@ def parse_page(
     return parser_for(page_type)(body, url, meta)
 
 
-__all__ = ["ParseResult", "parse_page", "parser_for", "PAGE_TYPES"]
+__all__ = ["PARSER_VERSIONS", "ParseResult", "parse_page", "parser_for", "parser_version", "PAGE_TYPES"]

@@ -20,6 +20,8 @@ from mre_crawler.store.counts import WriteCounts
 from mre_crawler.store.quarantine import _item_raw, _jsonable, _quarantine_row, _resolve_quarantine, _write_quarantine
 from mre_crawler.store.removal import _mark_removed_laps, _mark_removed_races, _mark_removed_results, _mark_removed_scoped
 from mre_crawler.store.rows import _add_page, _Batch, _check_supported, _Page, _prune_stubs
+from mre_crawler.archive import PageArchive
+from mre_crawler.store.archive import _archive_row, _put_bodies, _write_archive_index
 from mre_crawler.store.runs import RUN_LOCK_CLASS, _lock_id, _mark_stored, _now, _write_fetches, close_dead_runs
 from mre_crawler.store.specs import (
     ENTRIES, ENTRY_CLASSES, LAPS, ORDER, POINTS_ROUNDS, POINTS_ROWS, RACES_FROM_EVENT, RESULTS,
@@ -33,8 +35,10 @@ CONFLICT_RETRIES = 5
 
 
 class Store:
-    def __init__(self, conn: psycopg.Connection, *, batch_size: int = 1, run_id: int | None = None):
+    def __init__(self, conn: psycopg.Connection, *, batch_size: int = 1, run_id: int | None = None,
+                 archive: PageArchive | None = None):
         self.conn = conn
+        self.archive = archive  # the raw page archive fetched bodies go to (None: not kept)
         self.batch_size = max(1, int(batch_size))
         self.run_id = run_id
         self.totals = WriteCounts()
@@ -90,16 +94,20 @@ class Store:
         rejected: Iterable[it.Rejected] = (),
         body: bytes | None = None,
         body_sha256: str | None = None,
+        parser_version: int | None = None,
+        items_digest: str | None = None,
     ) -> WriteCounts:
         if isinstance(item, it.PageItem):
             url, page_type, fetched_at = item.url, item.page_type, item.fetched_at
             rejected, body, body_sha256 = item.rejected, item.body, item.body_sha256
+            parser_version, items_digest = item.parser_version, item.items_digest
             item = item.item
         if url is None:
             raise ValueError("write_page needs the page URL")
         _check_supported(item)
         with self._lock:
-            self._pages.append(_Page(item, url, page_type, fetched_at, list(rejected), body, body_sha256))
+            self._pages.append(_Page(item, url, page_type, fetched_at, list(rejected), body, body_sha256,
+                                     parser_version, items_digest))
             full = len(self._pages) >= self.batch_size
         return self.flush() if full else WriteCounts()
 
@@ -129,14 +137,27 @@ class Store:
         nbytes: int | None,
         from_cache: bool = False,
         fetched_at: dt.datetime | None = None,
+        *,
+        body: bytes | None = None,
+        meta: dict | None = None,
     ) -> None:
         """Bookkeeping for fetched_pages (written with the next flush; not counted as data rows).
 
+        With ``body`` (and an archive) the body goes to the raw page archive with the same flush:
+        its file is written before the transaction that commits its index row. ``meta``: the ids
+        the crawler carried, which a re-parse needs (a race page does not show its event).
+
         A fetch record says nothing about storage: only ``stored_pages``, written with a page's
         rows, tells that a body is stored (:meth:`stored_hashes`)."""
-        row = (url, page_type, status, body_sha256, nbytes, bool(from_cache), fetched_at or _now(), self.run_id)
+        fetched_at = fetched_at or _now()
+        row = (url, page_type, status, body_sha256, nbytes, bool(from_cache), fetched_at, self.run_id)
+        archived = None
+        if body and self.archive is not None:
+            archived = (_archive_row(url, page_type, status, body_sha256, len(body), fetched_at, meta), body)
         with self._lock:
             self._side.fetches.append(row)
+            if archived is not None:
+                self._side.archive.append(archived)
 
     def stored_hashes(self, urls: Iterable[str]) -> dict[str, str]:
         """URL -> SHA-256 of the body whose rows are stored (committed with them): a crawler can
@@ -150,7 +171,7 @@ class Store:
         with self._lock:
             pages, self._pages = self._pages, []
             side, self._side = self._side, _Batch()
-        if not pages and not side.quarantine and not side.fetches:
+        if not pages and not side.quarantine and not side.fetches and not side.archive:
             return WriteCounts()
         try:
             counts = self._flush_retrying_conflicts(pages, side)
@@ -199,7 +220,7 @@ class Store:
     def _quarantine_failed(self, pages: list[_Page], side: _Batch, exc: Exception) -> WriteCounts:
         reason = f"store failed: {_reason(exc)}"
         log.warning("%s: %s", pages[0].url if pages else "(side writes)", reason)
-        batch = _Batch(fetches=side.fetches)
+        batch = _Batch(fetches=side.fetches, archive=side.archive)
         for page in pages:
             batch.quarantine.append(
                 _quarantine_row(page.url, page.page_type, page.body, page.body_sha256, reason,
@@ -208,11 +229,13 @@ class Store:
         return self._flush([], batch)
 
     def _flush(self, pages: list[_Page], side: _Batch) -> WriteCounts:
-        batch = _Batch(quarantine=list(side.quarantine), fetches=list(side.fetches))
+        batch = _Batch(quarantine=list(side.quarantine), fetches=list(side.fetches), archive=list(side.archive))
         for page in pages:
             _add_page(batch, page)
         counts = WriteCounts(pages=len(pages))
         _prune_stubs(batch)
+        # Bodies first, durably: the index rows that point at them commit below.
+        archived = _put_bodies(self.archive, batch.archive) if batch.archive else []
         with self._tx():
             cur = self.conn.cursor()
             zones_before = _track_zones(cur, batch.dashboard_slugs) if batch.dashboard_slugs else {}
@@ -253,6 +276,8 @@ class Store:
                 counts.quarantined += _write_quarantine(cur, batch.quarantine, self.run_id)
             if batch.fetches:
                 _write_fetches(cur, batch.fetches, self.run_id)
+            if archived:
+                _write_archive_index(cur, archived, self.run_id)
         return counts
 
 

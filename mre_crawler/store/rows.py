@@ -34,6 +34,7 @@ class _Batch:
     dashboard_slugs: set[str] = field(default_factory=set)
     quarantine: list[tuple] = field(default_factory=list)
     fetches: list[tuple] = field(default_factory=list)
+    archive: list[tuple] = field(default_factory=list)  # (index row, body): the raw page archive
 
     def put(self, spec: Upsert, row: Sequence[Any]) -> None:
         row = tuple(_blank_to_none(v) for v in row)
@@ -57,6 +58,8 @@ class _Page:
     rejected: list[it.Rejected]
     body: bytes | None
     body_sha256: str | None
+    parser_version: int | None = None
+    items_digest: str | None = None
 
 
 def _prune_stubs(batch: _Batch) -> None:
