@@ -51,3 +51,12 @@ def test_help_names_warehouse_and_hides_path(argv, capsys):
         main([*argv, "--help"])
     out = capsys.readouterr().out
     assert "--warehouse PATH" in out and "--path" not in out
+
+
+@pytest.mark.db
+def test_db_url_names_the_demo_database(pg_url, monkeypatch, capsys):
+    monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
+    assert main(["db", "url", "--demo"]) == 0
+    assert "dbname=mre_demo" in capsys.readouterr().out
+    assert main(["db", "url", "--database", "other"]) == 0
+    assert "dbname=other" in capsys.readouterr().out
