@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -555,16 +556,16 @@ class Demo:
     def _what_next(self) -> None:
         c = self.console
         event = self.result.bumpup_event_id or "EVENT_ID"
-        from mre_crawler.db import redact
-
-        lines = [(f'psql "{redact(self.result.database_url)}"',
+        name = self.options.database
+        lines = [('psql "$(mre db url --demo)"' if name == "mre_demo" else f'psql "$(mre db url --database {name})"',
                   "the demo's database: the record (schema mre) and the marts (schema marts)")]
         if self.options.quick:
             lines.append(("mre demo", "the full demo: practice days, warehouse, bump-ups, Parquet"))
         else:
             wh = self.result.warehouse_path
             lines += [
-                (f"duckdb {wh}", "the demo's warehouse (DuckDB CLI; or duckdb.connect() in Python)"),
+                (f"{sys.executable} -c \"import duckdb; print(duckdb.connect('{wh}', read_only=True)"
+                 f".sql('FROM mart_races LIMIT 5'))\"", "the demo's warehouse in DuckDB (the duckdb module MRE uses)"),
                 (f"mre bumpups {event} --warehouse {wh} --html page.html", "an event's bump-ups: table, --json or HTML"),
                 (f"mre report ./site --warehouse {wh}", f"an offline HTML site (the demo's: {self.result.report_dir}/index.html)"),
             ]
@@ -579,9 +580,13 @@ class Demo:
         if not self.options.quick:
             c.print()  # the results sections above end with one
         c.print("[bold]What next[/]")
-        width = max(len(cmd) for cmd, _ in lines)
+        width = max(len(cmd) for cmd, _ in lines if len(cmd) <= 80)
         for cmd, what in lines:
-            c.print(f"  [cyan]{cmd:<{width}}[/]  [dim]# {what}[/]", highlight=False, soft_wrap=True)
+            if len(cmd) > width:  # a long command gets its comment on the line above
+                c.print(f"  [dim]# {what}[/]", highlight=False, soft_wrap=True)
+                c.print(f"  [cyan]{cmd}[/]", highlight=False, soft_wrap=True)
+            else:
+                c.print(f"  [cyan]{cmd:<{width}}[/]  [dim]# {what}[/]", highlight=False, soft_wrap=True)
         slugs = ", ".join(t["slug"] for t in self.truth["tracks"])
         c.print(f"  [dim]The demo's tracks ({slugs}) are made up; browse its pages with: "
                 f"mre serve {self.result.site_dir}[/]", highlight=False, soft_wrap=True)

@@ -146,9 +146,15 @@ def test_correct_suppress_applies_on_rebuild_and_the_report_builds_a_missing_war
     assert "race 999 is not in the database" in capsys.readouterr().err
 
     assert not path.exists()
-    assert main(["bumpups", str(EVENT_ID), "--json"]) == 0  # builds the missing warehouse first
+    with pytest.raises(SystemExit) as exit_:  # nothing builds a warehouse as a side effect
+        main(["bumpups", str(EVENT_ID), "--json"])
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err.strip() == f"mre bumpups: no warehouse at {path}: run `mre warehouse build`"
+    assert not path.exists()
+    assert main(["warehouse", "build"]) == 0
+    capsys.readouterr()
+    assert main(["bumpups", str(EVENT_ID), "--json"]) == 0
     captured = capsys.readouterr()
-    assert "building it first" in captured.err
     data = json.loads(captured.out[captured.out.index("{"):])
     assert {b["driver_name"] for b in data["bumpups"]} == {"LINDSAY FROST", "DALLAS GARDINER", "MITCHELL SCOTT"}
     # published to PostgreSQL too

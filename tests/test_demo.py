@@ -161,7 +161,7 @@ def test_demo_runs_every_stage_offline_and_a_second_run_changes_nothing(demo_hom
     assert duckdb.sql(f"select count(*) from '{parquet / 'mart_bumpups.parquet'}'").fetchall()[0][0] == len(truth["bumpups"])
 
     # what next
-    assert 'psql "$(mre db url)"' in out and f"duckdb {warehouse}" in out and "MRE_CONTACT" in out
+    assert f'psql "$(mre db url --database {DEMO_DB})"' in out and "import duckdb" in out and str(warehouse) in out and "MRE_CONTACT" in out
 
     # A second run reuses the site and the cached pages and writes nothing.
     before, changed = _record_counts(demo_conn), _newest_change(demo_conn)

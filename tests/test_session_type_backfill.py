@@ -25,10 +25,15 @@ def mart_races(tmp_path: Path) -> dict[int, tuple]:
     return {r[0]: r[1:] for r in rows}
 
 
-def test_list_builds_a_missing_warehouse_and_shows_what_needs_a_human(crawled, capsys):
+def test_list_refuses_a_missing_warehouse_then_shows_what_needs_a_human(crawled, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["session-type", "list", "--low-confidence", "--json"])
+    assert exit_.value.code == 1
+    assert "no warehouse at" in capsys.readouterr().err and not (tmp_path / "warehouse.duckdb").exists()
+    build()
+    capsys.readouterr()
     assert main(["session-type", "list", "--low-confidence", "--json"]) == 0
     out, err = capsys.readouterr()
-    assert "no warehouse" in err and "building it first" in err
     rows = [json.loads(line) for line in out.splitlines()]
     assert [(r["race_id"], r["session_type"], r["confidence"]) for r in rows] == [(880000006, "race", "low")]
     assert (rows[0]["signals_agreed"], rows[0]["signals_disagreed"]) == (["label", "schedule"], ["section"])

@@ -1,8 +1,8 @@
 """``mre bumpups EVENT [--json] [--html FILE]`` and ``mre bumpups correct EVENT ...``.
 
-The report reads the published warehouse DuckDB file (``$MRE_WAREHOUSE_PATH``, else
-``warehouse.duckdb`` in ``$MRE_HOME``); when the file does not exist it is built first (the same
-job as ``mre warehouse build``), and the command says so. Corrections are written to PostgreSQL
+The report reads the published warehouse DuckDB file (``--warehouse``, else ``$MRE_WAREHOUSE_PATH``,
+else ``warehouse.duckdb`` in ``$MRE_HOME``); when the file does not exist the command says so in one
+line and exits 1 (run ``mre warehouse build``). Corrections are written to PostgreSQL
 (``mre.bumpup_corrections``) and applied by the next ``mre warehouse build``.
 """
 
@@ -13,6 +13,8 @@ import getpass
 import json
 import sys
 from pathlib import Path
+
+from mre_crawler.warehouse_option import add_warehouse_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,8 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("correct_event", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print the report as JSON for scripts")
     p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML page with a ladder chart per class")
-    p.add_argument("--warehouse", type=Path, metavar="PATH",
-                   help="the warehouse DuckDB file (default: $MRE_WAREHOUSE_PATH, else warehouse.duckdb in $MRE_HOME)")
+    add_warehouse_option(p)
     action = p.add_mutually_exclusive_group()
     action.add_argument("--add", dest="action", action="store_const", const="add",
                         help="correct: the driver bumped from --from into --to")
@@ -78,14 +79,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _ensure_warehouse(path: Path) -> bool:
-    """Build the warehouse when its file is missing; False when the build failed."""
-    if path.exists():
-        return True
-    print(f"mre bumpups: no warehouse at {path}: building it first (mre warehouse build)", file=sys.stderr)
-    from mre_crawler.commands.warehouse import run_build
+    """The warehouse must have been built; one line and exit 1 when it was not."""
+    from mre_crawler.warehouse_option import require_warehouse
 
-    code = run_build(argparse.Namespace(path=path, no_publish_postgres=False))
-    return code == 0 and path.exists()
+    require_warehouse(path, "mre bumpups")
+    return True
 
 
 def run_report(args: argparse.Namespace, event_id: int) -> int:
@@ -96,9 +94,7 @@ def run_report(args: argparse.Namespace, event_id: int) -> int:
     from warehouse.runner import warehouse_path
 
     path: Path = args.warehouse or warehouse_path()
-    if not _ensure_warehouse(path):
-        print(f"mre bumpups: could not build the warehouse at {path}", file=sys.stderr)
-        return 1
+    _ensure_warehouse(path)
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:

@@ -20,7 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     db_sub = p.add_subparsers(dest="db_command", metavar="ACTION")
     db_sub.required = True
     db_sub.add_parser("migrate", help="apply pending migrations (sql/postgres/NNNN_*.sql)").set_defaults(func=run_migrate)
-    db_sub.add_parser("url", help="print the connection string (psql \"$(mre db url)\")").set_defaults(func=run_url)
+    url = db_sub.add_parser("url", help="print the connection string (psql \"$(mre db url)\")")
+    url.add_argument("--demo", action="store_true", help="the demo's database (mre_demo) on the same server")
+    url.add_argument("--database", metavar="NAME", help="another database on the same server")
+    url.set_defaults(func=run_url)
     db_sub.add_parser("stop", help="stop the embedded PostgreSQL").set_defaults(func=run_stop)
     db_sub.add_parser("status", help="server, applied/pending migrations, row counts").set_defaults(func=run_status)
 
@@ -47,9 +50,15 @@ def run_url(args: argparse.Namespace) -> int:
     from mre_crawler.db import DatabaseUnavailable, database_url
 
     try:
-        print(database_url())
+        url = database_url()
     except DatabaseUnavailable as exc:
         return _fail(exc)
+    name = args.database or ("mre_demo" if args.demo else None)
+    if name:
+        from psycopg.conninfo import make_conninfo
+
+        url = make_conninfo(url, dbname=name)
+    print(url)
     return 0
 
 

@@ -7,7 +7,7 @@ each; reused by the next run), serves it on a free 127.0.0.1 port and then, as i
   2. database         embedded PostgreSQL unless MRE_DATABASE_URL is set; migrations applied
   3. results crawl    catalogue, dashboards, events, races, entry lists, points
   4. practice days    every track's practice days (mre practice ingest, ranges of <= 3 months)
-  5. warehouse        DuckDB warehouse ($MRE_WAREHOUSE_PATH or MRE_HOME/warehouse.duckdb), checks,
+  5. warehouse        DuckDB warehouse MRE_HOME/demo/warehouse.duckdb (never your own), checks,
                       marts published to PostgreSQL schema marts (mre warehouse build)
   6. bump-up report   the event with the most bump-ups (mre bumpups), HTML in MRE_HOME/demo/
   7. parquet export   every mart and core table to MRE_HOME/demo/parquet (mre export parquet)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from mre_crawler.warehouse_option import add_warehouse_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export the warehouse (every mart, the core tables, laps) as Parquet")
@@ -21,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pq.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     pq.add_argument("--partition-by", metavar="KEYS",
                     help="track and/or year (e.g. track,year): hive-partitioned folders for every export with those columns")
-    pq.add_argument("--path", type=Path, help="the warehouse file (default: $MRE_WAREHOUSE_PATH)")
+    add_warehouse_option(pq)
     from mre_crawler.eventlog import add_option
 
     add_option(pq)
@@ -33,18 +35,13 @@ def run_parquet(args: argparse.Namespace) -> int:
 
     from mre_crawler.cli import UsageError
     from warehouse.export import ExportedFile, export_parquet, parse_partition_by
-    from warehouse.runner import warehouse_path
+    from mre_crawler.warehouse_option import chosen_warehouse, require_warehouse
 
     try:
         partition_by = parse_partition_by(args.partition_by)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    path = args.path or warehouse_path()
-    if not path.exists():
-        from mre_crawler.commands.warehouse import ensure_warehouse
-        from mre_crawler.db import database_url
-
-        ensure_warehouse(path, database_url(), "mre export parquet")
+    path = require_warehouse(chosen_warehouse(args), "mre export parquet")
 
     def progress(f: ExportedFile) -> None:
         rate = f.rows / f.seconds if f.seconds else 0.0

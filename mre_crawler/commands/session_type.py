@@ -17,11 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from mre_crawler.warehouse_option import add_warehouse_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--low-confidence", action="store_true", help="only races that need a human")
     ls.add_argument("--event", help="only this event's races")
     ls.add_argument("--json", action="store_true", help="JSON lines instead of a table")
-    ls.add_argument("--path", type=Path, help="the warehouse file (default: $MRE_WAREHOUSE_PATH)")
+    add_warehouse_option(ls)
     ls.set_defaults(func=run_list)
 
     b = ssub.add_parser("backfill", help="write inferred session types into PostgreSQL races.session_type")
@@ -66,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "its current batch, wait for it, then roll it back")
     b.add_argument("--wait", action="store_true", help="wait for a running backfill/rollback instead of exiting 1")
     b.add_argument("--max-batches", help="stop after N batches (the run stays resumable)")
-    b.add_argument("--path", type=Path, help="the warehouse file (default: $MRE_WAREHOUSE_PATH)")
+    add_warehouse_option(b)
     b.set_defaults(func=run_backfill)
 
 
@@ -142,12 +143,10 @@ def run_clear(args: argparse.Namespace) -> int:
 def _warehouse_rows(args: argparse.Namespace, url: str, conn, command: str) -> list[dict[str, Any]]:  # noqa: ANN001
     import duckdb
 
-    from mre_crawler.commands.warehouse import ensure_warehouse
-    from warehouse.runner import warehouse_path
+    from mre_crawler.warehouse_option import chosen_warehouse, require_warehouse
     from warehouse.session_types import latest_overrides, session_type_rows
 
-    path = args.path or warehouse_path()
-    ensure_warehouse(path, url, command)
+    path = require_warehouse(chosen_warehouse(args), command)
     with duckdb.connect(str(path), read_only=True) as wh:
         return session_type_rows(wh, latest_overrides(conn))
 
@@ -155,7 +154,10 @@ def _warehouse_rows(args: argparse.Namespace, url: str, conn, command: str) -> l
 def run_list(args: argparse.Namespace) -> int:
     from warehouse.session_types import needs_a_human
 
+    from mre_crawler.warehouse_option import chosen_warehouse, require_warehouse
+
     _check_numbers(args)
+    require_warehouse(chosen_warehouse(args), "mre session-type list")  # before the database: one line
     url, conn = _connect()
     with conn:
         rows = _warehouse_rows(args, url, conn, "mre session-type list")

@@ -1,10 +1,12 @@
-"""``mre warehouse build [--path P] [--no-publish-postgres]``: build, check and publish the DuckDB warehouse."""
+"""``mre warehouse build [--warehouse PATH] [--no-publish-postgres]``: build, check and publish the DuckDB warehouse."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+from mre_crawler.warehouse_option import add_warehouse_option
 
 # The PostgreSQL schema holding the crawled record (sql/postgres/0001_core.sql).
 SOURCE_SCHEMA = "mre"
@@ -21,11 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     wsub = p.add_subparsers(dest="warehouse_command", metavar="ACTION")
     wsub.required = True
     b = wsub.add_parser("build", help="build, check and publish the warehouse")
-    b.add_argument(
-        "--path",
-        type=Path,
-        help="the DuckDB file to publish (default: $MRE_WAREHOUSE_PATH, else warehouse.duckdb in $MRE_HOME)",
-    )
+    add_warehouse_option(
+        b, help="the DuckDB file to publish (default: $MRE_WAREHOUSE_PATH, else warehouse.duckdb in $MRE_HOME)")
     b.add_argument(
         "--no-publish-postgres",
         action="store_true",
@@ -43,7 +42,7 @@ def run_build(args: argparse.Namespace) -> int:
     from warehouse.runner import warehouse_path
     from warehouse.settings import BuildSettings, SettingError
 
-    path: Path = args.path or warehouse_path()
+    path: Path = args.warehouse or warehouse_path()
     try:
         settings = BuildSettings.from_env()
     except SettingError as exc:
