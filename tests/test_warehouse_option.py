@@ -60,3 +60,18 @@ def test_db_url_names_the_demo_database(pg_url, monkeypatch, capsys):
     assert "dbname=mre_demo" in capsys.readouterr().out
     assert main(["db", "url", "--database", "other"]) == 0
     assert "dbname=other" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [*READERS, ["report", "OUT"]], ids=lambda a: " ".join(a[:2]))
+def test_demo_reads_the_demos_warehouse_under_mre_home(argv, tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.setenv("MRE_HOME", str(tmp_path))
+    monkeypatch.setenv("MRE_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")  # never reached
+    argv = [str(tmp_path / "out") if a == "OUT" else a for a in argv]
+    code = None
+    try:
+        code = main([*argv, "--demo"])
+    except SystemExit as exit_:
+        code = exit_.code
+    assert code == 1
+    assert f"no warehouse at {tmp_path / 'demo' / 'warehouse.duckdb'}: run `mre warehouse build`" in capsys.readouterr().err
+    assert main([*argv, "--demo", "--warehouse", str(tmp_path / "w.duckdb")]) == 2  # one or the other

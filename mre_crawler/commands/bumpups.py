@@ -91,9 +91,9 @@ def run_report(args: argparse.Namespace, event_id: int) -> int:
     from rich.console import Console
 
     from mre_crawler.bumpups import EventNotInWarehouse, load_event_report, print_report, render_html, report_to_json
-    from warehouse.runner import warehouse_path
+    from mre_crawler.warehouse_option import chosen_warehouse
 
-    path: Path = args.warehouse or warehouse_path()
+    path: Path = chosen_warehouse(args)
     _ensure_warehouse(path)
     try:
         con = duckdb.connect(str(path), read_only=True)
@@ -151,9 +151,9 @@ def run_correct(args: argparse.Namespace, event_id: int) -> int:
         raise UsageError("--from goes with --add only")
     warehouse = None
     if args.action == "add":
-        from warehouse.runner import warehouse_path
+        from mre_crawler.warehouse_option import chosen_warehouse
 
-        warehouse = args.warehouse or warehouse_path()
+        warehouse = chosen_warehouse(args)
     try:
         conn = connect()
     except DatabaseUnavailable as exc:

@@ -21,8 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "pages and practice days. Open OUT_DIR/index.html; it needs no server or internet.",
     )
     p.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the folder to write (created if missing)")
-    p.add_argument("--warehouse", type=Path, metavar="PATH",
-                   help="the warehouse DuckDB file (default: $MRE_WAREHOUSE_PATH, else warehouse.duckdb in $MRE_HOME)")
+    from mre_crawler.warehouse_option import add_warehouse_option
+
+    add_warehouse_option(p)
     p.set_defaults(func=run)
 
 
@@ -30,9 +31,9 @@ def run(args: argparse.Namespace) -> int:
     import duckdb
 
     from mre_crawler.report import build_report
-    from warehouse.runner import warehouse_path
+    from mre_crawler.warehouse_option import chosen_warehouse
 
-    path: Path = args.warehouse or warehouse_path()
+    path: Path = chosen_warehouse(args)
     if not path.exists():
         print(f"no warehouse at {path}: run `mre warehouse build`", file=sys.stderr)
         return 1

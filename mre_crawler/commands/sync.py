@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--track", action="append", default=[], metavar="SLUG",
                    help="sync only this followed track (repeatable)")
     p.add_argument("--no-build", action="store_true", help="do not build the warehouse, even if rows changed")
-    add_warehouse_option(p, help="the DuckDB warehouse to build (default: $MRE_WAREHOUSE_PATH, else warehouse.duckdb in $MRE_HOME)")
+    add_warehouse_option(p, help="the DuckDB warehouse to build (default: $MRE_WAREHOUSE_PATH, else warehouse.duckdb in $MRE_HOME)",
+                         demo=False)
     p.add_argument("--parquet", type=Path, metavar="DIR",
                    help="after a build, export Parquet here (default: MRE_SYNC_PARQUET_DIR; unset: no export)")
     _common(p)

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     wsub.required = True
     b = wsub.add_parser("build", help="build, check and publish the warehouse")
     add_warehouse_option(
-        b, help="the DuckDB file to publish (default: $MRE_WAREHOUSE_PATH, else warehouse.duckdb in $MRE_HOME)")
+        b, help="the DuckDB file to publish (default: $MRE_WAREHOUSE_PATH, else warehouse.duckdb in $MRE_HOME)", demo=False)
     b.add_argument(
         "--no-publish-postgres",
         action="store_true",
