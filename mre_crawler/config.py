@@ -88,6 +88,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_HEALTH_MAX_UNPARSEABLE": ("50", "health: most unreadable values (parse problems) in one crawl"),
     "MRE_HEALTH_MAX_ERRORS": ("0", "health: most ERROR log lines"),
     "MRE_HEALTH_MIN_ITEMS_PER_PAGE": ("0.5", "health: fewest items per parsed page"),
+    "MRE_REDIS_URL": ("", "Redis shared by `mre worker` processes (redis://HOST:6379/0): the crawl queue, duplicate filter and per-track concurrency leases"),
+    "MRE_REDIS_PREFIX": ("mre", "prefix of MRE's Redis keys (two deployments can share one Redis)"),
 }
 
 
@@ -160,6 +162,8 @@ class CrawlConfig:
     store_threaded: bool = True
     bookkeeping_enabled: bool = True
     cut_body_retry_enabled: bool = True
+    redis_url: str | None = None
+    redis_prefix: str = "mre"
 
     # -- derived -------------------------------------------------------------------------------
     @property
@@ -253,7 +257,23 @@ class CrawlConfig:
             store_threaded=r.flag("MRE_STORE_THREADED"),
             bookkeeping_enabled=r.flag("MRE_BOOKKEEPING_ENABLED"),
             cut_body_retry_enabled=r.flag("MRE_CUT_BODY_RETRY_ENABLED"),
+            redis_url=_redis_url(r.text("MRE_REDIS_URL")),
+            redis_prefix=_redis_prefix(r.text("MRE_REDIS_PREFIX")),
         )
+
+
+def _redis_url(text: str) -> str | None:
+    if not text:
+        return None
+    if urlsplit(text).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"MRE_REDIS_URL must be a redis://HOST:PORT/DB address, not {text!r}")
+    return text
+
+
+def _redis_prefix(text: str) -> str:
+    if not text or any(ch in text for ch in " :*?[]"):
+        raise ConfigError(f"MRE_REDIS_PREFIX must be a word without spaces, ':' or wildcards, not {text!r}")
+    return text
 
 
 class _Reader:
