@@ -34,6 +34,7 @@ BOOKKEEPING_TABLES = frozenset({
     "politeness_track_limits", "politeness_rate", "politeness_budget",
     "practice_retry", "practice_runs", "practice_run_failures",
     "session_type_backfill_runs", "session_type_backfill_plan", "session_type_audit", "rollout_writers",
+    "followed_tracks", "sync_runs", "sync_track_runs", "run_metrics",  # 0070: what to follow, runs, metrics
 })
 CURATION_TABLES = frozenset({"session_type_overrides", "bumpup_corrections"})  # people's, never a crawl's
 VOLATILE_COLUMNS = frozenset({"created_at", "updated_at", "run_id", "crawl_run_id", "fetched_at",

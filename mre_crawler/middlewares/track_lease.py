@@ -46,7 +46,7 @@ class SharedTrackConcurrencyMiddleware:
         settings = crawler.settings
         self.worker = settings.get("WORKER_ID")
         if not self.worker:
-            raise NotConfigured("not a shared-crawl worker")
+            raise NotConfigured  # silent: off for every crawl but a shared-crawl worker
         from scrapy_redis.connection import get_redis_from_settings
 
         self.crawler = crawler

@@ -23,7 +23,7 @@ def _scheduler(crawler):
 class ClaimProgressMiddleware:
     def __init__(self, crawler):
         if not crawler.settings.get("WORKER_ID"):
-            raise NotConfigured("not a shared-crawl worker")
+            raise NotConfigured  # silent: off for every crawl but a shared-crawl worker
         self.crawler = crawler
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(self.item_left, signal=signal)

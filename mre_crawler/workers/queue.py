@@ -23,6 +23,7 @@ from scrapy_redis.queue import LifoQueue
 logger = logging.getLogger(__name__)
 
 ALIVE_SECONDS = 15  # a worker silent this long is dead; its claims go back on the queue
+# (Scrapy setting WORKER_ALIVE_SECONDS; the tests shorten it)
 
 # KEYS: queue, inflight hash, counter. Takes the newest request, files it under a new claim id.
 _CLAIM = """
@@ -50,7 +51,7 @@ return n
 # KEYS: queue, inflight hash, alive key. When the worker's alive key is gone, every claim of its
 # goes back on the queue; the number given back.
 _RECOVER = """
-if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
 local values = redis.call('HVALS', KEYS[2])
 for _, data in ipairs(values) do redis.call('LPUSH', KEYS[1], data) end
 redis.call('DEL', KEYS[2])
@@ -67,6 +68,7 @@ class ClaimQueue(LifoQueue):
         self.prefix = prefix
         crawler = getattr(spider, "crawler", None)
         self.worker = (crawler.settings.get("WORKER_ID") if crawler is not None else None) or "enqueue"
+        self.alive_seconds = crawler.settings.getint("WORKER_ALIVE_SECONDS", ALIVE_SECONDS) if crawler is not None else ALIVE_SECONDS
         self.inflight_key = f"{prefix}:inflight:{self.worker}"
         self.alive_key = f"{prefix}:alive:{self.worker}"
         self.counter_key = f"{prefix}:claims"
@@ -94,7 +96,7 @@ class ClaimQueue(LifoQueue):
         return int(self._give_back(keys=[self.key, self.inflight_key], args=ids)) if ids else 0
 
     def keep_alive(self) -> None:
-        self.server.set(self.alive_key, b"1", ex=ALIVE_SECONDS)
+        self.server.set(self.alive_key, b"1", ex=self.alive_seconds)
 
     def leave(self) -> None:
         self.server.delete(self.alive_key)
@@ -106,10 +108,21 @@ class ClaimQueue(LifoQueue):
             key = key.decode() if isinstance(key, bytes) else key
             worker = key.split(":inflight:", 1)[1]
             n = int(self._recover(keys=[self.key, key, f"{self.prefix}:alive:{worker}"]))
+            if n < 0:
+                continue
+            self._drop_leases(worker)
             if n:
                 logger.warning("worker %s stopped answering: its %d claimed requests are back on the queue", worker, n)
                 given += n
         return given
+
+    def _drop_leases(self, worker: str) -> None:
+        """A dead worker's per-track leases (mre_crawler.middlewares.track_lease) free at once."""
+        mine = f"{worker}:".encode()
+        for key in self.server.scan_iter(match=f"{self.prefix}:lease:*", count=100):
+            members = [m for m in self.server.zrange(key, 0, -1) if m.startswith(mine)]
+            if members:
+                self.server.zrem(key, *members)
 
     def in_flight_anywhere(self) -> int:
         """Requests claimed and not yet acked, by every worker."""
