@@ -1,0 +1,70 @@
+"""Batched upserts: COPY into a stage, INSERT … ON CONFLICT … WHERE the row differs; race times at flush time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import psycopg
+from psycopg import sql
+
+from mre_crawler.store.rows import _Batch
+from mre_crawler.store.specs import RACES_FROM_EVENT, Upsert, _t
+from mre_crawler.timezones import local_to_utc
+
+
+def upsert_rows(cur: psycopg.Cursor, spec: Upsert, rows: list[tuple]) -> tuple[int, int]:
+    """COPY rows into a stage, then INSERT … ON CONFLICT … WHERE differs. Returns (inserted, updated)."""
+    stage = sql.Identifier(f"stage_{spec.name.replace('<-', '_from_')}")
+    cols = sql.SQL(", ").join(map(sql.Identifier, spec.columns))
+    cur.execute(
+        sql.SQL("CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA").format(
+            stage=stage, cols=cols, table=_t(spec.table))
+    )
+    with cur.copy(sql.SQL("COPY {stage} ({cols}) FROM STDIN").format(stage=stage, cols=cols)) as copy:
+        for row in rows:
+            copy.write_row(row)
+    key = sql.SQL(", ").join(map(sql.Identifier, spec.key))
+    new_values: list[tuple[str, sql.Composable]] = []
+    for c in spec.cols:
+        new_values.append((c, sql.SQL("COALESCE(EXCLUDED.{c}, t.{c})").format(c=sql.Identifier(c))))
+    for c in spec.fill:
+        new_values.append((c, sql.SQL("COALESCE(t.{c}, EXCLUDED.{c})").format(c=sql.Identifier(c))))
+    for c, expr in spec.guarded:
+        new_values.append((c, sql.SQL(expr)))  # static text from the spec table above
+    if not new_values:
+        action = sql.SQL("DO NOTHING")
+    else:
+        sets = [sql.SQL("{c} = {v}").format(c=sql.Identifier(c), v=v) for c, v in new_values]
+        sets.append(sql.SQL("updated_at = now()"))
+        stored = sql.SQL(", ").join(sql.SQL("t.{c}").format(c=sql.Identifier(c)) for c, _ in new_values)
+        wanted = sql.SQL(", ").join(v for _, v in new_values)
+        differs = sql.SQL("ROW({stored}) IS DISTINCT FROM ROW({wanted})").format(stored=stored, wanted=wanted)
+        if spec.restores:
+            sets.append(sql.SQL("removed_at = NULL"))
+            differs = sql.SQL("({d} OR t.removed_at IS NOT NULL)").format(d=differs)
+        action = sql.SQL("DO UPDATE SET {sets} WHERE {differs}").format(sets=sql.SQL(", ").join(sets), differs=differs)
+    query = sql.SQL(
+        # ORDER BY the key: two processes upserting overlapping rows lock them in the same order,
+        # so they queue behind each other instead of deadlocking (sorted by PostgreSQL, off the
+        # crawler's GIL).
+        "WITH up AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} ORDER BY {key} "
+        "ON CONFLICT ({key}) {action} RETURNING (xmax = 0) AS inserted) "
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
+    ).format(table=_t(spec.table), cols=cols, stage=stage, key=key, action=action)
+    ins, upd = cur.execute(query).fetchone()
+    return int(ins), int(upd)
+
+
+def _track_zones(cur: psycopg.Cursor, slugs: Iterable[str]) -> dict[str, str | None]:
+    rows = cur.execute("SELECT slug, time_zone FROM mre.tracks WHERE slug = ANY(%s)", (list(slugs),)).fetchall()
+    return dict(rows)
+
+
+def _resolve_race_times(cur: psycopg.Cursor, batch: _Batch) -> None:
+    zones = _track_zones(cur, {row["track_slug"] for _, row in batch.pending_race_times})
+    for _, row in batch.pending_race_times:
+        zone = zones.get(row["track_slug"])
+        utc, flag = local_to_utc(row["completed_local"], zone)
+        row.update(time_zone=zone, completed_utc=utc, time_flag=flag)
+        batch.put(RACES_FROM_EVENT, tuple(row[c] for c in RACES_FROM_EVENT.columns))
+    batch.pending_race_times.clear()
