@@ -1,18 +1,18 @@
-"""``mre worker [--idle-exit SECONDS]``: take work from the shared crawl in Redis (``MRE_REDIS_URL``).
+"""`mre worker [--idle-exit SECONDS]`: take work from the shared crawl in Redis (`MRE_REDIS_URL`).
 
     MRE_REDIS_URL=redis://queue-host:6379/0 MRE_DATABASE_URL=postgresql://… mre worker --idle-exit 60
 
-Any number of workers, on any machines, share one crawl: ``mre crawl track SLUG --enqueue`` (or
-``event … --enqueue``) puts the start pages into Redis and the workers do the rest, writing to
+Any number of workers, on any machines, share one crawl: `mre crawl track SLUG --enqueue` (or
+`event … --enqueue`) puts the start pages into Redis and the workers do the rest, writing to
 the one PostgreSQL. Politeness holds over all of them: the per-track concurrency through leases
 in Redis, the rate ceiling, the daily budget and Retry-After pauses through PostgreSQL.
 
-Without ``--idle-exit`` a worker runs until stopped (a service); with it, it leaves once the
+Without `--idle-exit` a worker runs until stopped (a service); with it, it leaves once the
 shared crawl (every worker's queue and claims) has been idle that many seconds. Ctrl-C or
 SIGTERM stops it cleanly: requests it had not finished go back on the queue. Killed outright,
 its unfinished requests go back ~15 s later, put there by another worker.
 
-Each worker records its own run in ``mre.crawl_runs`` (spider ``worker``) and prints the summary
+Each worker records its own run in `mre.crawl_runs` (spider `worker`) and prints the summary
 of its share. When it leaves an idle shared crawl it also prints the failed pages of the whole
 shared crawl (every worker's, as the workers that left before it recorded them in Redis).
 
