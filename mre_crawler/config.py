@@ -103,6 +103,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_ARCHIVE_DIR": ("", "raw page archive directory; default MRE_HOME/archive"),
     "MRE_RENDER_ENABLED": ("1", "render a page that came back without its data (no lap data, empty practice list, bot check) in chromium"),
     "MRE_CHROMIUM": ("", "chromium to render pages with; default /usr/bin/chromium or chromium on PATH"),
+    "MRE_REDIS_URL": ("", "Redis shared by `mre worker` processes (redis://HOST:6379/0): the crawl queue, duplicate filter and per-track concurrency leases"),
+    "MRE_REDIS_PREFIX": ("mre", "prefix of MRE's Redis keys (two deployments can share one Redis)"),
 }
 
 
@@ -179,6 +181,8 @@ class CrawlConfig:
     archive_dir: Path | None = None  # None: MRE_HOME/archive
     render_enabled: bool = True
     chromium: str = ""
+    redis_url: str | None = None
+    redis_prefix: str = "mre"
 
     # -- derived -------------------------------------------------------------------------------
     @property
@@ -276,7 +280,23 @@ class CrawlConfig:
             archive_dir=Path(r.text("MRE_ARCHIVE_DIR") or home / "archive").expanduser(),
             render_enabled=r.flag("MRE_RENDER_ENABLED"),
             chromium=r.text("MRE_CHROMIUM"),
+            redis_url=_redis_url(r.text("MRE_REDIS_URL")),
+            redis_prefix=_redis_prefix(r.text("MRE_REDIS_PREFIX")),
         )
+
+
+def _redis_url(text: str) -> str | None:
+    if not text:
+        return None
+    if urlsplit(text).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"MRE_REDIS_URL must be a redis://HOST:PORT/DB address, not {text!r}")
+    return text
+
+
+def _redis_prefix(text: str) -> str:
+    if not text or any(ch in text for ch in " :*?[]"):
+        raise ConfigError(f"MRE_REDIS_PREFIX must be a word without spaces, ':' or wildcards, not {text!r}")
+    return text
 
 
 class _Reader:

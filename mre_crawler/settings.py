@@ -75,6 +75,8 @@ DOWNLOADER_MIDDLEWARES = {
     # budget unit or a rate slot (and once more in the download handler).
     "mre_crawler.middlewares.pause.TrackPauseMiddleware": 945,
     "mre_crawler.middlewares.politeness.DailyBudgetMiddleware": 950,
+    # Shared-crawl workers only (MRE_REDIS_URL): per-track concurrency over all workers.
+    "mre_crawler.middlewares.track_lease.SharedTrackConcurrencyMiddleware": 955,
     "mre_crawler.middlewares.politeness.TrackRateMiddleware": 960,
 }
 
@@ -83,7 +85,11 @@ HTTPCACHE_POLICY = "mre_crawler.middlewares.cache.PageTypeCachePolicy"
 HTTPCACHE_STORAGE = "mre_crawler.middlewares.cache.SqliteCacheStorage"
 
 # A callback that finds the database gone ends the crawl quietly (one line, exit 1), no traceback.
-SPIDER_MIDDLEWARES = {"mre_crawler.extensions.dblost.DatabaseLostSpiderMiddleware": 50}
+SPIDER_MIDDLEWARES = {
+    "mre_crawler.extensions.dblost.DatabaseLostSpiderMiddleware": 50,
+    # Shared-crawl workers only: when a claimed request's page is done (mre_crawler.workers).
+    "mre_crawler.workers.claims.ClaimProgressMiddleware": 900,
+}
 
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,

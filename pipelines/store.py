@@ -51,6 +51,10 @@ class StorePipeline:
         self._buffer: list[it.PageItem] = []
         self._worker: ThreadPoolExecutor | None = None
         self._in_flight: Future | None = None
+        # Batches handed to the database and batches committed: a shared-crawl worker acks a
+        # request only once the batch holding its page is committed (mre_crawler.workers).
+        self.submissions = 0
+        self.commits = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -121,6 +125,7 @@ class StorePipeline:
 
     def _submit(self) -> None:
         pages, self._buffer = self._buffer, []
+        self.submissions += 1
         if self._worker is None:
             self._count(self._write(pages))
             return
@@ -128,12 +133,28 @@ class StorePipeline:
         self._in_flight = self._worker.submit(self._write, pages)
 
     def _count(self, counts: Any) -> None:
+        self.commits += 1
+        scheduler = getattr(self.crawler, "mre_scheduler", None)
+        if scheduler is not None:
+            scheduler.committed(self.commits)
         for name, value in (
             ("pages", counts.pages), ("rows_inserted", counts.inserted), ("rows_updated", counts.updated),
             ("rows_removed", counts.removed), ("quarantined", counts.quarantined),
         ):
             if value:
                 self.stats.inc_value(f"mre/store/{name}", value)
+
+    def flush_now(self) -> None:
+        """Write what is buffered and wait for it (a shared-crawl worker with nothing else to do)."""
+        if self.store is None or lost(self.crawler):
+            return
+        try:
+            self._submit()  # also when no page is buffered: fetch and quarantine records are
+            self._collect()
+        except Exception as exc:
+            if not is_connection_lost(exc):
+                raise
+            database_lost(self.crawler, exc)
 
     def close_spider(self) -> None:
         """Write what is buffered; the run row is finished at ``spider_closed`` (:meth:`finish`),

@@ -43,7 +43,11 @@ class TrackSpider(EventPages):
         slug = self.track_slug
         fresh = {"dont_cache": True} if self.fresh else {}
         yield self.page_request(dashboard_url(slug), self.parse_dashboard, "track_dashboard", track_slug=slug, **fresh)
-        yield self.page_request(events_url(slug), self.parse_events, "track_events", track_slug=slug, **fresh)
+        # The range and the settled events travel with the request: a shared-crawl worker
+        # (spiders/worker.py) reads them from there, having no track arguments of its own.
+        yield self.page_request(events_url(slug), self.parse_events, "track_events", track_slug=slug,
+                                mre_range=(self.since, self.until, self.follow_events),
+                                mre_settled=sorted(self.settled), **fresh)
 
     def parse_dashboard(self, response: Response) -> Iterator[Any]:
         unchanged = self.unchanged(response)
@@ -57,18 +61,20 @@ class TrackSpider(EventPages):
         if result is None:
             return
         yield from self.envelope(response, result, unchanged)
-        if not self.follow_events:
+        since, until, follow_events = response.meta.get("mre_range", (self.since, self.until, self.follow_events))
+        settled = set(response.meta.get("mre_settled", getattr(self, "settled", ())))
+        if not follow_events:
             self.skip("event/not_followed", len(result.items))
             return
         for summary in result.items:
             day = summary.event_date or (summary.start_local.date() if summary.start_local else None)
-            if (self.since and (day is None or day < self.since)) or (self.until and (day is None or day > self.until)):
+            if (since and (day is None or day < since)) or (until and (day is None or day > until)):
                 self.skip("event/out_of_range")
                 continue
-            if summary.event_id in self.settled:
+            if summary.event_id in settled:
                 self.skip("event/settled")
                 continue
-            yield self.event_request(self.track_slug, summary.event_id)
+            yield self.event_request(response.meta["track_slug"], summary.event_id)
 
     def on_failure(self, request: scrapy.Request, reason: str) -> None:
         # Only LiveRC itself saying "no such page" means an unknown track. A failed DNS lookup or

@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--events", type=int, default=90, help="events per track (about 12 races each)")
     p.add_argument("--seed", type=int, default=5)
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (site, cache, database)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="instead: crawl the site with 1, 2 … N `mre worker` processes sharing a private Redis")
     p.set_defaults(func=run)
 
 
@@ -78,6 +80,10 @@ class Phase:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.workers:
+        from mre_crawler.benchmarks._crawl_workers import run_workers
+
+        return run_workers(args)
     from rich.console import Console
     from rich.table import Table
 

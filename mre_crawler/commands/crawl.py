@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--track", help="track slug (with --id, instead of a URL)")
     ev.add_argument("--id", dest="event_id", help="event id (with --track)")
     _common(ev)
+    _enqueue_option(ev)
     ev.set_defaults(func=run_event)
 
     tr = crawl_sub.add_parser("track", help="a track's dashboard and events list, then its events")
@@ -47,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--until", type=_date, help="last event date to crawl (YYYY-MM-DD)")
     tr.add_argument("--no-events", action="store_true", help="dashboard and events list only")
     _common(tr)
+    _enqueue_option(tr)
     tr.set_defaults(func=run_track)
 
     ca = crawl_sub.add_parser("catalogue", help="every track listed at https://live.liverc.com/")
@@ -78,6 +80,35 @@ def _common(p: argparse.ArgumentParser) -> None:
     from mre_crawler.eventlog import add_option
 
     add_option(p)
+
+
+def _enqueue_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--enqueue", action="store_true",
+                   help="put the start pages into the shared crawl in Redis (MRE_REDIS_URL) for `mre worker` "
+                        "processes, instead of crawling here")
+
+
+def enqueue(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) -> int:
+    """``--enqueue``: the start requests go to Redis; the workers crawl (and report) the rest."""
+    from mre_crawler.cli import UsageError
+    from mre_crawler.workers.enqueue import enqueue_start
+
+    try:
+        done = enqueue_start(spider, spider_args, settings_from_args(args))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - redis.ConnectionError and friends: one line
+        import redis
+
+        if not isinstance(exc, redis.RedisError):
+            raise
+        print(f"mre crawl: cannot reach Redis: {exc}", file=sys.stderr)
+        return 1
+    print(f"enqueued {done.added} start requests for `mre worker`"
+          + (f" ({done.already_seen} already seen by the shared crawl in progress)" if done.already_seen else "")
+          + (", joining the shared crawl in progress" if done.joined else ", a new shared crawl")
+          + f"; {done.queued} requests waiting")
+    return 0
 
 
 def _date(text: str) -> dt.date:
@@ -123,6 +154,9 @@ def prepare_database(settings: dict[str, Any]) -> str:
 
 def execute(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) -> int:
     from mre_crawler.cli import UsageError
+
+    if getattr(args, "enqueue", False):
+        return enqueue(spider, spider_args, args)
     from mre_crawler.config import ConfigError, CrawlConfig
     from mre_crawler.crawl import configure_logging, crawl_outcome, crawl_settings, format_summary, run_crawl
     from mre_crawler.db import DatabaseUnavailable

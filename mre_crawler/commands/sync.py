@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="practice days of the last N days (tracks followed with --practice; default 7)")
     p.add_argument("--track", action="append", default=[], metavar="SLUG",
                    help="sync only this followed track (repeatable)")
+    p.add_argument("--enqueue", action="store_true",
+                   help="put every followed track's plan into Redis (MRE_REDIS_URL) for `mre worker` processes, "
+                        "crawl nothing here (no practice days, no warehouse build)")
     p.add_argument("--no-build", action="store_true", help="do not build the warehouse, even if rows changed")
     add_warehouse_option(p, help="the DuckDB warehouse to build (default: $MRE_WAREHOUSE_PATH, else warehouse.duckdb in $MRE_HOME)",
                          demo=False)
@@ -80,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         if tty or args.verbose:
             print(f"mre sync: [{i + 1}/{n}] {slug}", file=sys.stderr, flush=True)
 
+    if args.enqueue:
+        return _enqueue(settings, args, only)
     try:
         from mre_crawler.progress import CrawlProgress
         from mre_crawler.sync import runner
@@ -110,3 +115,36 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_summary(result))
     return exit_code(result)
+
+
+def _enqueue(settings, args: argparse.Namespace, only: list[str]) -> int:  # noqa: ANN001
+    from mre_crawler.commands.crawl import prepare_database
+    from mre_crawler.db import DatabaseUnavailable
+    from mre_crawler.rollout_lock import WriterBusy
+    from mre_crawler.sync.enqueue import enqueue_sync
+
+    try:
+        prepare_database(settings)
+        tracks = enqueue_sync(settings, practice_days=args.practice_days, only=only or None)
+    except WriterBusy as exc:
+        print(f"mre sync: another sync is running ({exc}); nothing done", file=sys.stderr)
+        return 1
+    except DatabaseUnavailable as exc:
+        print(f"mre sync: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        from mre_crawler.cli import UsageError
+
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps([t.__dict__ for t in tracks], indent=1))
+        return 0
+    for t in tracks:
+        print(f"{t.slug}: {t.added} start requests enqueued for `mre worker` ({t.settled} settled events skipped)"
+              + ("; practice days are not shared by workers: run `mre sync --track " + t.slug + "` for them"
+                 if t.practice_skipped else ""))
+    if not tracks:
+        print("nothing followed: add a track with `mre follow SLUG`")
+    else:
+        print("when the workers are done: `mre warehouse build` (or a plain `mre sync`, which builds when rows changed)")
+    return 0

@@ -1,0 +1,64 @@
+"""Tells the shared scheduler how far each claimed request has got (spider middleware + signals).
+
+A claim is done when its callback's output has been read to the end (or the callback raised, or
+the errback ran: see ``spiders/worker.py``); each item it yielded counts until Scrapy reports it
+scraped, dropped or failed in the pipelines. Without the shared scheduler (no ``MRE_REDIS_URL``
+worker) this middleware is off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request
+
+
+def _scheduler(crawler):
+    return getattr(crawler, "mre_scheduler", None)
+
+
+class ClaimProgressMiddleware:
+    def __init__(self, crawler):
+        if not crawler.settings.get("WORKER_ID"):
+            raise NotConfigured  # silent: off for every crawl but a shared-crawl worker
+        self.crawler = crawler
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self.item_left, signal=signal)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def item_left(self, item: Any = None, response: Any = None, **kwargs: Any) -> None:
+        scheduler = _scheduler(self.crawler)
+        if scheduler is not None and response is not None:
+            scheduler.item_left(response.meta.get("mre_claim"))
+
+    def _track(self, response, output):
+        scheduler = _scheduler(self.crawler)
+        claim = response.meta.get("mre_claim") if response is not None else None
+        if scheduler is not None and not isinstance(output, Request):
+            scheduler.item_out(claim)
+        return output
+
+    def process_spider_output(self, response, result: Iterable[Any]) -> Iterable[Any]:
+        for output in result:
+            yield self._track(response, output)
+        self._done(response)
+
+    async def process_spider_output_async(self, response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for output in result:
+            yield self._track(response, output)
+        self._done(response)
+
+    def process_spider_exception(self, response, exception: BaseException) -> None:
+        self._done(response)
+        return None
+
+    def _done(self, response) -> None:
+        scheduler = _scheduler(self.crawler)
+        if scheduler is not None and response is not None:
+            scheduler.callback_done(response.meta.get("mre_claim"))

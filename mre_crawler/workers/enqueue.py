@@ -1,0 +1,68 @@
+"""``mre crawl … --enqueue``: put a crawl's start requests into the shared queue, crawl nothing here.
+
+A shared crawl lasts from the first enqueue onto an idle queue until the queue is idle again
+(nothing queued, nothing claimed by any worker). Its duplicate filter and its list of failed
+pages last as long: enqueueing onto an idle queue starts a new shared crawl (the seen set and the
+failure list are cleared, so tonight's crawl fetches what last night's saw); enqueueing while
+workers are busy joins the crawl in progress, and pages it already has are not asked for twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    added: int
+    already_seen: int
+    joined: bool  # a shared crawl was in progress (its seen set kept)
+    queued: int  # requests waiting in the queue afterwards
+
+
+def shared_keys(prefix: str) -> dict[str, str]:
+    return {"queue": f"{prefix}:queue", "seen": f"{prefix}:seen", "failed": f"{prefix}:failed"}
+
+
+def redis_for(url: str):
+    import redis
+
+    return redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=30)
+
+
+def enqueue_start(spider_name: str, spider_args: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> Enqueued:
+    """Serialise spider ``spider_name``'s ``start()`` requests into the shared queue."""
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy_redis.dupefilter import RFPDupeFilter
+
+    from mre_crawler.config import CrawlConfig
+    from mre_crawler.crawl import crawl_settings
+    from mre_crawler.workers.queue import ClaimQueue
+
+    full = crawl_settings(settings)
+    config = CrawlConfig.from_settings(full)
+    if not config.redis_url:
+        raise ValueError("--enqueue needs MRE_REDIS_URL (redis://HOST:6379/0)")
+    spider = SpiderLoader.from_settings(full).load(spider_name)(**dict(spider_args))
+    server = redis_for(config.redis_url)
+    keys = shared_keys(config.redis_prefix)
+    queue = ClaimQueue(server, spider, keys["queue"])
+    joined = not (len(queue) == 0 and queue.in_flight_anywhere() == 0)
+    if not joined:
+        server.delete(keys["seen"], keys["failed"])
+    seen = RFPDupeFilter(server, keys["seen"])
+
+    async def collect() -> list:
+        return [r async for r in spider.start()]
+
+    added = dup = 0
+    for request in asyncio.run(collect()):
+        if seen.request_seen(request):
+            dup += 1
+        else:
+            queue.push(request)
+            added += 1
+    return Enqueued(added, dup, joined, len(queue))

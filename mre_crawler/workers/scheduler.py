@@ -1,0 +1,183 @@
+"""The shared scheduler: scrapy-redis's ``Scheduler`` over :class:`~mre_crawler.workers.queue.ClaimQueue`.
+
+A request goes to Redis (through the duplicate filter) unless it belongs to a claim this worker
+holds: a retry or a followed redirect of a claimed request stays here, in memory, and the claim
+is done only when its last attempt's callback (or errback) has run.
+
+A claim is **acked** (removed from the worker's in-flight hash) only when its page is safely
+stored: its callback has finished, every item it yielded has left the pipelines, and the store
+pipeline has committed the batch those items went into. A worker killed at any moment therefore
+leaves in Redis every request whose rows are not committed, and another worker does it again
+(upserts make that harmless). When the worker closes, claims it could not finish go back on the
+queue for the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from scrapy_redis.scheduler import Scheduler
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Claim:
+    items: int = 0  # items yielded and not yet out of the pipelines
+    done: bool = False  # the callback (or errback) of its last attempt has run
+    commit_needed: int | None = None  # the store commit after which it may be acked
+
+
+class SharedScheduler(Scheduler):
+    @classmethod
+    def from_crawler(cls, crawler):
+        scheduler = super().from_crawler(crawler)
+        scheduler.crawler = crawler
+        scheduler.persist = True  # never clear the shared queue or seen set on close
+        scheduler.local: deque = deque()
+        scheduler.claims: dict[int, Claim] = {}
+        scheduler.commits = 0
+        scheduler._alive_at = 0.0
+        scheduler._recovered_at = 0.0
+        crawler.mre_scheduler = scheduler
+        return scheduler
+
+    def open(self, spider):
+        # scrapy-redis 0.9.1's open() and enqueue_request() call APIs Scrapy 2.19 deprecates
+        # (Spider.log, stats with spider=): the same steps, with the current ones.
+        from scrapy.utils.misc import load_object
+
+        self.spider = spider
+        self.queue = load_object(self.queue_cls)(server=self.server, spider=spider,
+                                                 key=self.queue_key % {"spider": spider.name}, serializer=self.serializer)
+        if not self.df:
+            self.df = load_object(self.dupefilter_cls).from_spider(spider)
+        if len(self.queue):
+            logger.info("worker %s: %d requests waiting in the shared queue", self.queue.worker, len(self.queue))
+        self.queue.keep_alive()
+        self._alive_at = time.monotonic()
+
+    # -- Scrapy's scheduler interface ---------------------------------------------------------
+    def enqueue_request(self, request):
+        claim = request.meta.get("mre_claim")
+        if claim is not None:
+            if claim in self.claims and not self.claims[claim].done:
+                self.local.append(request)  # a retry or redirect of a request this worker holds
+                return True
+            del request.meta["mre_claim"]
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
+
+    def next_request(self):
+        if self.local:
+            return self.local.popleft()
+        return self.claim()
+
+    def has_pending_requests(self):
+        return bool(self.local) or len(self.queue) > 0
+
+    def close(self, reason):
+        # The pipelines have closed (their last commit acked what it stored); what is left was
+        # not finished here and goes back for the other workers.
+        left = [cid for cid in self.claims]
+        if left:
+            n = self.queue.give_back(left)
+            logger.info("worker %s: %d unfinished requests back on the queue", self.queue.worker, n)
+            self.stats.inc_value("mre/worker/given_back", n)
+        self.claims.clear()
+        self.queue.leave()
+
+    # -- claims -------------------------------------------------------------------------------
+    def claim(self):
+        request = self.queue.claim()
+        if request is not None:
+            self.claims[request.meta["mre_claim"]] = Claim()
+            self.stats.inc_value("mre/worker/claimed")
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def claim_to_start(self, most: int):
+        """A claimed request for ``start()`` to hand the engine, when this worker has room."""
+        if self.local or len(self.claims) >= most:
+            return None
+        return self.claim()
+
+    def item_out(self, claim_id: int | None) -> None:
+        claim = self.claims.get(claim_id)
+        if claim is not None:
+            claim.items += 1
+
+    def item_left(self, claim_id: int | None) -> None:
+        claim = self.claims.get(claim_id)
+        if claim is not None:
+            claim.items -= 1
+            self._ready(claim_id, claim)
+
+    def callback_done(self, claim_id: int | None) -> None:
+        claim = self.claims.get(claim_id)
+        if claim is not None:
+            claim.done = True
+            self._ready(claim_id, claim)
+
+    def _store(self):
+        from pipelines.store import StorePipeline
+
+        pipeline = self.crawler.get_item_pipeline(StorePipeline)
+        return pipeline if pipeline is not None and pipeline.store is not None else None
+
+    def _ready(self, claim_id: int, claim: Claim) -> None:
+        if not claim.done or claim.items > 0 or claim.commit_needed is not None:
+            return
+        store = self._store()
+        if store is None:
+            self._ack([claim_id])
+            return
+        # Its items (and fetch records) are in the batch being filled: the next submission.
+        claim.commit_needed = store.submissions + 1
+
+    def committed(self, commits: int) -> None:
+        """The store pipeline committed its ``commits``-th batch."""
+        self.commits = commits
+        self._ack([cid for cid, c in self.claims.items() if c.commit_needed is not None and c.commit_needed <= commits])
+
+    def _ack(self, claim_ids: list[int]) -> None:
+        if claim_ids:
+            self.queue.ack(*claim_ids)
+            for cid in claim_ids:
+                del self.claims[cid]
+            self.stats.inc_value("mre/worker/acked", len(claim_ids))
+
+    # -- what start() asks --------------------------------------------------------------------
+    def busy(self) -> bool:
+        return bool(self.claims) or bool(self.local)
+
+    def waiting_for_commit_only(self) -> bool:
+        return bool(self.claims) and not self.local and all(c.commit_needed is not None for c in self.claims.values())
+
+    def flush_store(self) -> None:
+        store = self._store()
+        if store is not None:
+            store.flush_now()
+
+    def tick(self) -> None:
+        """Keep this worker alive; now and then give back the claims of workers that died."""
+        now = time.monotonic()
+        if now - self._alive_at >= 1.0:
+            self.queue.keep_alive()
+            self._alive_at = now
+        if now - self._recovered_at >= 3.0:
+            self._recovered_at = now
+            n = self.queue.recover_dead()
+            if n:
+                self.stats.inc_value("mre/worker/recovered", n)
+
+    def shared_idle(self) -> bool:
+        """Nothing queued and nothing claimed by any worker."""
+        return len(self.queue) == 0 and self.queue.in_flight_anywhere() == 0

@@ -1,0 +1,235 @@
+"""Shared crawls (issue 11): ``mre worker`` processes on one real Redis and one PostgreSQL give the
+database a single-process crawl gives, fetch no page twice, survive a worker killed with ``kill -9``
+and keep the per-track concurrency limit over all of them (the replay server counts requests in
+flight per track)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from mre_crawler.faultserver import FaultServer
+from mre_crawler.samplesite import generate, load_truth
+from tests.fixtures_faults import db_snapshot, diff_snapshots, explain
+from warehouse.migrate import migrate
+
+ROOT = Path(__file__).resolve().parents[1]
+# Race pages answer a little slowly, so requests of one track overlap and the limit is tested.
+SLOW_RACES = {"action": "slow", "seconds": 0.02, "page_type": "race_result"}
+
+
+def make_site(root: Path, tracks: int, events: int) -> tuple[Path, dict]:
+    site = root / "site"
+    generate(site, tracks=tracks, events=events, seed=11, practice_days=0)
+    return site, load_truth(site)
+
+
+def single_process_snapshot(site: Path, truth: dict, db_url: str, home: Path):
+    """The database one in-process crawl of every track gives (the model to compare with)."""
+    from mre_crawler.crawl import run_crawl
+    from mre_crawler.serve import SiteServer
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        migrate(conn)
+    with SiteServer(site) as server:
+        for track in truth["tracks"]:
+            result = run_crawl("track", {"track": track["slug"]}, {
+                "MRE_DATABASE_URL": db_url, "MRE_HOME": str(home), "LOG_LEVEL": "WARNING",
+                "MRE_CONTACT": "tests@example.invalid", "MRE_SITE": server.site})
+            assert result.failures == [], result.failures
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        return db_snapshot(conn)
+
+
+def enqueue_tracks(truth: dict, redis_url: str) -> None:
+    from mre_crawler.workers.enqueue import enqueue_start
+
+    for track in truth["tracks"]:
+        enqueue_start("track", {"track": track["slug"]}, {"MRE_REDIS_URL": redis_url})
+
+
+def start_workers(n: int, server: FaultServer, redis_url: str, db_url: str, home: Path, per_track: int) -> list[subprocess.Popen]:
+    """``n`` ``mre worker --idle-exit 1`` processes; worker i identifies as ``worker{i}@…`` in its user agent."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        migrate(conn)
+    procs = []
+    for i in range(n):
+        env = dict(os.environ, MRE_DATABASE_URL=db_url, MRE_REDIS_URL=redis_url, MRE_SITE=server.site,
+                   MRE_HOME=str(home / f"worker{i}"), MRE_CONTACT=f"worker{i}@example.invalid",
+                   MRE_CONCURRENCY_PER_TRACK=str(per_track))
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "mre_crawler", "worker", "--idle-exit", "1", "-s", "WORKER_ALIVE_SECONDS=2"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    return procs
+
+
+def finish(procs: list[subprocess.Popen]) -> list[tuple[int, str]]:
+    out = []
+    for p in procs:
+        text, _ = p.communicate(timeout=600)
+        out.append((p.returncode, text))
+    return out
+
+
+def page_requests(server: FaultServer) -> Counter:
+    """Requests per LiveRC page (robots.txt is each process's own, once per track)."""
+    return Counter(e.url for e in server.log if e.page_type != "robots")
+
+
+def worker_stats(db_url: str) -> list[dict]:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        return [r[0] for r in conn.execute("SELECT stats FROM mre.crawl_runs WHERE spider = 'worker' ORDER BY run_id")]
+
+
+def check_same_database(baseline, db_url: str) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        got = db_snapshot(conn)
+    differences = diff_snapshots(baseline, got)
+    assert differences == [], explain(differences)
+
+
+def crawl_with_workers(tmp_path: Path, site: Path, truth: dict, db_url: str, redis_server, n: int, per_track: int):
+    with FaultServer(site) as server:
+        server.add_rule(SLOW_RACES)
+        enqueue_tracks(truth, redis_server.url)
+        results = finish(start_workers(n, server, redis_server.url, db_url, tmp_path / "homes", per_track))
+        return server, results
+
+
+def crawl_killing_one(tmp_path: Path, site: Path, truth: dict, db_url: str, redis_server, n: int, per_track: int,
+                      kill_at: int):
+    """``n`` workers; worker 0 is killed (SIGKILL) as its ``kill_at``-th page request reaches the
+    server, so it dies with that request (at least) claimed and unfinished."""
+    with FaultServer(site) as server:
+        server.add_rule(SLOW_RACES)
+        enqueue_tracks(truth, redis_server.url)
+        procs = start_workers(n, server, redis_server.url, db_url, tmp_path / "homes", per_track)
+        seen = Counter()
+
+        def kill_worker_0(count, entry):
+            if "worker0@" in entry.user_agent and entry.page_type != "robots":
+                seen["worker0"] += 1
+                if seen["worker0"] == kill_at:
+                    os.kill(procs[0].pid, signal.SIGKILL)
+
+        server.on_request(kill_worker_0)
+        results = finish(procs)
+        return server, results
+
+
+def assert_healthy_survivors(results, start: int = 0) -> None:
+    for code, text in results[start:]:
+        assert code == 0, text
+        assert "shared crawl idle: 0 failed pages" in text, text
+
+
+# -- the default run: a small site, quickly ------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("workers-small")
+    return make_site(root, tracks=2, events=3)
+
+
+@pytest.fixture(scope="module")
+def small_baseline(small_site, make_database, tmp_path_factory):
+    site, truth = small_site
+    return single_process_snapshot(site, truth, make_database(), tmp_path_factory.mktemp("single-home"))
+
+
+def test_two_workers_store_what_one_process_stores_fetching_each_page_once(
+        small_site, small_baseline, make_database, redis_server, tmp_path):
+    site, truth = small_site
+    db_url = make_database()
+    server, results = crawl_with_workers(tmp_path, site, truth, db_url, redis_server, n=2, per_track=1)
+    assert_healthy_survivors(results)
+    check_same_database(small_baseline, db_url)
+    twice = {url: n for url, n in page_requests(server).items() if n > 1}
+    assert twice == {}
+    assert sum(page_requests(server).values()) == sum(truth["pages"].values()) - truth["pages"]["track_catalogue"]
+    # One track never had two requests in flight, although two processes were fetching it.
+    assert max(server.max_in_flight.values()) == 1, server.max_in_flight
+    stats = worker_stats(db_url)
+    assert len(stats) == 2 and all(s.get("mre/worker/claimed", 0) > 0 for s in stats), "both workers took work"
+    assert sum(s.get("mre/lease/waits", 0) for s in stats) > 0, "the lease held a worker back at least once"
+    assert redis_server.client().llen("mre:queue") == 0
+
+
+def test_a_worker_killed_mid_crawl_leaves_its_requests_to_the_others(
+        small_site, small_baseline, make_database, redis_server, tmp_path):
+    site, truth = small_site
+    db_url = make_database()
+    server, results = crawl_killing_one(tmp_path, site, truth, db_url, redis_server, n=2, per_track=2, kill_at=8)
+    assert results[0][0] == -signal.SIGKILL
+    assert_healthy_survivors(results, start=1)
+    assert "recovered from dead workers 0)" not in results[1][1], results[1][1]
+    check_same_database(small_baseline, db_url)
+    # Only what the killed worker had in flight was fetched again.
+    by_worker0 = {e.url for e in server.log if "worker0@" in e.user_agent}
+    twice = {url for url, n in page_requests(server).items() if n > 1}
+    assert twice <= by_worker0, twice - by_worker0
+    assert redis_server.client().llen("mre:queue") == 0
+
+
+# -- the full size: 1,000+ race pages, 3 workers (a minute or two) ----------------------------------
+@pytest.mark.faults
+def test_three_workers_crawl_a_thousand_race_pages_like_one_process(make_database, redis_server, tmp_path_factory):
+    root = tmp_path_factory.mktemp("workers-big")
+    site, truth = make_site(root, tracks=3, events=30)
+    assert truth["pages"]["race_result"] >= 1000
+    baseline = single_process_snapshot(site, truth, make_database(), root / "single-home")
+
+    db_url = make_database()
+    server, results = crawl_with_workers(root / "three", site, truth, db_url, redis_server, n=3, per_track=2)
+    assert_healthy_survivors(results)
+    check_same_database(baseline, db_url)
+    assert {url: n for url, n in page_requests(server).items() if n > 1} == {}
+    assert max(server.max_in_flight.values()) <= 2, server.max_in_flight
+    assert all(s.get("mre/worker/claimed", 0) > 0 for s in worker_stats(db_url))
+
+    redis_server.client().flushall()
+    db_url = make_database()
+    server, results = crawl_killing_one(root / "killed", site, truth, db_url, redis_server, n=3, per_track=2,
+                                        kill_at=200)
+    assert results[0][0] == -signal.SIGKILL
+    assert_healthy_survivors(results, start=1)
+    check_same_database(baseline, db_url)
+    by_worker0 = {e.url for e in server.log if "worker0@" in e.user_agent}
+    twice = {url for url, n in page_requests(server).items() if n > 1}
+    assert twice <= by_worker0
+    assert max(server.max_in_flight.values()) <= 2, server.max_in_flight
+
+
+def test_sync_enqueue_hands_each_followed_tracks_plan_to_the_workers(small_site, small_baseline, make_database,
+                                                                      redis_server, tmp_path):
+    """``mre sync --enqueue``: the workers crawl what an in-process sync would, and a second enqueue
+    after they stored it all sends them only the dashboards and events lists (settled events skipped)."""
+    site, truth = small_site
+    db_url = make_database()
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        migrate(conn)
+    env = dict(os.environ, MRE_DATABASE_URL=db_url, MRE_REDIS_URL=redis_server.url, MRE_HOME=str(tmp_path / "e"))
+    for track in truth["tracks"]:
+        assert subprocess.run([sys.executable, "-m", "mre_crawler", "follow", track["slug"]], cwd=ROOT, env=env,
+                              capture_output=True).returncode == 0
+    with FaultServer(site) as server:
+        done = subprocess.run([sys.executable, "-m", "mre_crawler", "sync", "--enqueue"], cwd=ROOT, env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.count("start requests enqueued") == len(truth["tracks"])
+        assert_healthy_survivors(finish(start_workers(2, server, redis_server.url, db_url, tmp_path / "h1", 2)))
+        check_same_database(small_baseline, db_url)
+        first = len(server.log)
+        again = subprocess.run([sys.executable, "-m", "mre_crawler", "sync", "--enqueue"], cwd=ROOT, env=env,
+                               capture_output=True, text=True)
+        assert again.returncode == 0, again.stderr
+        assert f"({truth['tracks'][0]['events']} settled events skipped)" in again.stdout
+        assert_healthy_survivors(finish(start_workers(1, server, redis_server.url, db_url, tmp_path / "h2", 2)))
+        later = Counter(e.page_type for e in server.log[first:] if e.page_type != "robots")
+        assert later == Counter({"track_dashboard": len(truth["tracks"]), "track_events": len(truth["tracks"])})
