@@ -75,7 +75,8 @@ def _record_counts(conn) -> dict[str, int]:
     """Rows of every table of the record; run logs (one row per run) left out."""
     tables = [r[0] for r in conn.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'mre' AND tablename NOT LIKE 'schema_%' "
-        "AND tablename NOT IN ('crawl_runs', 'practice_runs', 'practice_run_failures')").fetchall()]
+        "AND tablename NOT IN ('crawl_runs', 'practice_runs', 'practice_run_failures', 'run_metrics', 'sync_runs', "
+        "'sync_track_runs')").fetchall()]
     from psycopg import sql
 
     return {t: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("mre", t))).fetchone()[0]
