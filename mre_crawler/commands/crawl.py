@@ -152,14 +152,12 @@ def prepare_database(settings: dict[str, Any]) -> str:
     return url
 
 
-def execute(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) -> int:
+def command_settings(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], Any]:
+    """The settings a crawling command's options give (validated: a bad one is bad input), its
+    logging set up from ``-v``, and the note when no contact goes into the user agent."""
     from mre_crawler.cli import UsageError
-
-    if getattr(args, "enqueue", False):
-        return enqueue(spider, spider_args, args)
     from mre_crawler.config import ConfigError, CrawlConfig
-    from mre_crawler.crawl import configure_logging, crawl_outcome, crawl_settings, format_summary, run_crawl
-    from mre_crawler.db import DatabaseUnavailable
+    from mre_crawler.crawl import configure_logging, crawl_settings
 
     settings = settings_from_args(args)
     try:
@@ -170,8 +168,20 @@ def execute(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) 
     settings.setdefault("LOG_LEVEL", level)
     configure_logging(level)
     if not config.offline and not config.contact:
-        print("mre crawl: note: no contact in the user agent; set MRE_CONTACT (email or URL) so LiveRC "
+        print(f"{command}: note: no contact in the user agent; set MRE_CONTACT (email or URL) so LiveRC "
               "can reach you about your crawler", file=sys.stderr)
+    return settings, config
+
+
+def execute(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) -> int:
+    from mre_crawler.cli import UsageError
+
+    if getattr(args, "enqueue", False):
+        return enqueue(spider, spider_args, args)
+    from mre_crawler.crawl import crawl_outcome, format_summary, run_crawl
+    from mre_crawler.db import DatabaseUnavailable
+
+    settings, _config = command_settings(args, "mre crawl")
     try:
         from mre_crawler.progress import CrawlProgress
 

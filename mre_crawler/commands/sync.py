@@ -49,9 +49,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from mre_crawler.cli import UsageError
-    from mre_crawler.commands.crawl import prepare_database, settings_from_args
-    from mre_crawler.config import ConfigError, CrawlConfig
-    from mre_crawler.crawl import configure_logging, crawl_settings
+    from mre_crawler.commands.crawl import command_settings, prepare_database
     from mre_crawler.db import DatabaseUnavailable
     from mre_crawler.rollout_lock import WriterBusy
     from mre_crawler.sync.runner import run_sync
@@ -64,17 +62,7 @@ def run(args: argparse.Namespace) -> int:
         only = [check_slug(s) for s in args.track]
     except BadURL as exc:
         raise UsageError(str(exc)) from None
-    settings = settings_from_args(args)
-    try:
-        config = CrawlConfig.from_settings(crawl_settings(settings))
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-    level = ["WARNING", "INFO", "DEBUG"][min(args.verbose, 2)]
-    settings.setdefault("LOG_LEVEL", level)
-    configure_logging(level)
-    if not config.offline and not config.contact:
-        print("mre sync: note: no contact in the user agent; set MRE_CONTACT (email or URL) so LiveRC "
-              "can reach you about your crawler", file=sys.stderr)
+    settings, _config = command_settings(args, "mre sync")
     parquet = args.parquet or (Path(os.environ["MRE_SYNC_PARQUET_DIR"]).expanduser()
                                if os.environ.get("MRE_SYNC_PARQUET_DIR", "").strip() else None)
     tty = sys.stderr.isatty() and not args.json
@@ -99,12 +87,8 @@ def run(args: argparse.Namespace) -> int:
         finally:
             progress.stop()
             runner.ON_CRAWLER = None
-    except WriterBusy as exc:
-        print(f"mre sync: another sync is running ({exc}); nothing done", file=sys.stderr)
-        return 1
-    except DatabaseUnavailable as exc:
-        print(f"mre sync: {exc}", file=sys.stderr)
-        return 1
+    except (WriterBusy, DatabaseUnavailable) as exc:
+        return refused(exc)
     if only:
         followed = {t.slug for t in result.tracks}
         for slug in only:
@@ -117,6 +101,17 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(result)
 
 
+def refused(exc: Exception) -> int:
+    """One line for a sync that could not start (another one runs, no database): exit 1."""
+    from mre_crawler.rollout_lock import WriterBusy
+
+    if isinstance(exc, WriterBusy):
+        print(f"mre sync: another sync is running ({exc}); nothing done", file=sys.stderr)
+    else:
+        print(f"mre sync: {exc}", file=sys.stderr)
+    return 1
+
+
 def _enqueue(settings, args: argparse.Namespace, only: list[str]) -> int:  # noqa: ANN001
     from mre_crawler.commands.crawl import prepare_database
     from mre_crawler.db import DatabaseUnavailable
@@ -126,12 +121,8 @@ def _enqueue(settings, args: argparse.Namespace, only: list[str]) -> int:  # noq
     try:
         prepare_database(settings)
         tracks = enqueue_sync(settings, practice_days=args.practice_days, only=only or None)
-    except WriterBusy as exc:
-        print(f"mre sync: another sync is running ({exc}); nothing done", file=sys.stderr)
-        return 1
-    except DatabaseUnavailable as exc:
-        print(f"mre sync: {exc}", file=sys.stderr)
-        return 1
+    except (WriterBusy, DatabaseUnavailable) as exc:
+        return refused(exc)
     except ValueError as exc:
         from mre_crawler.cli import UsageError
 
