@@ -64,6 +64,9 @@ def test_a_step_down_the_ladder_is_refused_by_tier(stored, capsys):
     # a fitting add is recorded; the tier rule (the published warehouse's int_race_tiers) refuses
     # a step from the A-Main down into the B-Main even where run order alone would not
     b_driver = _driver(stored, B, A)
+    # the tier rule reads the published warehouse, which a correction never builds as a side effect
+    assert main(["warehouse", "build", "--no-publish-postgres"]) == 0
+    capsys.readouterr()
     assert _correct("--add", "--driver", str(b_driver), "--from", str(B), "--to", str(A)) == 0  # a fitting one
     assert "recorded correction" in capsys.readouterr().out
     from mre_crawler.bumpups.corrections import CorrectionError, check_tiers
