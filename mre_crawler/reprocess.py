@@ -56,6 +56,7 @@ class Outcome:
     reason: str = ""
     page: Any = None  # the PageItem to write
     digest: str | None = None
+    rejected: int = 0  # rows validation rejected (quarantined again with the write)
 
 
 @dataclass
@@ -105,21 +106,36 @@ def select_work(conn, *, track: str | None = None, event_id: int | None = None, 
 
 
 def select_quarantined(conn, quarantine_id: int | None = None) -> list[Work]:
-    """One work item per URL with open quarantine entries that kept a body (``mre quarantine retry``)."""
-    where, params = "q.resolved_at IS NULL AND q.body IS NOT NULL", []
+    """One work item per URL with open quarantine entries (``mre quarantine retry``).
+
+    The body is the one the entry kept (the page as it failed); an entry that kept none is
+    re-parsed from the raw page archive (the archived body with the entry's hash, else the URL's
+    latest 2xx body), so nothing is fetched again. With neither, the item has no body and no
+    hash: :func:`reprocess` reports it ``missing``."""
+    where, params = "q.resolved_at IS NULL", []
     if quarantine_id is not None:
         where += " AND q.quarantine_id = %s"
         params.append(quarantine_id)
     rows = conn.execute(
-        f"""SELECT DISTINCT ON (q.url) q.quarantine_id, q.url, q.page_type, q.body, q.body_sha256, q.raw
-            FROM mre.quarantine q WHERE {where} ORDER BY q.url, q.quarantine_id""",  # noqa: S608 - static text
+        f"""SELECT DISTINCT ON (q.url) q.quarantine_id, q.url, q.page_type, q.body, q.body_sha256, q.raw,
+                   a.body_sha256, a.page_type, a.meta
+            FROM mre.quarantine q
+            LEFT JOIN LATERAL (
+                SELECT a.body_sha256, a.page_type, a.meta FROM mre.page_archive a
+                WHERE a.url = q.url AND (a.status IS NULL OR a.status BETWEEN 200 AND 299)
+                ORDER BY a.body_sha256 = q.body_sha256 DESC NULLS LAST, a.fetched_at DESC LIMIT 1) a ON true
+            WHERE {where} ORDER BY q.url, q.body IS NULL, q.quarantine_id""",  # noqa: S608 - static text
         params,
     ).fetchall()
     work = []
-    for qid, url, page_type, body, sha, raw in sorted(rows, key=lambda r: r[0]):
-        body = bytes(body)
-        work.append(Work(url, page_type, sha or hashlib.sha256(body).hexdigest(),
-                         dict((raw or {}).get("meta") or {}), open_quarantine=True, body=body, quarantine_id=qid))
+    for qid, url, page_type, body, sha, raw, a_sha, a_type, a_meta in sorted(rows, key=lambda r: r[0]):
+        meta = dict((raw or {}).get("meta") or {}) or dict(a_meta or {})
+        if body is not None:
+            body = bytes(body)
+            work.append(Work(url, page_type, sha or hashlib.sha256(body).hexdigest(), meta,
+                             open_quarantine=True, body=body, quarantine_id=qid))
+        else:  # from the archive (a_sha None: nothing to re-parse, reported missing)
+            work.append(Work(url, page_type or a_type, a_sha, meta, open_quarantine=True, quarantine_id=qid))
     return work
 
 
@@ -154,6 +170,8 @@ def parse_one(archive_root: str | None, work: Work) -> Outcome:
 
     body = work.body
     if body is None:
+        if work.body_sha256 is None:
+            return Outcome(work, "missing", "no body kept in quarantine or in the archive: crawl it again")
         try:
             body = PageArchive(archive_root).get(work.body_sha256)
         except (FileNotFoundError, TypeError):
@@ -177,7 +195,7 @@ def parse_one(archive_root: str | None, work: Work) -> Outcome:
     page.items_digest = digest
     # The body goes along only where the store keeps it (rejected rows go to quarantine with it).
     page.body = body if page.rejected else None
-    return Outcome(work, "write", page=page, digest=digest)
+    return Outcome(work, "write", page=page, digest=digest, rejected=len(page.rejected))
 
 
 def _parse_chunk(archive_root: str | None, chunk: list[Work]) -> list[Outcome]:
