@@ -96,7 +96,15 @@ class Store:
         body_sha256: str | None = None,
         parser_version: int | None = None,
         items_digest: str | None = None,
+        part_digests: dict[str, str] | None = None,
+        unchanged_parts: frozenset[str] = frozenset(),
     ) -> WriteCounts:
+        """Buffer one page's item(s); flush when the batch is full.
+
+        ``part_digests`` / ``unchanged_parts`` (from ``mre reprocess``): digests of parts of the
+        parse (``{"laps": ...}``), recorded with the page, and the parts whose stored rows are
+        known to be as this write would leave them (the same body parsed to the same part), which
+        are then not staged again."""
         if isinstance(item, it.PageItem):
             url, page_type, fetched_at = item.url, item.page_type, item.fetched_at
             rejected, body, body_sha256 = item.rejected, item.body, item.body_sha256
@@ -107,7 +115,7 @@ class Store:
         _check_supported(item)
         with self._lock:
             self._pages.append(_Page(item, url, page_type, fetched_at, list(rejected), body, body_sha256,
-                                     parser_version, items_digest))
+                                     parser_version, items_digest, part_digests, frozenset(unchanged_parts)))
             full = len(self._pages) >= self.batch_size
         return self.flush() if full else WriteCounts()
 
