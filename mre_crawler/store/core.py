@@ -26,7 +26,7 @@ from mre_crawler.store.runs import RUN_LOCK_CLASS, _lock_id, _mark_stored, _now,
 from mre_crawler.store.specs import (
     ENTRIES, ENTRY_CLASSES, LAPS, ORDER, POINTS_ROUNDS, POINTS_ROWS, RACES_FROM_EVENT, RESULTS,
 )
-from mre_crawler.store.upsert import _resolve_race_times, _track_zones, upsert_rows
+from mre_crawler.store.upsert import _resolve_race_times, _track_zones, copy_new_laps, upsert_rows
 from mre_crawler.store.zones import recompute_track_times
 
 log = logging.getLogger("mre_crawler.store")
@@ -250,6 +250,8 @@ class Store:
             for spec in ORDER:
                 if spec is RACES_FROM_EVENT and batch.pending_race_times:
                     _resolve_race_times(cur, batch)
+                if spec is LAPS and (copied := copy_new_laps(cur, batch)):
+                    counts.add(spec.table, copied)
                 rows = batch.rows.get(spec.name)
                 if rows:
                     ins, upd = upsert_rows(cur, spec, list(rows.values()))

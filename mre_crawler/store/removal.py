@@ -38,7 +38,7 @@ def _mark_removed_results(cur: psycopg.Cursor, batch: _Batch) -> int:
 
 def _mark_removed_laps(cur: psycopg.Cursor, batch: _Batch) -> int:
     # The laps stage of this flush holds every present lap; rejected drivers' laps are kept as is.
-    scope = batch.race_scope - batch.laps_kept
+    scope = batch.race_scope - batch.laps_kept - batch.laps_new
     if not scope:
         return 0
     held = list(batch.held_results)

@@ -28,6 +28,7 @@ class _Batch:
     event_scope: set[int] = field(default_factory=set)  # event pages written: their races
     race_scope: set[int] = field(default_factory=set)  # race pages written: their results and laps
     laps_kept: set[int] = field(default_factory=set)  # race pages whose laps are known unchanged: not staged
+    laps_new: set[int] = field(default_factory=set)  # races whose first laps were copied straight in
     held_results: set[tuple[int, int]] = field(default_factory=set)  # rejected rows: not "removed"
     entry_scope: set[int] = field(default_factory=set)
     points_scope: set[int] = field(default_factory=set)
