@@ -17,14 +17,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _SPACE = re.compile(r"\s+")
 # A scale like "1/10", "1-10", "1:10", "1 / 10" or "1_10" at a word boundary.
 _SCALE = re.compile(r"(?<![\w.])1\s*[-/:_]\s*(\d{1,2})(?!\d)")
 _SEPARATORS = re.compile(r"[\s_]+")
+# The same names and classes come back on every page of a track: each function is pure (str in,
+# str out), so its answers are kept (a store of a race page asks about a dozen names).
+_cached = lru_cache(maxsize=1 << 16)
 
 
+@_cached
 def clean_text(text: str | None) -> str | None:
     """Collapse whitespace and unify apostrophes; ``None``/blank stays ``None``."""
     if text is None:
@@ -33,12 +38,14 @@ def clean_text(text: str | None) -> str | None:
     return text or None
 
 
+@_cached
 def driver_name_key(name: str | None) -> str | None:
     """The key that makes ``FELIX KOEGLER``, ``Felix  Koegler`` and ``felix koegler`` one name."""
     text = clean_text(name)
     return text.casefold() if text else None
 
 
+@_cached
 def driver_display_name(name: str | None) -> str | None:
     """A readable form: all-caps or all-lower names become Title Case; mixed case is kept.
 
@@ -61,6 +68,7 @@ def _title(text: str) -> str:
     return " ".join(word(w) for w in text.split(" "))
 
 
+@_cached
 def class_key(class_name: str | None) -> str | None:
     """``1/10 Buggy``, ``1/10 buggy``, ``1-10 Buggy`` and ``1:10  BUGGY`` -> ``1/10 buggy``."""
     text = clean_text(class_name)

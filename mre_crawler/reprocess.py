@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import time
 from collections import deque
@@ -47,6 +48,7 @@ class Work:
     open_quarantine: bool = False
     body: bytes | None = None  # inline (a quarantined body); else read from the archive
     quarantine_id: int | None = None
+    stored_parts: dict | None = None  # stored_pages.part_digests
 
 
 @dataclass
@@ -56,6 +58,9 @@ class Outcome:
     reason: str = ""
     page: Any = None  # the PageItem to write
     digest: str | None = None
+    rejected: int = 0  # rows validation rejected (quarantined again with the write)
+    parts: dict[str, str] | None = None  # part_digests of the page
+    unchanged_parts: frozenset[str] = frozenset()  # parts whose stored rows the write would leave as they are
 
 
 @dataclass
@@ -96,30 +101,46 @@ def select_work(conn, *, track: str | None = None, event_id: int | None = None, 
                 FROM mre.page_archive a WHERE {' AND '.join(where)}
                 ORDER BY a.url, a.fetched_at DESC, a.body_sha256)
             SELECT l.url, l.page_type, l.body_sha256, l.meta, s.body_sha256, s.parser_version, s.items_digest,
-                   EXISTS (SELECT 1 FROM mre.quarantine q WHERE q.url = l.url AND q.resolved_at IS NULL)
+                   EXISTS (SELECT 1 FROM mre.quarantine q WHERE q.url = l.url AND q.resolved_at IS NULL),
+                   s.part_digests
             FROM latest l LEFT JOIN mre.stored_pages s ON s.url = l.url
             ORDER BY l.url""",  # noqa: S608 - the WHERE parts are static text; values are parameters
         params,
     ).fetchall()
-    return [Work(*r) for r in rows]
+    return [Work(*r[:8], stored_parts=r[8]) for r in rows]
 
 
 def select_quarantined(conn, quarantine_id: int | None = None) -> list[Work]:
-    """One work item per URL with open quarantine entries that kept a body (``mre quarantine retry``)."""
-    where, params = "q.resolved_at IS NULL AND q.body IS NOT NULL", []
+    """One work item per URL with open quarantine entries (``mre quarantine retry``).
+
+    The body is the one the entry kept (the page as it failed); an entry that kept none is
+    re-parsed from the raw page archive (the archived body with the entry's hash, else the URL's
+    latest 2xx body), so nothing is fetched again. With neither, the item has no body and no
+    hash: :func:`reprocess` reports it ``missing``."""
+    where, params = "q.resolved_at IS NULL", []
     if quarantine_id is not None:
         where += " AND q.quarantine_id = %s"
         params.append(quarantine_id)
     rows = conn.execute(
-        f"""SELECT DISTINCT ON (q.url) q.quarantine_id, q.url, q.page_type, q.body, q.body_sha256, q.raw
-            FROM mre.quarantine q WHERE {where} ORDER BY q.url, q.quarantine_id""",  # noqa: S608 - static text
+        f"""SELECT DISTINCT ON (q.url) q.quarantine_id, q.url, q.page_type, q.body, q.body_sha256, q.raw,
+                   a.body_sha256, a.page_type, a.meta
+            FROM mre.quarantine q
+            LEFT JOIN LATERAL (
+                SELECT a.body_sha256, a.page_type, a.meta FROM mre.page_archive a
+                WHERE a.url = q.url AND (a.status IS NULL OR a.status BETWEEN 200 AND 299)
+                ORDER BY a.body_sha256 = q.body_sha256 DESC NULLS LAST, a.fetched_at DESC LIMIT 1) a ON true
+            WHERE {where} ORDER BY q.url, q.body IS NULL, q.quarantine_id""",  # noqa: S608 - static text
         params,
     ).fetchall()
     work = []
-    for qid, url, page_type, body, sha, raw in sorted(rows, key=lambda r: r[0]):
-        body = bytes(body)
-        work.append(Work(url, page_type, sha or hashlib.sha256(body).hexdigest(),
-                         dict((raw or {}).get("meta") or {}), open_quarantine=True, body=body, quarantine_id=qid))
+    for qid, url, page_type, body, sha, raw, a_sha, a_type, a_meta in sorted(rows, key=lambda r: r[0]):
+        meta = dict((raw or {}).get("meta") or {}) or dict(a_meta or {})
+        if body is not None:
+            body = bytes(body)
+            work.append(Work(url, page_type, sha or hashlib.sha256(body).hexdigest(), meta,
+                             open_quarantine=True, body=body, quarantine_id=qid))
+        else:  # from the archive (a_sha None: nothing to re-parse, reported missing)
+            work.append(Work(url, page_type or a_type, a_sha, meta, open_quarantine=True, quarantine_id=qid))
     return work
 
 
@@ -145,6 +166,18 @@ def items_digest(page: Any) -> str:
     return hashlib.blake2b(repr((page.item, page.rejected)).encode(), digest_size=16).hexdigest()
 
 
+def part_digests(page: Any) -> dict[str, str]:
+    """Digests of the parts of a page whose rows the store can leave alone when unchanged: a race
+    page's laps (with the drivers they belong to and the rows validation held back)."""
+    from mre_crawler.items import Race
+
+    if not isinstance(page.item, Race):
+        return {}
+    race = page.item
+    laps = (race.race_id, [(r.driver_id, r.lap_list) for r in race.results], sorted(r.item_key for r in page.rejected))
+    return {"laps": hashlib.blake2b(repr(laps).encode(), digest_size=16).hexdigest()}
+
+
 def parse_one(archive_root: str | None, work: Work) -> Outcome:
     from mre_crawler.archive import PageArchive
     from mre_crawler.errors import PageError
@@ -154,6 +187,8 @@ def parse_one(archive_root: str | None, work: Work) -> Outcome:
 
     body = work.body
     if body is None:
+        if work.body_sha256 is None:
+            return Outcome(work, "missing", "no body kept in quarantine or in the archive: crawl it again")
         try:
             body = PageArchive(archive_root).get(work.body_sha256)
         except (FileNotFoundError, TypeError):
@@ -175,9 +210,14 @@ def parse_one(archive_root: str | None, work: Work) -> Outcome:
     if digest == work.stored_digest and work.stored_sha256 == work.body_sha256 and not work.open_quarantine:
         return Outcome(work, "unchanged", digest=digest)
     page.items_digest = digest
+    parts = part_digests(page)
+    same_body = work.stored_sha256 == work.body_sha256 and not work.open_quarantine
+    stored_parts = work.stored_parts or {}
+    unchanged = frozenset(k for k, v in parts.items() if same_body and stored_parts.get(k) == v)
     # The body goes along only where the store keeps it (rejected rows go to quarantine with it).
     page.body = body if page.rejected else None
-    return Outcome(work, "write", page=page, digest=digest)
+    return Outcome(work, "write", page=page, digest=digest, rejected=len(page.rejected), parts=parts,
+                   unchanged_parts=unchanged)
 
 
 def _parse_chunk(archive_root: str | None, chunk: list[Work]) -> list[Outcome]:
@@ -240,16 +280,17 @@ def reprocess(conn, archive_root: str | os.PathLike | None, work: Iterable[Work]
     if progress and result.pages - len(to_parse):
         progress(result.pages - len(to_parse))
     store = Store(conn, batch_size=batch_pages)
-    versions: list[tuple[str, str, int, str]] = []
+    versions: list[tuple[str, str, int, str, str | None]] = []
     root = str(archive_root) if archive_root is not None else None
     for outcome in _outcomes(root, to_parse, jobs):
         result.kinds[outcome.kind] = result.kinds.get(outcome.kind, 0) + 1
         if outcome.kind == "write":
-            store.write_page(outcome.page)
+            store.write_page(outcome.page, part_digests=outcome.parts, unchanged_parts=outcome.unchanged_parts)
             outcome.page = None  # written: let it go
         elif outcome.kind == "unchanged":
             w = outcome.work
-            versions.append((w.url, w.body_sha256, parser_version(w.page_type), outcome.digest))
+            versions.append((w.url, w.body_sha256, parser_version(w.page_type), outcome.digest,
+                             json.dumps(outcome.parts) if outcome.parts else None))
             if len(versions) >= 1000:
                 _record_versions(conn, versions)
                 versions = []
@@ -267,7 +308,7 @@ def reprocess(conn, archive_root: str | os.PathLike | None, work: Iterable[Work]
     return result
 
 
-def _record_versions(conn, rows: list[tuple[str, str, int, str]]) -> None:
+def _record_versions(conn, rows: list[tuple[str, str, int, str, str | None]]) -> None:
     """Pages whose re-parse gave the stored items: record the parser version (no data row moves)."""
     import psycopg
 
@@ -275,8 +316,10 @@ def _record_versions(conn, rows: list[tuple[str, str, int, str]]) -> None:
         conn.commit()
     with conn.transaction():
         conn.execute(
-            """UPDATE mre.stored_pages s SET parser_version = v.version, items_digest = v.digest
-               FROM unnest(%s::text[], %s::text[], %s::int[], %s::text[]) AS v(url, sha, version, digest)
+            """UPDATE mre.stored_pages s SET parser_version = v.version, items_digest = v.digest,
+                   part_digests = COALESCE(v.parts::jsonb, s.part_digests)
+               FROM unnest(%s::text[], %s::text[], %s::int[], %s::text[], %s::text[]) AS v(url, sha, version, digest, parts)
                WHERE s.url = v.url AND s.body_sha256 = v.sha""",
-            ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]),
+            ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
+             [r[4] for r in rows]),
         )

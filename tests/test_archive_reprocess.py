@@ -215,3 +215,34 @@ def test_archive_files_are_zstd_and_named_by_the_body_hash(tmp_path):
     assert zstandard.ZstdDecompressor().decompress(path.read_bytes()) == body
     assert archive.put(body) == size and len(list(tmp_path.rglob("*"))) == 3  # two folders, one file
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_a_parser_change_outside_the_laps_rewrites_the_changed_rows_and_leaves_the_laps_alone(
+        small_site, serve, crawl, pg_conn, env, capsys):
+    """Re-parsing the same body to the same laps (their digest in ``stored_pages.part_digests``) does
+    not stage the laps again; the database ends exactly as a full write leaves it."""
+    from tests.fixtures_faults import db_snapshot, diff_snapshots
+
+    server = serve(small_site)
+    crawl("track", {"track": slug_of(small_site)}, MRE_SITE=server.site, MRE_HOME=str(env))
+    server.stop()
+    truth = load_truth(small_site)["races"]
+    # A crawl records no digests: a forced re-parse stores them (and writes no data row).
+    assert main(["reprocess", "--force", "--jobs", "1"]) == 0
+    assert "rows: 0 inserted, 0 updated, 0 removed" in capsys.readouterr().out
+    parts = pg_conn.execute("SELECT count(*) FROM mre.stored_pages WHERE part_digests ? 'laps'").fetchone()[0]
+    assert parts == len(truth)
+    baseline = db_snapshot(pg_conn)
+    laps_touched = pg_conn.execute("SELECT max(updated_at), count(*) FROM mre.laps").fetchone()
+
+    # What an older race parser left: no race length, no laps count per result; the same laps.
+    pg_conn.execute("UPDATE mre.races SET length_seconds = NULL")
+    pg_conn.execute("UPDATE mre.race_results SET laps = NULL")
+    pg_conn.execute("UPDATE mre.stored_pages SET parser_version = 0, items_digest = NULL WHERE page_type = 'race_result'")
+    assert main(["reprocess", "--jobs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(truth)} stored" in out
+    tables = {line.split()[0] for line in out.splitlines()[3:]}
+    assert {"races", "race_results"} <= tables and "laps" not in tables
+    assert diff_snapshots(baseline, db_snapshot(pg_conn)) == []
+    assert pg_conn.execute("SELECT max(updated_at), count(*) FROM mre.laps").fetchone() == laps_touched

@@ -12,6 +12,7 @@ import dataclasses
 import copy
 import datetime as dt
 import hashlib
+import time
 
 import pytest
 
@@ -385,3 +386,44 @@ def test_the_next_run_closes_a_dead_run_as_aborted(pg_url, pg_conn):
     alive.close()
     assert pg_conn.execute("SELECT finish_reason FROM mre.crawl_runs WHERE run_id = %s",
                            (alive_run,)).fetchone() == ("finished",)
+
+
+def test_first_laps_copied_straight_in_fall_back_to_the_upsert_when_another_writer_got_there_first(
+        pg_url, pg_conn, parse_race):
+    """A race's first laps go into mre.laps by COPY; when another transaction inserts laps of the same
+    race meanwhile (committed while this COPY waits on the key), the COPY is rolled back to its
+    savepoint and the laps are upserted: every lap stored once, no page quarantined."""
+    import threading
+
+    import psycopg
+
+    race = parse_race(A_MAIN)
+    first = race.results[0]
+    lap = first.lap_list[0]
+    other = psycopg.connect(pg_url)  # a transaction of its own, held open
+    other.execute("INSERT INTO mre.laps (race_id, driver_id, lap_number, lap_time) VALUES (%s, %s, %s, %s)",
+                  (A_MAIN, first.driver_id, lap.lap_number, lap.lap_time))
+    done: dict = {}
+
+    def write() -> None:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            done["counts"] = Store(conn).write_page(race, url=race_url(A_MAIN), page_type="race_result")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    deadline = time.monotonic() + 30
+    # Until the store's COPY waits on the other transaction's key.
+    waiting = 0
+    while time.monotonic() < deadline and not waiting:
+        time.sleep(0.01)
+        waiting = pg_conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'COPY%%'").fetchone()[0]
+    assert waiting, "the store's COPY never waited on the other transaction's key"
+    other.commit()
+    other.close()
+    writer.join(timeout=30)
+    printed_laps = sum(r.laps or 0 for r in race.results)
+    inserted, updated, removed = done["counts"].by_table["laps"]
+    assert inserted == printed_laps - 1 and removed == 0  # the other writer's lap was there (updated or equal)
+    assert count(pg_conn, "laps", f"race_id = {A_MAIN}") == printed_laps
+    assert count(pg_conn, "quarantine", "true") == 0

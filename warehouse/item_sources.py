@@ -1,8 +1,8 @@
 """Warehouse sources straight from typed items (no crawl, no PostgreSQL): for tests and demos.
 
 ``item_sources(pages)`` turns ``(url, page_type, meta, items)`` tuples, e.g. from
-:func:`mre_crawler.samplesite.site_items`, into Arrow tables shaped like the PostgreSQL tables of
-``sql/postgres/0001_core.sql`` (the columns the staging models read), so the real models run over
+:func:`mre_crawler.samplesite.site_items`, into Arrow tables with the columns and types of the
+PostgreSQL tables (read from the migrations: :mod:`warehouse.ddl`), so the real models run over
 generated sites of hundreds of events in seconds.
 """
 
@@ -14,87 +14,19 @@ from typing import Any
 import pyarrow as pa
 
 from mre_crawler import items as it
+from warehouse.ddl import arrow_schema
 
-# Column -> Arrow type, per source table, in PostgreSQL's column names.
-SCHEMAS: dict[str, dict[str, pa.DataType]] = {
-    "tracks": {
-        "slug": pa.string(), "slug_raw": pa.string(), "name": pa.string(), "city": pa.string(),
-        "region": pa.string(), "postcode": pa.string(), "country": pa.string(), "country_code": pa.string(),
-        "time_zone": pa.string(), "time_zone_source": pa.string(), "lifetime_laps": pa.int64(),
-        "lifetime_practice_sessions": pa.int64(), "lifetime_races": pa.int64(), "lifetime_entries": pa.int64(),
-        "lifetime_events": pa.int64(),
-    },
-    "events": {
-        "source_event_id": pa.string(), "source": pa.string(), "event_id": pa.int64(), "track_slug": pa.string(),
-        "name": pa.string(), "track_name": pa.string(), "date_start": pa.date32(), "date_end": pa.date32(),
-        "race_track": pa.string(), "entries": pa.int32(), "drivers": pa.int32(), "total_race_laps": pa.int32(),
-        "listed_start_local": pa.timestamp("us"), "listed_start_has_time": pa.bool_(),
-        "removed_at": pa.timestamp("us", tz="UTC"),
-    },
-    "drivers": {"driver_id": pa.int64(), "display_name": pa.string(), "normalized_name": pa.string(),
-                "printed_name": pa.string()},
-    "races": {
-        "race_id": pa.int64(), "event_id": pa.int64(), "track_slug": pa.string(), "round_name": pa.string(),
-        "race_number": pa.int32(), "class_name": pa.string(), "class_key": pa.string(), "race_name": pa.string(),
-        "race_label_raw": pa.string(), "heat_number": pa.int32(), "heat_count": pa.int32(),
-        "completed_local": pa.timestamp("us"), "completed_utc": pa.timestamp("us", tz="UTC"),
-        "time_zone": pa.string(), "time_flag": pa.string(), "length_seconds": pa.int32(),
-        "length_kind": pa.string(), "caption_tag": pa.string(), "schedule_index": pa.int32(),
-        "session_type": pa.string(), "removed_at": pa.timestamp("us", tz="UTC"),
-    },
-    "race_results": {
-        "race_id": pa.int64(), "driver_id": pa.int64(), "position": pa.int32(), "car_number": pa.string(),
-        "driver_name": pa.string(), "qual_position": pa.int32(), "grid_position": pa.int32(), "laps": pa.int32(),
-        "total_time": pa.float64(), "behind_seconds": pa.float64(), "behind_laps": pa.int32(),
-        "fastest_lap": pa.float64(), "fastest_lap_number": pa.int32(), "avg_lap": pa.float64(),
-        "avg_top5": pa.float64(), "avg_top10": pa.float64(), "avg_top15": pa.float64(),
-        "top2_consecutive": pa.float64(), "top3_consecutive": pa.float64(), "std_deviation": pa.float64(),
-        "consistency": pa.float64(), "status": pa.string(), "driver_id_source": pa.string(),
-        "removed_at": pa.timestamp("us", tz="UTC"),
-    },
-    "laps": {"race_id": pa.int64(), "driver_id": pa.int64(), "lap_number": pa.int16(), "lap_time": pa.float64(),
-             "position": pa.int16(), "removed_at": pa.timestamp("us", tz="UTC")},
-    "fetched_pages": {"url": pa.string(), "page_type": pa.string(), "status": pa.int32(),
-                      "fetched_at": pa.timestamp("us", tz="UTC")},
-    "practice_days": {
-        "source_event_id": pa.string(), "track_slug": pa.string(), "practice_date": pa.date32(),
-        "time_zone": pa.string(), "panel_total_laps": pa.int32(), "panel_total_track_time_seconds": pa.int32(),
-        "panel_unique_drivers": pa.int32(), "panel_unique_classes": pa.int32(),
-        "removed_at": pa.timestamp("us", tz="UTC"),
-    },
-    "practice_sessions": {
-        "session_id": pa.int64(), "source_event_id": pa.string(), "track_slug": pa.string(),
-        "practice_date": pa.date32(), "driver_name": pa.string(), "driver_key": pa.string(),
-        "class_name": pa.string(), "class_key": pa.string(), "transponder": pa.string(),
-        "start_local": pa.timestamp("us"), "end_local": pa.timestamp("us"), "laps": pa.int32(),
-        "lap_count": pa.int32(), "length_seconds": pa.int32(), "detail_length_seconds": pa.float64(),
-        "fastest_lap": pa.float64(), "avg_lap": pa.float64(), "top3_consecutive": pa.float64(),
-        "std_deviation": pa.float64(), "consistency": pa.float64(), "removed_at": pa.timestamp("us", tz="UTC"),
-    },
-    "practice_laps": {
-        "session_id": pa.int64(), "lap_number": pa.int16(), "lap_time": pa.float64(), "end_local": pa.timestamp("us"),
-        "is_valid": pa.bool_(), "removed_at": pa.timestamp("us", tz="UTC"),
-    },
-    "session_type_overrides": {
-        "override_id": pa.int64(), "race_id": pa.int64(), "session_type": pa.string(), "session_kind": pa.string(),
-        "cleared": pa.bool_(), "reason": pa.string(), "set_by": pa.string(), "set_at": pa.timestamp("us", tz="UTC"),
-    },
-    # sql/postgres/0021_session_type_backfill.sql (what `mre session-type backfill` wrote; never from items)
-    "session_type_audit": {
-        "audit_id": pa.int64(), "run_id": pa.int64(), "race_id": pa.int64(), "old_session_type": pa.string(),
-        "new_session_type": pa.string(),
-    },
-    "session_type_backfill_runs": {"run_id": pa.int64(), "kind": pa.string()},
-    "session_type_backfill_plan": {
-        "run_id": pa.int64(), "ordinal": pa.int32(), "race_id": pa.int64(), "confidence": pa.string(),
-    },
-    # sql/postgres/0040_bumpup_corrections.sql (people's bump-up corrections; never from items)
-    "bumpup_corrections": {
-        "correction_id": pa.int64(), "event_id": pa.int64(), "action": pa.string(), "driver_id": pa.int64(),
-        "source_race_id": pa.int64(), "target_race_id": pa.int64(), "reason": pa.string(), "set_by": pa.string(),
-        "set_at": pa.timestamp("us", tz="UTC"),
-    },
-}
+# The source tables items fill; their columns and types come from the PostgreSQL DDL
+# (warehouse/ddl.py reads sql/postgres/*.sql), so these tables have exactly the shape the store's
+# tables have (a column items do not fill is NULL, as in a database no page has filled it yet).
+ITEM_TABLES = (
+    "tracks", "events", "drivers", "races", "race_results", "laps", "fetched_pages",
+    "practice_days", "practice_sessions", "practice_laps",
+    # people's and tools' tables (never from items; empty unless a test fills them)
+    "session_type_overrides", "session_type_audit", "session_type_backfill_runs", "session_type_backfill_plan",
+    "bumpup_corrections",
+)
+SCHEMAS: dict[str, dict[str, pa.DataType]] = {t: arrow_schema(t) for t in ITEM_TABLES}
 
 
 def _class_key(name: str | None) -> str | None:
@@ -117,7 +49,7 @@ class _Rows:
 def item_sources(pages: Iterable[tuple[str, str, dict, list]]) -> dict[str, pa.Table]:
     """``{"races": arrow, "laps": arrow, ...}`` for :class:`warehouse.sources.ArrowSources`."""
     out = _Rows()
-    laps: dict[str, list] = {c: [] for c in SCHEMAS["laps"]}
+    laps: dict[str, list] = {c: [] for c in ("race_id", "driver_id", "lap_number", "lap_time", "position", "removed_at")}
     for url, page_type, meta, page_items in pages:
         out.put("fetched_pages", url, url=url, page_type=page_type, status=200)
         for item in page_items:
@@ -138,7 +70,9 @@ def item_sources(pages: Iterable[tuple[str, str, dict, list]]) -> dict[str, pa.T
     out.rows["laps"] = {}
     _practice_sessions_from_days(out)
     tables = {name: out.table(name) for name in SCHEMAS if name != "laps"}
-    tables["laps"] = pa.table({c: pa.array(v, SCHEMAS["laps"][c]) for c, v in laps.items()})
+    n = len(laps["race_id"])
+    tables["laps"] = pa.table({c: pa.array(laps[c], t) if c in laps else pa.nulls(n, t)
+                               for c, t in SCHEMAS["laps"].items()})
     return tables
 
 

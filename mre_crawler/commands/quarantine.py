@@ -1,17 +1,16 @@
 """``mre quarantine list|retry``: see the pages that failed, re-process them after a parser fix.
 
-``retry`` re-parses each saved body with the current parsers (with the ids the crawler carried,
-kept in the entry's ``raw.meta``), runs it through normalize and validate, and stores what now
-parses; the store marks those entries resolved. Nothing is fetched again.
+``retry`` is ``mre reprocess`` over the open entries: it re-parses each page's saved body (or,
+where the entry kept none, its body in the raw page archive) with the current parsers and the
+ids the crawler carried (the entry's ``raw.meta``), runs it through normalize and validate, and
+stores what now parses; the store marks those entries resolved. Nothing is fetched again.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,60 +68,34 @@ class RetryOutcome:
     reason: str
 
 
-def retry_entries(conn, quarantine_id: int | None = None) -> list[RetryOutcome]:
-    """Re-parse open quarantined bodies; store those that parse now. One outcome per entry tried."""
-    from mre_crawler.errors import PageError
-    from mre_crawler.items import PageItem
-    from mre_crawler.parsers import parse_page
-    from mre_crawler.store import Store, UnsupportedItem
-    from pipelines.normalize import NormalizePipeline
-    from pipelines.validate import ValidatePipeline
+def retry_entries(conn, quarantine_id: int | None = None, archive_root=None, jobs: int = 1) -> list[RetryOutcome]:
+    """Re-parse open quarantined pages and store those that parse now: :func:`mre_crawler.reprocess.reprocess`
+    over the open entries (one per page), each from the body its entry kept or, where it kept
+    none, from the raw page archive. One outcome per page tried."""
+    from mre_crawler.reprocess import reprocess, select_quarantined
 
-    where = "resolved_at IS NULL AND body IS NOT NULL"
-    params: tuple[Any, ...] = ()
-    if quarantine_id is not None:
-        where += " AND quarantine_id = %s"
-        params = (quarantine_id,)
-    entries = conn.execute(
-        f"SELECT quarantine_id, url, page_type, body, raw FROM mre.quarantine WHERE {where} ORDER BY quarantine_id",
-        params,
-    ).fetchall()
-    store = Store(conn, batch_size=1)
-    normalize, validate = NormalizePipeline(), ValidatePipeline()
+    work = select_quarantined(conn, quarantine_id)
+    result = reprocess(conn, archive_root, work, jobs=jobs, batch_pages=50, keep_outcomes=True)
     outcomes: list[RetryOutcome] = []
-    done_urls: set[str] = set()
-    for qid, url, page_type, body, raw in entries:
-        if url in done_urls:  # another entry of the same page: that page was just re-processed
-            continue
-        meta = dict((raw or {}).get("meta") or {})
-        try:
-            result = parse_page(bytes(body), url, page_type, meta)
-        except PageError as exc:
-            outcomes.append(RetryOutcome(qid, url, False, f"still unreadable: {exc.reason}"))
-            continue
-        if not result.items:
-            outcomes.append(RetryOutcome(qid, url, False, "parses, but holds no items"))
-            continue
-        item = result.items[0] if len(result.items) == 1 else list(result.items)
-        page = PageItem(url=url, page_type=result.page_type, fetched_at=dt.datetime.now(dt.timezone.utc),
-                        item=item, body=bytes(body))
-        page = validate.process_item(normalize.process_item(page))
-        try:
-            store.write_page(page)
-        except UnsupportedItem:
-            outcomes.append(RetryOutcome(qid, url, False, f"no table for {page_type} pages yet"))
-            continue
-        done_urls.add(url)
-        rejected = f"; {len(page.rejected)} rows rejected again" if page.rejected else ""
-        outcomes.append(RetryOutcome(qid, url, True, f"stored{rejected}"))
-    store.flush()
+    for o in result.outcomes:
+        w = o.work
+        if o.kind == "write":
+            rejected = f"; {o.rejected} rows rejected again" if o.rejected else ""
+            source = "" if w.body is not None else " (body from the archive)"
+            outcomes.append(RetryOutcome(w.quarantine_id, w.url, True, f"stored{rejected}{source}"))
+        else:
+            outcomes.append(RetryOutcome(w.quarantine_id, w.url, False, o.reason or o.kind))
     return outcomes
 
 
 def run_retry(args: argparse.Namespace) -> int:
+    from mre_crawler.archive import archive_for
+    from mre_crawler.config import CrawlConfig, env_settings
+
+    archive = archive_for(CrawlConfig.from_settings(env_settings()))
     conn = _connect()  # an unreachable database is reported by mre_crawler.cli.main (exit 1)
     with conn:
-        outcomes = retry_entries(conn, args.quarantine_id)
+        outcomes = retry_entries(conn, args.quarantine_id, archive.root if archive is not None else None)
     for o in outcomes:
         print(f"{o.quarantine_id:>6}  {'stored ' if o.stored else 'kept   '} {o.url}  {o.reason}")
     stored = sum(o.stored for o in outcomes)

@@ -4,7 +4,8 @@ Reads the raw page archive (every fetched body, kept once: ``MRE_ARCHIVE_DIR``),
 latest body of each matching page in ``--jobs`` worker processes and stores the differences in
 batches. Pages whose stored rows were built from the same body by the same parser version are
 skipped; pages that parse to the same items write nothing; quarantined pages that now parse are
-stored and their quarantine entries resolved. A second run writes 0 rows.
+stored and their quarantine entries resolved. A second run writes 0 rows. Pages are stored
+``MRE_STORE_BATCH_PAGES`` to a transaction, as a crawl stores them.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--since must be a YYYY-MM-DD date, not {args.since!r}") from None
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    archive = archive_for(CrawlConfig.from_settings(env_settings()))
+    config = CrawlConfig.from_settings(env_settings())
+    archive = archive_for(config)
     if archive is None:
         raise UsageError("MRE_ARCHIVE_ENABLED is off: there is no archive to re-parse")
     conn = connect(database_url(), autocommit=True)
@@ -54,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         migrate(conn)
         work = select_work(conn, track=args.track, event_id=args.event, page_type=args.page_type, since=since)
         with progress_bar(len(work), sys.stderr.isatty()) as advance:
-            result = reprocess(conn, archive.root, work, jobs=args.jobs, force=args.force, progress=advance)
+            result = reprocess(conn, archive.root, work, jobs=args.jobs, force=args.force,
+                               batch_pages=config.store_batch_pages, progress=advance)
     print(format_summary(result))
     return 0
 

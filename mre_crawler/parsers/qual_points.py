@@ -104,7 +104,9 @@ def _row(ctx: ParseContext, where: str, class_name: str, columns: dict[str, int]
     if len(cells) < len(columns):
         # A row short of cells: the page was cut inside this table (issue 9), not a row to skip.
         raise ctx.incomplete(f"a points row has {len(cells)} cells for {len(columns)} columns", f"{where}.row")
-    text = {name: clean(cells[i].text_content()) for name, i in columns.items()}
+    # Each cell's text once (the round cells are read again below from these texts).
+    texts = [clean(c.text_content()) for c in cells]
+    text = {name: texts[i] for name, i in columns.items()}
     position = ctx.read(f"{where}.position", text["#"], parse_int, required=True)
     if position is None:
         return None
@@ -117,7 +119,7 @@ def _row(ctx: ParseContext, where: str, class_name: str, columns: dict[str, int]
     for name, index in columns.items():
         if name.startswith("round "):
             number = int(name.split()[1])
-            cell_round = _round(ctx, f"{where}[{position}].round_{number}", number, cells[index])
+            cell_round = _round(ctx, f"{where}[{position}].round_{number}", number, cells[index], texts[index])
             if cell_round is not None:
                 rounds.append(cell_round)
     return PointsRow(
@@ -130,9 +132,9 @@ def _row(ctx: ParseContext, where: str, class_name: str, columns: dict[str, int]
     )
 
 
-def _round(ctx: ParseContext, field: str, number: int, cell: HtmlElement) -> PointsRound | None:
-    """``47 : 5/3:52.857 (DNF)``; totals under a minute have no minutes (``1/56.135``)."""
-    text = clean(cell.text_content())
+def _round(ctx: ParseContext, field: str, number: int, cell: HtmlElement, text: str) -> PointsRound | None:
+    """``47 : 5/3:52.857 (DNF)``; totals under a minute have no minutes (``1/56.135``). ``text``: the
+    cell's cleaned text."""
     if not text:
         return None  # the driver has no result in this round
     counted = cell.find(".//b") is not None

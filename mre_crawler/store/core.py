@@ -26,7 +26,7 @@ from mre_crawler.store.runs import RUN_LOCK_CLASS, _lock_id, _mark_stored, _now,
 from mre_crawler.store.specs import (
     ENTRIES, ENTRY_CLASSES, LAPS, ORDER, POINTS_ROUNDS, POINTS_ROWS, RACES_FROM_EVENT, RESULTS,
 )
-from mre_crawler.store.upsert import _resolve_race_times, _track_zones, upsert_rows
+from mre_crawler.store.upsert import _resolve_race_times, _track_zones, copy_new_laps, upsert_rows
 from mre_crawler.store.zones import recompute_track_times
 
 log = logging.getLogger("mre_crawler.store")
@@ -96,7 +96,15 @@ class Store:
         body_sha256: str | None = None,
         parser_version: int | None = None,
         items_digest: str | None = None,
+        part_digests: dict[str, str] | None = None,
+        unchanged_parts: frozenset[str] = frozenset(),
     ) -> WriteCounts:
+        """Buffer one page's item(s); flush when the batch is full.
+
+        ``part_digests`` / ``unchanged_parts`` (from ``mre reprocess``): digests of parts of the
+        parse (``{"laps": ...}``), recorded with the page, and the parts whose stored rows are
+        known to be as this write would leave them (the same body parsed to the same part), which
+        are then not staged again."""
         if isinstance(item, it.PageItem):
             url, page_type, fetched_at = item.url, item.page_type, item.fetched_at
             rejected, body, body_sha256 = item.rejected, item.body, item.body_sha256
@@ -107,7 +115,7 @@ class Store:
         _check_supported(item)
         with self._lock:
             self._pages.append(_Page(item, url, page_type, fetched_at, list(rejected), body, body_sha256,
-                                     parser_version, items_digest))
+                                     parser_version, items_digest, part_digests, frozenset(unchanged_parts)))
             full = len(self._pages) >= self.batch_size
         return self.flush() if full else WriteCounts()
 
@@ -242,6 +250,8 @@ class Store:
             for spec in ORDER:
                 if spec is RACES_FROM_EVENT and batch.pending_race_times:
                     _resolve_race_times(cur, batch)
+                if spec is LAPS and (copied := copy_new_laps(cur, batch)):
+                    counts.add(spec.table, copied)
                 rows = batch.rows.get(spec.name)
                 if rows:
                     ins, upd = upsert_rows(cur, spec, list(rows.values()))

@@ -38,6 +38,9 @@ def _mark_removed_results(cur: psycopg.Cursor, batch: _Batch) -> int:
 
 def _mark_removed_laps(cur: psycopg.Cursor, batch: _Batch) -> int:
     # The laps stage of this flush holds every present lap; rejected drivers' laps are kept as is.
+    scope = batch.race_scope - batch.laps_kept - batch.laps_new
+    if not scope:
+        return 0
     held = list(batch.held_results)
     has_stage = LAPS.name in batch.rows and batch.rows[LAPS.name]
     exists_stage = (
@@ -50,7 +53,7 @@ def _mark_removed_laps(cur: psycopg.Cursor, batch: _Batch) -> int:
             WHERE t.race_id = ANY(%s) AND t.removed_at IS NULL {exists_stage}
               AND NOT EXISTS (SELECT 1 FROM unnest(%s::bigint[], %s::bigint[]) AS h(race_id, driver_id)
                               WHERE h.race_id = t.race_id AND h.driver_id = t.driver_id)""",  # noqa: S608 - static text
-        (list(batch.race_scope), [h[0] for h in held], [h[1] for h in held]),
+        (list(scope), [h[0] for h in held], [h[1] for h in held]),
     )
     return cur.rowcount
 

@@ -27,6 +27,8 @@ class _Batch:
     rows: dict[str, dict[tuple, tuple]] = field(default_factory=dict)  # spec.name -> key -> row
     event_scope: set[int] = field(default_factory=set)  # event pages written: their races
     race_scope: set[int] = field(default_factory=set)  # race pages written: their results and laps
+    laps_kept: set[int] = field(default_factory=set)  # race pages whose laps are known unchanged: not staged
+    laps_new: set[int] = field(default_factory=set)  # races whose first laps were copied straight in
     held_results: set[tuple[int, int]] = field(default_factory=set)  # rejected rows: not "removed"
     entry_scope: set[int] = field(default_factory=set)
     points_scope: set[int] = field(default_factory=set)
@@ -60,6 +62,8 @@ class _Page:
     body_sha256: str | None
     parser_version: int | None = None
     items_digest: str | None = None
+    part_digests: dict[str, str] | None = None  # {"laps": ...}: stored with the page (mre reprocess)
+    unchanged_parts: frozenset[str] = frozenset()  # parts whose stored rows this parse would write as they are
 
 
 def _prune_stubs(batch: _Batch) -> None:
@@ -182,6 +186,11 @@ def _add_race(batch: _Batch, x: it.Race, page: _Page) -> None:
     batch.put(RACES_FROM_PAGE, (x.race_id, slug, x.length_seconds, x.length_kind, x.caption_tag, x.event_id,
                                 x.race_number, clean_text(x.race_name), clean_text(x.round_name)))
     batch.race_scope.add(x.race_id)
+    # The same body parsed to the same laps as the stored rows were built from (mre reprocess):
+    # they are in the database as this write would leave them; not staged, not marked removed.
+    laps_kept = "laps" in page.unchanged_parts
+    if laps_kept:
+        batch.laps_kept.add(x.race_id)
     for r in rejected:
         if r.item_key.startswith("driver:"):
             try:
@@ -207,6 +216,8 @@ def _add_race(batch: _Batch, x: it.Race, page: _Page) -> None:
             res.top3_consecutive, res.std_deviation, res.consistency, res.std_deviation_precise,
             res.consistency_precise, res.status, res.driver_id_source,
         ))
+        if laps_kept:
+            continue
         laps = batch.rows.setdefault(LAPS.name, {})
         for lap in res.lap_list:
             laps[(x.race_id, res.driver_id, lap.lap_number)] = (

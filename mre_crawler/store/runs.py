@@ -7,6 +7,7 @@ import hashlib
 import logging
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from mre_crawler.store.rows import _Page
 
@@ -26,22 +27,28 @@ def _mark_stored(cur: psycopg.Cursor, pages: list[_Page], run_id: int | None) ->
     for page in pages:
         sha = page.body_sha256 or (hashlib.sha256(page.body).hexdigest() if page.body is not None else None)
         if sha is not None:
-            latest[page.url] = (page.url, page.page_type, sha, run_id, page.parser_version, page.items_digest)
+            latest[page.url] = (page.url, page.page_type, sha, run_id, page.parser_version, page.items_digest,
+                                Jsonb(page.part_digests) if page.part_digests is not None else None)
     if latest:
         # The parser version and items digest say which parse built the rows (mre reprocess skips
         # on them). A write that does not know its digest keeps the stored one only when it comes
         # from the same body and parser version (then the items are the same).
         cur.executemany(
-            """INSERT INTO mre.stored_pages AS s (url, page_type, body_sha256, run_id, parser_version, items_digest)
-               VALUES (%s, %s, %s, %s, %s, %s)
+            """INSERT INTO mre.stored_pages AS s
+                   (url, page_type, body_sha256, run_id, parser_version, items_digest, part_digests)
+               VALUES (%s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (url) DO UPDATE SET page_type = COALESCE(EXCLUDED.page_type, s.page_type),
                    body_sha256 = EXCLUDED.body_sha256, stored_at = now(), run_id = EXCLUDED.run_id,
                    parser_version = EXCLUDED.parser_version,
                    items_digest = CASE WHEN EXCLUDED.items_digest IS NULL AND s.body_sha256 = EXCLUDED.body_sha256
                                         AND s.parser_version IS NOT DISTINCT FROM EXCLUDED.parser_version
-                                       THEN s.items_digest ELSE EXCLUDED.items_digest END
+                                       THEN s.items_digest ELSE EXCLUDED.items_digest END,
+                   part_digests = CASE WHEN EXCLUDED.part_digests IS NULL AND s.body_sha256 = EXCLUDED.body_sha256
+                                        AND s.parser_version IS NOT DISTINCT FROM EXCLUDED.parser_version
+                                       THEN s.part_digests ELSE EXCLUDED.part_digests END
                WHERE ROW(s.body_sha256, s.parser_version) IS DISTINCT FROM ROW(EXCLUDED.body_sha256, EXCLUDED.parser_version)
-                  OR (EXCLUDED.items_digest IS NOT NULL AND s.items_digest IS DISTINCT FROM EXCLUDED.items_digest)""",
+                  OR (EXCLUDED.items_digest IS NOT NULL AND s.items_digest IS DISTINCT FROM EXCLUDED.items_digest)
+                  OR (EXCLUDED.part_digests IS NOT NULL AND s.part_digests IS DISTINCT FROM EXCLUDED.part_digests)""",
             list(latest.values()),
         )
 

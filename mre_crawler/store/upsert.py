@@ -8,7 +8,7 @@ import psycopg
 from psycopg import sql
 
 from mre_crawler.store.rows import _Batch
-from mre_crawler.store.specs import RACES_FROM_EVENT, Upsert, _t
+from mre_crawler.store.specs import LAPS, RACES_FROM_EVENT, Upsert, _t
 from mre_crawler.timezones import local_to_utc
 
 
@@ -53,6 +53,38 @@ def upsert_rows(cur: psycopg.Cursor, spec: Upsert, rows: list[tuple]) -> tuple[i
     ).format(table=_t(spec.table), cols=cols, stage=stage, key=key, action=action)
     ins, upd = cur.execute(query).fetchone()
     return int(ins), int(upd)
+
+
+def copy_new_laps(cur: psycopg.Cursor, batch: _Batch) -> int:
+    """The laps of races with no lap stored yet, COPYed straight into ``mre.laps`` (no stage, no
+    ON CONFLICT: a first write is nothing but inserts). Returns the rows copied; they leave the
+    batch, and their races the removal scope (nothing of theirs was stored to mark removed).
+
+    Another writer inserting the same race's first laps at the same moment makes the COPY fail
+    on the primary key: rolled back to a savepoint, those laps go the upsert way instead."""
+    rows = batch.rows.get(LAPS.name)
+    if not rows:
+        return 0
+    races = list({k[0] for k in rows})
+    stored = {r for (r,) in cur.execute(
+        "SELECT r FROM unnest(%s::bigint[]) AS r WHERE EXISTS (SELECT 1 FROM mre.laps l WHERE l.race_id = r)",
+        (races,)).fetchall()}
+    new = set(races) - stored
+    if not new:
+        return 0
+    keys = [k for k in rows if k[0] in new]
+    cols = sql.SQL(", ").join(map(sql.Identifier, LAPS.columns))
+    try:
+        with cur.connection.transaction():  # a savepoint
+            with cur.copy(sql.SQL("COPY {table} ({cols}) FROM STDIN").format(table=_t(LAPS.table), cols=cols)) as copy:
+                for k in keys:
+                    copy.write_row(rows[k])
+    except psycopg.errors.UniqueViolation:
+        return 0
+    for k in keys:
+        del rows[k]
+    batch.laps_new.update(new)
+    return len(keys)
 
 
 def _track_zones(cur: psycopg.Cursor, slugs: Iterable[str]) -> dict[str, str | None]:
