@@ -161,7 +161,7 @@ parsed as (
     from label_read
 ),
 
-read as (
+read_parts as (
     select
         *,
         coalesce(letter_before, letter_after) as letter_raw,
@@ -201,7 +201,7 @@ ranked as (
             when tier_kind = 'semi' then 2
             when tier_kind = 'lcq' then 100
         end as own_rank
-    from read
+    from read_parts
 ),
 
 -- classes with a main ladder at each event (what an LCQ can attach to); placeholders have no rank
