@@ -116,10 +116,9 @@ def test_practice_look_alikes_and_placeholders_are_never_on_a_ladder(generated):
 
 def test_every_lcq_under_its_own_class_is_attached_by_back_of_grid_evidence(generated):
     truth, con = generated
+    # nothing in the name says which class it feeds: only the schedule and the grid can tell
     own = {int(r["race_id"]): r for r in truth.races.values()
-           if r["session_kind"] == "lcq" and r["class_label"] in ("Last Chance", "LCQ")
-           and "LCQ" not in r["race_name"].replace("LCQ", "", 1) and r["race_name"] in ("LCQ", "Last Chance",
-                                                                                     "Last Chance Qualifier")}
+           if r["session_kind"] == "lcq" and r["race_name"] in ("LCQ", "Last Chance", "Last Chance Qualifier")}
     assert own
     got = {r[0]: r[1:] for r in con.execute(
         "select race_id, ladder_class, ladder_class_rule from int_race_tiers").fetchall()}
@@ -154,3 +153,20 @@ def test_every_format_page_parses_back_and_a_placeholder_page_is_refused_whole()
             checked += 1
     assert checked and refused
     assert failures == []
+
+
+def test_sample_site_command_writes_every_format_and_its_truth(tmp_path, capsys):
+    from mre_crawler.cli import main
+    from mre_crawler.samplesite import load_truth
+
+    out = tmp_path / "site"
+    assert main(["sample-site", str(out), "--tracks", "1", "--events", "6", "--seed", "3", "--practice-days", "0",
+                 "--formats", "every"]) == 0
+    truth = load_truth(out)
+    assert truth["params"]["formats"] == "every"
+    assert SiteParams.from_json(truth["params"]).formats == "every"
+    assert {c["format"] for e in truth["events"].values() for c in e["classes"]} & {"bracket", "lcq_own", "practice"}
+    with pytest.raises(SystemExit) as refused:
+        main(["sample-site", str(tmp_path / "other"), "--formats", "bracket"])
+    assert refused.value.code == 2
+    assert "invalid choice: 'bracket'" in capsys.readouterr().err
