@@ -115,7 +115,7 @@ words as (
 label_read as (
     select
         words.*,
-        regexp_matches(label_w, '\(\s*heat\s*[0-9]+\s*/\s*[0-9]+\s*\)|^heat\s*[0-9]+|\bheat\b') as w_heat,
+        regexp_matches(label_w, '\(\s*heat\s*[0-9]+\s*/\s*[0-9]+\s*\)|^heat\s*[0-9]+') as w_heat,
         regexp_matches(label_w, '\bpractice\b|\bwarm[ -]?ups?\b|\bpractise\b') as w_practice,
         regexp_matches(label_w, '\bq[1-9][0-9]?\b|\bqualif|\bqual\b|\bseeding\b|\btime trial') as w_qualifying,
         regexp_matches(lcq_text, '\blcq\b') as w_lcq,
