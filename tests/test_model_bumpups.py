@@ -38,7 +38,7 @@ COLUMNS: dict[str, dict[str, str]] = {
 MODELS = [
     "int_race_tiers", "int_bumpups_detected", "mart_bumpups", "mart_bumpup_ladders", "mart_bumpup_event_classes",
     "mart_bumpup_entry_routes", "mart_bumpup_route_summary", "mart_bumpup_drivers", "mart_bumpup_track_trends",
-    "mart_bumpup_driver_history",
+    "mart_bumpup_driver_history", "mart_bumpup_skipped_races",
 ]
 
 

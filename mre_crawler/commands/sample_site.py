@@ -1,4 +1,4 @@
-"""``mre sample-site OUT_DIR --tracks N --events M --seed S``: write a LiveRC-shaped sample site."""
+"""``mre sample-site OUT_DIR --tracks N --events M --seed S [--formats every]``: write a LiveRC-shaped sample site."""
 
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="classes per event, e.g. 2-4 (default 1-3)")
     p.add_argument("--drivers", type=_range, default=(6, 24), metavar="LO-HI",
                    help="drivers per class, e.g. 8-30 (default 6-24)")
+    p.add_argument("--formats", choices=("classic", "every"), default="classic",
+                   help="mains formats: classic (lettered ladders, triple A-mains, LCQs, lone A-Mains; the default) "
+                   "or every (also bracket finals 1/16 to 1/1 in every label order with odd/even halves and "
+                   "lettered semis, LCQs under their own class behind a placeholder race, practice sessions "
+                   "named after mains, mixed electric and nitro classes)")
     p.add_argument("--force", action="store_true", help="replace a non-empty OUT_DIR that is not a sample site")
     p.set_defaults(func=run)
 
@@ -55,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out_dir.exists() and not args.out_dir.is_dir():
         raise UsageError(f"{args.out_dir} exists and is not a folder")
     params = SiteParams(args.tracks, args.events, args.seed, args.practice_days, args.practice_months,
-                        args.classes, args.drivers)
+                        args.classes, args.drivers, formats=args.formats)
     started = time.perf_counter()
     try:
         summary = write_site(args.out_dir, params, force=args.force)

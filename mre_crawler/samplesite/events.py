@@ -83,6 +83,9 @@ class ClassPlan:
     main_size: int
     exclude_first: bool
     lcq_label: str | None = None
+    lcq_race_name: str | None = None  # default "<class> LCQ"
+    label_style: int = 0  # which label order a bracket class prints (samplesite.formats)
+    bracket_lowest: int = 0  # a bracket's first round: 16 for 1/16 finals, 2 for the semis
 
 
 @dataclass
@@ -103,13 +106,16 @@ def _rank_key(res: RaceResult) -> tuple[int, float]:
     return (-res.laps, res.total_time or 0.0)
 
 
-def _plan_class(rng: random.Random, cls: RacingClass, pool: list[Driver], lo: int, hi: int) -> ClassPlan:
+def _plan_class(rng: random.Random, cls: RacingClass, pool: list[Driver], lo: int, hi: int,
+                fmt: str | None = None) -> ClassPlan:
+    """A class's plan; ``fmt`` given (samplesite.formats) skips the classic draw of the format."""
     if cls is JUNIOR:
         n = rng.randint(4, 10)
         return ClassPlan(cls, rng.sample(pool, n), "lone", 0, 0, n, rng.random() < 0.5)
     size = rng.choice((10, 12))
     bump = rng.choice((2, 3, 4))
-    fmt = rng.choices(("ladder", "triple", "lcq", "lone"), (0.5, 0.2, 0.2, 0.1))[0]
+    if fmt is None:
+        fmt = rng.choices(("ladder", "triple", "lcq", "lone"), (0.5, 0.2, 0.2, 0.1))[0]
     n = rng.randint(lo, hi)
     if fmt == "lone":
         n = min(n, size)
@@ -174,6 +180,16 @@ def _qualify(rng: random.Random, plan: ClassPlan) -> tuple[list[RaceSpec], list[
 def _mains(rng: random.Random, plan: ClassPlan, seeding: list[Driver], event_id: int
            ) -> tuple[list[RaceSpec], list[tuple[RaceSpec, RaceSpec, int, Driver, int]]]:
     """Mains in run order (lowest first) and the bump-ups (source, target, position, driver, grid slot)."""
+    from mre_crawler.samplesite import formats
+
+    if plan.fmt in formats.FORMAT_KINDS:
+        return formats.mains(rng, plan, seeding)
+    return _ladder(rng, plan, seeding)
+
+
+def _ladder(rng: random.Random, plan: ClassPlan, seeding: list[Driver]
+            ) -> tuple[list[RaceSpec], list[tuple[RaceSpec, RaceSpec, int, Driver, int]]]:
+    """The classic formats: a lettered ladder (A..D), triple A-mains, an LCQ into the A-Main, a lone A-Main."""
     cls, size, bump = plan.cls, plan.main_size, plan.bump
     by_id = {d.driver_id: d for d in plan.drivers}
     length = {t: cls.main_seconds[min(i, len(cls.main_seconds) - 1)] for i, t in enumerate(TIERS)}
@@ -183,9 +199,9 @@ def _mains(rng: random.Random, plan: ClassPlan, seeding: list[Driver], event_id:
         spec = RaceSpec(cls, name, f"{name} A-Main", "Main Events", 99, "main", "A", length["A"],
                         seeding, plan.exclude_first)
         return [_run(rng, spec)], bumps
-    if plan.fmt == "lcq":
+    if plan.fmt in ("lcq", "lcq_own"):
         direct, rest = seeding[: size - bump], seeding[size - bump:]
-        lcq = _run(rng, RaceSpec(cls, plan.lcq_label or name, f"{name} LCQ", "Main Events", 99, "lcq", None,
+        lcq = _run(rng, RaceSpec(cls, plan.lcq_label or name, plan.lcq_race_name or f"{name} LCQ", "Main Events", 99, "lcq", None,
                                  min(length["D"], 300), rest, plan.exclude_first))
         movers = _bump_drivers(lcq.results, by_id, bump)
         a = RaceSpec(cls, name, f"{name} A-Main", "Main Events", 99, "main", "A", length["A"],
@@ -283,12 +299,18 @@ def build_event(
     classes_per_event: tuple[int, int],
     drivers_per_class: tuple[int, int],
     race_track: str,
+    formats: str = "classic",
 ) -> EventBuild:
     k = rng.randint(*classes_per_event)
     classes = rng.sample(RACING_CLASSES, min(k, len(RACING_CLASSES)))
     if rng.random() < 0.3:
         classes.append(JUNIOR)
-    plans = [_plan_class(rng, c, pool, *drivers_per_class) for c in classes]
+    if formats == "classic":
+        plans = [_plan_class(rng, c, pool, *drivers_per_class) for c in classes]
+    else:
+        from mre_crawler.samplesite import formats as site_formats
+
+        plans = site_formats.plan_classes(rng, classes, pool, drivers_per_class)
 
     quals: list[list[RaceSpec]] = []
     mains: list[list[RaceSpec]] = []

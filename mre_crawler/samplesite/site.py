@@ -35,19 +35,27 @@ class SiteParams:
     classes_per_event: tuple[int, int] = (1, 3)
     drivers_per_class: tuple[int, int] = (6, 24)
     reference_date: dt.date = REFERENCE_DATE
+    # "classic": lettered ladders, triple A-mains, LCQs, lone A-Mains; "every": also bracket finals in
+    # every label order, LCQs under their own class behind a placeholder, practice look-alikes
+    # (samplesite.formats)
+    formats: str = "classic"
+
+    def __post_init__(self) -> None:
+        if self.formats not in ("classic", "every"):
+            raise ValueError(f"formats must be 'classic' or 'every', not {self.formats!r}")
 
     def as_json(self) -> dict[str, Any]:
         return {"tracks": self.tracks, "events": self.events, "seed": self.seed,
                 "practice_days": self.practice_days, "practice_months": self.practice_months,
                 "classes_per_event": list(self.classes_per_event),
                 "drivers_per_class": list(self.drivers_per_class),
-                "reference_date": self.reference_date.isoformat()}
+                "reference_date": self.reference_date.isoformat(), "formats": self.formats}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SiteParams:
         return cls(data["tracks"], data["events"], data["seed"], data["practice_days"], data["practice_months"],
                    tuple(data["classes_per_event"]), tuple(data["drivers_per_class"]),
-                   dt.date.fromisoformat(data["reference_date"]))
+                   dt.date.fromisoformat(data["reference_date"]), data.get("formats", "classic"))
 
 
 @dataclass
@@ -157,7 +165,8 @@ def iter_track(params: SiteParams, index: int, truth: Truth | None = None) -> It
         ordinal = index * 100_000 + k
         build = build_event(erng, slug=slug, track_name=info.name, event_id=ids[k], ordinal=ordinal, day=dates[k],
                             pool=pool, classes_per_event=params.classes_per_event,
-                            drivers_per_class=params.drivers_per_class, race_track=race_track)
+                            drivers_per_class=params.drivers_per_class, race_track=race_track,
+                            formats=params.formats)
         summaries.append(build.summary)
         totals["laps"] += build.event.total_race_laps or 0
         totals["races"] += len(build.races)
@@ -277,7 +286,7 @@ def _event_truth(truth: Truth, build: EventBuild, slug: str) -> None:
             "track_slug": slug, "event_id": eid, "race_id": spec.race_id, "class_name": spec.cls.name,
             "class_label": spec.class_label, "race_name": " ".join(spec.race_name.split()),
             "round_name": spec.round_name, "race_number": spec.race_number,
-            "session_type": "qualifying" if spec.kind == "heat" else "race",
+            "session_type": "qualifying" if spec.kind == "heat" else "practice" if spec.kind == "practice" else "race",
             "session_kind": spec.kind, "tier": spec.tier, "leg": spec.leg,
             "stats_exclude_lap1": spec.exclude_first, "length_seconds": spec.length_s,
             "rows": len(spec.results),
