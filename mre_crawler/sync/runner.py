@@ -43,10 +43,13 @@ class TrackOutcome:
     health_failed: list[str] = field(default_factory=list)
     plan: TrackPlan | None = None
     database_lost: str | None = None
+    # Practice drift: sessions that appeared on days ingested by an earlier run (one entry per day:
+    # day, sessions, hours after the day was first ingested); they are also in ``new``.
+    drift: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self) -> dict[str, Any]:
         return {"slug": self.slug, "status": self.status, "message": self.message, "new": self.new,
-                "requests": self.requests, "rows_written": self.rows_written,
+                "requests": self.requests, "rows_written": self.rows_written, "drift": self.drift,
                 "failed_pages": [{"url": u, "reason": r} for u, r in self.failures],
                 "health_failed": self.health_failed, "plan": self.plan.record() if self.plan else None}
 
@@ -144,7 +147,9 @@ def _sync_track(url: str, settings: Mapping[str, Any], plan: TrackPlan, config: 
         out.status = "skipped-budget" if out.status == "ok" and result.nothing_stored else "partial"
         messages.append(f"budget spent for {track}; resets at {resets}")
     if plan.practice_from and out.status not in ("failed",):
-        run = run_practice("ingest", plan.slug, settings, date_from=plan.practice_from, date_to=plan.practice_to)
+        run = run_practice("ingest", plan.slug, settings, date_from=plan.practice_from, date_to=plan.practice_to,
+                           fresh=True)
+        out.drift = list(run.drift)
         out.requests += int(run.metrics.get("requests", 0))
         out.rows_written += int(run.metrics.get("rows_changed", 0))
         out.failures.extend(run.failures)
@@ -314,6 +319,10 @@ def _finish(conn: psycopg.Connection, result: SyncResult) -> None:
                      "pages_failed": sum(len(t.failures) for t in result.tracks),
                      "tracks_failed": sum(t.status == "failed" for t in result.tracks),
                      "tracks_skipped_budget": sum(t.status == "skipped-budget" for t in result.tracks),
+                     # Named apart from the practice runs' drift_* (the health rule reads those),
+                     # so a session is not counted twice.
+                     "practice_drift_sessions": sum(d["sessions"] for t in result.tracks for d in t.drift),
+                     "practice_drift_max_hours": max((d["hours"] for t in result.tracks for d in t.drift), default=0),
                      "duration_s": round(result.seconds, 3)},
         )
 
