@@ -263,3 +263,27 @@ def test_a_sync_killed_in_its_practice_part_is_completed_by_the_next_one(
     assert json.loads(out)["resumed"] == [1]
     differences = diff_snapshots(baseline, db_snapshot(pg_conn))
     assert differences == [], explain(differences)
+
+
+def test_each_request_of_a_practice_sync_is_counted_once_by_the_rate_limit_rule(
+        practice_sync_site, fault_server, pg_url, pg_conn, tmp_path):
+    # Every practice session page answers 429 once (Retry-After: 0), then 200. The crawl rows,
+    # the practice run's row and the sync's row all record requests; the rule must count each
+    # request that reached the site once.
+    server = fault_server(practice_sync_site, [{"action": "status", "status": 429, "retry_after": "0",
+                                                "page_type": "practice_session", "first": 1}])
+    up = Upstream(practice_sync_site, server, tmp_path / "upstream")
+    up.publish(hidden=set(), partial={})
+    following.follow(pg_conn, up.slug, practice=True, since=None)
+    result = run_sync({**_settings(pg_url, tmp_path / "home", server.site), "MRE_RETRY_BACKOFF_BASE": "0"},
+                      build=False)
+    assert result.tracks[0].status == "ok", result.tracks[0].message
+    sessions = sum(len(up.days[d].sessions) for d in up.recent())
+    answered_429 = [e for e in server.log if e.status == 429]
+    assert len(answered_429) == sessions
+    kinds = dict(pg_conn.execute("SELECT kind, sum((metrics->>'requests')::int) FROM mre.run_metrics "
+                                 "GROUP BY kind").fetchall())
+    assert kinds["practice-ingest"] > 0 and kinds["sync"] == len(server.log)  # the same requests, again
+    r = {r.rule: r for r in evaluate(pg_conn, dt.timedelta(hours=24))}["rate_limited"]
+    assert r.detail.startswith(f"{sessions} x 429, 0 x 503 of {len(server.log)} requests")
+    assert r.value == pytest.approx(sessions / len(server.log))
