@@ -225,11 +225,15 @@ def record_metrics(conn, run: PracticeRun) -> None:  # noqa: ANN001
     }
     if run.mode == "discover":
         emit("discovery", track=run.track_slug, range=f"{run.result.args.get('date_from')}..{run.result.args.get('date_to')}",
-             results=len(r.discovered), requests=m.get("requests"))
+             results=len(r.discovered), requests=m.get("requests"), practice_run_id=run.run_id,
+             crawl_run_id=stats.get("mre/run_id"))
     for o in r.outcomes:
         emit("ingestion", track=run.track_slug, event_id=o.source_event_id, date=o.date.isoformat(),
              status=o.status, sessions=o.sessions, new_sessions=len(o.new_sessions),
-             duration_s=metrics["duration_s"])
+             duration_s=metrics["duration_s"], practice_run_id=run.run_id, crawl_run_id=stats.get("mre/run_id"))
+    for d in run.drift:
+        emit("drift", track=run.track_slug, event_id=d["source_event_id"], date=d["day"], sessions=d["sessions"],
+             hours_after_ingest=d["hours"], practice_run_id=run.run_id)
     run_metrics.record(conn, f"practice-{run.mode}", run_ref=run.run_id, track_slug=run.track_slug,
                        started_at=started, finished_at=finished, ok=not run.failures, metrics=metrics)
 

@@ -26,6 +26,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from mre_crawler import rollout_lock, run_metrics
+from mre_crawler.eventlog import emit
 from mre_crawler.sync.plan import TrackPlan, plan_track
 
 LOCK_NAME = "sync"
@@ -253,6 +254,9 @@ def _one_track(conn, url, settings, config, followed, sync_id, practice_days, to
         )
         if out.rows_written:
             conn.execute("UPDATE mre.sync_runs SET changed = true WHERE sync_id = %s", (sync_id,))
+    emit("sync_track", sync_id=sync_id, track=slug, status=out.status, new=out.new, requests=out.requests,
+         rows_written=out.rows_written, pages_failed=len(out.failures),
+         drift_sessions=sum(d["sessions"] for d in out.drift), note=out.message or None)
     return out
 
 
@@ -325,6 +329,8 @@ def _finish(conn: psycopg.Connection, result: SyncResult) -> None:
                      "practice_drift_max_hours": max((d["hours"] for t in result.tracks for d in t.drift), default=0),
                      "duration_s": round(result.seconds, 3)},
         )
+    emit("sync", sync_id=result.sync_id, exit_code=code, tracks=len(result.tracks), resumed=result.resumed,
+         warehouse=result.warehouse, alerts=len(result.alerts), duration_s=round(result.seconds, 3))
 
 
 def _jsonable(value: Any) -> Any:
