@@ -287,3 +287,33 @@ def test_each_request_of_a_practice_sync_is_counted_once_by_the_rate_limit_rule(
     r = {r.rule: r for r in evaluate(pg_conn, dt.timedelta(hours=24))}["rate_limited"]
     assert r.detail.startswith(f"{sessions} x 429, 0 x 503 of {len(server.log)} requests")
     assert r.value == pytest.approx(sessions / len(server.log))
+
+
+def test_a_practice_window_longer_than_three_months_is_several_calls(
+        practice_sync_site, fault_server, pg_url, pg_conn, tmp_path):
+    # `mre sync --practice-days 400`: practice calls take at most 3 months each (a longer range
+    # is a RangeError that used to end the sync with a traceback).
+    from mre_crawler.sync.runner import practice_windows
+
+    server = fault_server(practice_sync_site)
+    up = Upstream(practice_sync_site, server, tmp_path / "upstream")
+    up.publish(hidden=set(), partial={})
+    following.follow(pg_conn, up.slug, practice=True, since=None)
+    result = run_sync(_settings(pg_url, tmp_path / "home", server.site), build=False, practice_days=400)
+    (t,) = result.tracks
+    first = TODAY - dt.timedelta(days=399)
+    in_window = [d for d in up.days if first <= d <= TODAY]
+    assert len(in_window) == len(up.days) == 4  # the generator's days, DST days months back included
+    # The generator writes no month view for a month without practice, so a window whose first
+    # month had none reads 404s there (listed, never fatal); every day with practice is stored.
+    months_with_practice = {d.strftime("%Y-%m") for d in up.days}
+    assert all("p=calendar&d=" in u and u[-7:] not in months_with_practice and r == "HTTP 404"
+               for u, r in t.failures), t.failures
+    assert t.status in ("ok", "partial"), t.message
+    assert (t.new["practice_days"], t.new["practice_sessions"]) == (
+        len(in_window), sum(len(up.days[d].sessions) for d in in_window))
+    windows = practice_windows(first, TODAY)
+    assert windows[0][0] == first and windows[-1][1] == TODAY and len(windows) == 5
+    assert all(b[0] == a[1] + dt.timedelta(days=1) for a, b in zip(windows, windows[1:]))
+    runs = pg_conn.execute("SELECT date_from, date_to FROM mre.practice_runs ORDER BY run_id").fetchall()
+    assert runs == windows

@@ -148,21 +148,36 @@ def _sync_track(url: str, settings: Mapping[str, Any], plan: TrackPlan, config: 
         out.status = "skipped-budget" if out.status == "ok" and result.nothing_stored else "partial"
         messages.append(f"budget spent for {track}; resets at {resets}")
     if plan.practice_from and out.status not in ("failed",):
-        run = run_practice("ingest", plan.slug, settings, date_from=plan.practice_from, date_to=plan.practice_to,
-                           fresh=True)
-        out.drift = list(run.drift)
-        out.requests += int(run.metrics.get("requests", 0))
-        out.rows_written += int(run.metrics.get("rows_changed", 0))
-        out.failures.extend(run.failures)
-        if run.budget_resets_at:
-            messages.append(f"practice budget spent; resets at {run.budget_resets_at}")
-        if run.result.database_lost:
-            out.status, out.database_lost = "failed", run.result.database_lost
-            messages.append(run.result.database_lost)
+        for first, last in practice_windows(plan.practice_from, plan.practice_to):
+            run = run_practice("ingest", plan.slug, settings, date_from=first, date_to=last, fresh=True)
+            out.drift.extend(run.drift)
+            out.requests += int(run.metrics.get("requests", 0))
+            out.rows_written += int(run.metrics.get("rows_changed", 0))
+            out.failures.extend(run.failures)
+            if run.budget_resets_at:
+                messages.append(f"practice budget spent; resets at {run.budget_resets_at}")
+                break
+            if run.result.database_lost:
+                out.status, out.database_lost = "failed", run.result.database_lost
+                messages.append(run.result.database_lost)
+                break
     if out.status == "ok" and out.failures:
         out.status = "partial"
         messages.append(f"{len(out.failures)} page(s) failed; the next sync fetches them again")
     out.message = "; ".join(messages)
+    return out
+
+
+def practice_windows(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """``first..last`` as consecutive ranges a practice call accepts (at most 3 months each), so
+    a ``--practice-days`` longer than that is several calls, not a range error."""
+    from mre_crawler.practice.ranges import MAX_MONTHS, add_months
+
+    out = []
+    while first <= last:
+        end = min(last, add_months(first, MAX_MONTHS) - dt.timedelta(days=1))
+        out.append((first, end))
+        first = end + dt.timedelta(days=1)
     return out
 
 
