@@ -93,7 +93,10 @@ def evaluate(conn: psycopg.Connection, since: timedelta, *, now: datetime | None
         _share(failed, ok + failed), s.ingest_failure_share, "MRE_ALERT_INGEST_FAILURE_SHARE",
         f"{failed:.0f} of {ok + failed:.0f} days in {runs} runs"))
 
-    runs, (requests, r429, r503) = _sums(conn, None, ("requests", "http_429", "http_503"), start, end)
+    # Every request LiveRC sees goes through a crawl, and each crawl writes one "crawl" row; practice
+    # runs and syncs also record the requests of the crawls they ran, so only "crawl" rows count here
+    # (summing every kind counted a practice request two or three times).
+    runs, (requests, r429, r503) = _sums(conn, ("crawl",), ("requests", "http_429", "http_503"), start, end)
     out.append(RuleResult(
         "rate_limited", "429/503 responses (share of requests)",
         _share(r429 + r503, requests), s.rate_limited_share, "MRE_ALERT_RATE_LIMITED_SHARE",

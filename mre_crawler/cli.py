@@ -68,7 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "log_json", None) is not None:
         from mre_crawler import eventlog
 
-        json_log = eventlog.install(args.log_json)
+        action = next((getattr(args, d) for d in ("target", "practice_command", "warehouse_command",
+                                                  "export_format") if getattr(args, d, None)), None)
+        json_log = eventlog.install(args.log_json, " ".join(["mre", args.command] + ([action] if action else [])))
     try:
         return int(args.func(args) or 0)
     except (UsageError, ConfigError) as exc:

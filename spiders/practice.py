@@ -8,6 +8,8 @@ session pages of sessions not stored yet or whose overview row changed; one tran
 ``drift`` (re-read the overviews of stored days; vanished sessions are marked removed;
 ``-a refresh=1`` also ingests what is new), ``retry`` (the session pages in the retry log).
 
+``-a fresh=1`` (what ``mre sync`` passes) reads month views and day overviews past the HTTP cache.
+
 Routing only: which pages, in which order, with which ids in meta. The day's advisory lock is
 taken here (before its session pages are requested) so a second process never fetches a day the
 first is ingesting; :class:`mre_crawler.practice.pipeline.PracticePipeline` writes and unlocks.
@@ -46,7 +48,7 @@ class PracticeSpider(LiveRCSpider):
 
     def __init__(self, track: str | None = None, mode: str = "ingest", date_from: str | None = None,
                  date_to: str | None = None, date: str | None = None, refresh: str | None = None,
-                 lock_wait: str | float = 5.0, **kwargs: Any):
+                 lock_wait: str | float = 5.0, fresh: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         if not track:
             raise ValueError("give -a track=SLUG")
@@ -58,6 +60,9 @@ class PracticeSpider(LiveRCSpider):
         self.single_day = date is not None
         self.refresh = _flag(refresh)
         self.lock_wait = float(lock_wait)
+        # ``fresh=1`` (``mre sync``): month views and day overviews come from LiveRC, past the HTTP
+        # cache (24 h / 1 h), so a day or session that appeared since the last look is seen at once.
+        self.fresh = {"dont_cache": True} if _flag(fresh) else {}
         self.report = PracticeReport()
         self._days: dict[str, DayBundle] = {}
         self._pending: dict[str, set[int]] = {}
@@ -98,7 +103,7 @@ class PracticeSpider(LiveRCSpider):
         return scrapy.Request(practice_month_url(self.track_slug, month), callback=self.parse_month,
                               errback=self.month_failed,
                               meta={"page_type": "practice_month", "track_slug": self.track_slug, "month": month,
-                                    "first_month": first, "mre_budget_key": self.budget_key})
+                                    "first_month": first, "mre_budget_key": self.budget_key, **self.fresh})
 
     def month_failed(self, failure: Failure) -> Iterator[Any]:
         # Held back: a month without sessions may have no page at all; it only counts as a failure
@@ -138,7 +143,7 @@ class PracticeSpider(LiveRCSpider):
         return scrapy.Request(practice_day_url(self.track_slug, day), callback=callback, errback=self.day_failed,
                               meta={"page_type": "practice_day_overview", "track_slug": self.track_slug,
                                     "date": day.isoformat(), "month_session_count": month_count,
-                                    "mre_budget_key": self.budget_key})
+                                    "mre_budget_key": self.budget_key, **self.fresh})
 
     def parse_month(self, response: Response) -> Iterator[Any]:
         result = self.parsed(response)

@@ -35,7 +35,7 @@ BOOKKEEPING_TABLES = frozenset({
     "practice_retry", "practice_runs", "practice_run_failures",
     "session_type_backfill_runs", "session_type_backfill_plan", "session_type_audit", "rollout_writers",
     "page_archive",  # the raw page archive's index (issue 13): a log of fetched bodies, like fetched_pages
-    "sync_runs", "sync_track_runs", "run_metrics", "alert_states",
+    "sync_runs", "sync_track_runs", "run_metrics", "alert_states", "alert_notifications",
 })
 CURATION_TABLES = frozenset({"session_type_overrides", "bumpup_corrections", "followed_tracks"})  # people's, never a crawl's
 VOLATILE_COLUMNS = frozenset({"created_at", "updated_at", "run_id", "crawl_run_id", "fetched_at",

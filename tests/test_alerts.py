@@ -136,13 +136,18 @@ def test_the_prometheus_file_parses_with_prometheus_client(pg_conn, tmp_path):
 
 
 class Receiver:
-    def __init__(self):
+    def __init__(self, on_post=None):
         self.posts: list[dict] = []
+        self.raw: list[tuple[str | None, bytes]] = []  # (Idempotency-Key header, body) per post
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                outer.posts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.posts.append(json.loads(body))
+                outer.raw.append((self.headers.get("Idempotency-Key"), body))
+                if on_post is not None:
+                    on_post(len(outer.posts))  # the post has arrived; the answer not yet sent
                 self.send_response(204)
                 self.end_headers()
 
@@ -195,6 +200,58 @@ def test_a_webhook_that_cannot_be_reached_is_tried_once_per_run(pg_conn, receive
         assert notify(pg_conn, again.url) == "sent" and len(again.posts) == 1
     finally:
         again.close()
+
+
+def test_a_kill_between_the_post_and_its_commit_reposts_it_once_with_the_same_key(pg_conn, pg_url, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MRE_")}
+    env.update(MRE_DATABASE_URL=pg_url, MRE_HOME=str(tmp_path / "home"))
+    proc: dict[str, subprocess.Popen] = {}
+
+    def kill_the_poster(n: int) -> None:
+        if n == 1:  # the receiver has the post; the poster dies before it hears back or commits
+            os.kill(proc["p"].pid, signal.SIGKILL)
+            proc["p"].wait(30)
+
+    hook = Receiver(on_post=kill_the_poster)
+    try:
+        def health() -> subprocess.Popen:
+            proc["p"] = subprocess.Popen([sys.executable, "-m", "mre_crawler", "health", "--webhook", hook.url],
+                                         env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            return proc["p"]
+
+        record(pg_conn, "crawl", requests=10, http_429=5)
+        killed = health()
+        killed.communicate(timeout=120)
+        assert killed.returncode == -signal.SIGKILL and len(hook.posts) == 1
+        assert pg_conn.execute("select count(*) from mre.alert_states").fetchone()[0] == 0  # never committed
+        assert pg_conn.execute("select count(*) from mre.alert_notifications where sent_at is null").fetchone()[0] == 1
+
+        again = health()
+        out, err = again.communicate(timeout=120)
+        assert again.returncode == 3, err
+        assert "webhook: sent" in out
+        # Posted once more: the same key (header and body) and the very same bytes.
+        assert len(hook.posts) == 2 and hook.raw[0] == hook.raw[1]
+        key = hook.posts[0]["idempotency_key"]
+        assert key and hook.raw[0][0] == key
+        assert hook.posts[0]["changed"] == ["rate_limited"]
+        assert pg_conn.execute("select notified_state from mre.alert_states where rule = 'rate_limited'"
+                               ).fetchone() == ("firing",)
+
+        third = health()
+        out, _err = third.communicate(timeout=120)
+        assert "webhook: unchanged" in out and len(hook.posts) == 2  # told: no more posts
+        # A receiver that keeps the keys it has seen got the change exactly once.
+        assert len({p["idempotency_key"] for p in hook.posts}) == 1
+    finally:
+        hook.close()
 
 
 def test_mre_health_exits_3_when_a_rule_fires(pg_conn, pg_url, monkeypatch, capsys):

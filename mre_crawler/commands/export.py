@@ -49,6 +49,10 @@ def run_parquet(args: argparse.Namespace) -> int:
 
     with duckdb.connect(str(path), read_only=True) as con:
         report = export_parquet(con, args.out_dir, partition_by=partition_by, progress=progress)
+    from mre_crawler.eventlog import emit
+
+    emit("export", format="parquet", out_dir=str(report.out_dir), files=len(report.files), rows=report.rows,
+         duration_s=round(report.seconds, 3))
     print(f"exported {len(report.files)} files, {report.rows:,} rows to {report.out_dir} in {report.seconds:.2f} s "
           f"(columns in {report.out_dir / '_manifest.json'})", file=sys.stdout)
     return 0

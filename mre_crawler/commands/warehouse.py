@@ -139,6 +139,8 @@ def _record_build(url: str, started, seconds: float, report, path: Path, *, ok: 
             print(f"mre warehouse build: note: no session-type confidence counts ({exc})", file=sys.stderr)
         emit("session_types", **{k: metrics.get(k) for k in ("session_types", "low_confidence_session_types")},
              by_confidence=metrics.get("session_types_by_confidence"))
+    emit("warehouse_build", ok=ok, warehouse=str(path), models=metrics.get("models"),
+         rows_written=metrics.get("rows_written"), duration_s=metrics["duration_s"])
     try:
         with connect(url, autocommit=True) as conn:
             run_metrics.record(conn, "warehouse-build", started_at=started,

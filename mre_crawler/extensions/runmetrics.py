@@ -81,12 +81,14 @@ class CrawlRunMetrics:
 
         stats = self.crawler.stats.get_stats()
         metrics = crawl_metrics(stats, self.latencies, len(getattr(spider, "failures", []) or []))
-        emit("crawl", spider=spider.name, cache_hits=metrics["cache_hits"],
+        track = getattr(spider, "track_slug", None)
+        emit("crawl", spider=spider.name, crawl_run_id=stats.get("mre/run_id"),
+             track=track if isinstance(track, str) else None, requests_fetched=metrics["fetched"],
+             cache_hits=metrics["cache_hits"],
              cache_misses=metrics["cache_misses"], requests=metrics["requests"],
              pages_failed=metrics["pages_failed"], rows_written=metrics["rows_written"])
         if stats.get("mre/database_lost"):
             return  # nowhere to write; the crawl says so itself
-        track = getattr(spider, "track_slug", None)
         started = stats.get("start_time") or datetime.now(timezone.utc)
         try:
             with connect(database_url_for(self.crawler), autocommit=True) as conn:

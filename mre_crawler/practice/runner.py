@@ -68,6 +68,9 @@ class PracticeRun:
     report: PracticeReport
     metrics: dict[str, Any] = field(default_factory=dict)
     run_id: int | None = None
+    # Sessions that appeared on days first ingested before this run: one entry per day
+    # ({"day", "source_event_id", "sessions", "hours"}), set when the run's metrics are recorded.
+    drift: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failures(self) -> list[tuple[str, str]]:
@@ -112,12 +115,14 @@ def run_practice(
     date_to: dt.date | None = None,
     date: dt.date | None = None,
     refresh: bool = False,
+    fresh: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> PracticeRun:
     """Run one practice command; ``settings`` must hold ``MRE_DATABASE_URL`` (migrated).
 
     ``progress(done, planned)`` is called from this thread about five times a second while the
-    crawl runs (the command draws its progress bar with it)."""
+    crawl runs (the command draws its progress bar with it). ``fresh``: month views and day
+    overviews past the HTTP cache (``mre sync``)."""
     from mre_crawler.db import connect
 
     args: dict[str, Any] = {"track": track_slug, "mode": mode,
@@ -130,6 +135,8 @@ def run_practice(
         args["date_to"] = date_to.isoformat()
     if refresh:
         args["refresh"] = "1"
+    if fresh:
+        args["fresh"] = "1"
     url = settings["MRE_DATABASE_URL"]
     with connect(url, autocommit=True) as conn:
         run_id = conn.execute(
@@ -203,14 +210,7 @@ def record_metrics(conn, run: PracticeRun) -> None:  # noqa: ANN001
     finished = stats.get("finish_time") or _dt.datetime.now(_dt.timezone.utc)
     ok_days = [o for o in r.outcomes if o.status == "stored" and not o.details_failed]
     failed_days = [o for o in r.outcomes if o.status == "stored" and o.details_failed]
-    # Drift: sessions that appeared on a day first ingested before this run, and how long after.
-    late = {o.source_event_id: len(o.new_sessions) for o in r.outcomes if o.new_sessions}
-    hours: list[float] = []
-    if late:
-        for (created,) in conn.execute(
-                "select created_at from mre.practice_days where source_event_id = any(%s) and created_at < %s",
-                (list(late), started)):
-            hours.append((finished - created).total_seconds() / 3600)
+    run.drift = drift_days(conn, run, started, finished)
     metrics = {
         **{k: v for k, v in m.items() if isinstance(v, (int, float))},
         "discovery_requests": int(m.get("requests") or 0) if run.mode == "discover" else 0,
@@ -218,20 +218,39 @@ def record_metrics(conn, run: PracticeRun) -> None:  # noqa: ANN001
         "discovery_failed": len(run.result.failures) if run.mode == "discover" else 0,
         "ingest_ok": len(ok_days),
         "ingest_failed": len(failed_days) + len(r.store_failures),
-        "drift_sessions": sum(late.values()) if hours else 0,
-        "drift_max_hours": round(max(hours), 2) if hours else 0,
+        "drift_sessions": sum(d["sessions"] for d in run.drift),
+        "drift_max_hours": max((d["hours"] for d in run.drift), default=0),
         "pages_failed": len(run.failures),
         "duration_s": round((finished - started).total_seconds(), 3),
     }
     if run.mode == "discover":
         emit("discovery", track=run.track_slug, range=f"{run.result.args.get('date_from')}..{run.result.args.get('date_to')}",
-             results=len(r.discovered), requests=m.get("requests"))
+             results=len(r.discovered), requests=m.get("requests"), practice_run_id=run.run_id,
+             crawl_run_id=stats.get("mre/run_id"))
     for o in r.outcomes:
         emit("ingestion", track=run.track_slug, event_id=o.source_event_id, date=o.date.isoformat(),
              status=o.status, sessions=o.sessions, new_sessions=len(o.new_sessions),
-             duration_s=metrics["duration_s"])
+             duration_s=metrics["duration_s"], practice_run_id=run.run_id, crawl_run_id=stats.get("mre/run_id"))
+    for d in run.drift:
+        emit("drift", track=run.track_slug, event_id=d["source_event_id"], date=d["day"], sessions=d["sessions"],
+             hours_after_ingest=d["hours"], practice_run_id=run.run_id)
     run_metrics.record(conn, f"practice-{run.mode}", run_ref=run.run_id, track_slug=run.track_slug,
                        started_at=started, finished_at=finished, ok=not run.failures, metrics=metrics)
+
+
+def drift_days(conn, run: PracticeRun, started: Any, finished: Any) -> list[dict[str, Any]]:  # noqa: ANN001
+    """Drift found by ``run``: per day first ingested before the run started, the sessions it
+    found that the day did not have before, and how many hours after that first ingest. A day new
+    to this run is not drift, however many sessions it has."""
+    late = {o.source_event_id: o for o in run.report.outcomes if o.new_sessions}
+    if not late:
+        return []
+    rows = conn.execute(
+        "select source_event_id, created_at from mre.practice_days where source_event_id = any(%s) and created_at < %s",
+        (list(late), started)).fetchall()
+    return [{"source_event_id": key, "day": late[key].date.isoformat(), "sessions": len(late[key].new_sessions),
+             "hours": round((finished - created).total_seconds() / 3600, 2)}
+            for key, created in sorted(rows)]
 
 
 def wait_seconds(run: PracticeRun) -> float:

@@ -26,6 +26,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from mre_crawler import rollout_lock, run_metrics
+from mre_crawler.eventlog import emit
 from mre_crawler.sync.plan import TrackPlan, plan_track
 
 LOCK_NAME = "sync"
@@ -43,10 +44,13 @@ class TrackOutcome:
     health_failed: list[str] = field(default_factory=list)
     plan: TrackPlan | None = None
     database_lost: str | None = None
+    # Practice drift: sessions that appeared on days ingested by an earlier run (one entry per day:
+    # day, sessions, hours after the day was first ingested); they are also in ``new``.
+    drift: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self) -> dict[str, Any]:
         return {"slug": self.slug, "status": self.status, "message": self.message, "new": self.new,
-                "requests": self.requests, "rows_written": self.rows_written,
+                "requests": self.requests, "rows_written": self.rows_written, "drift": self.drift,
                 "failed_pages": [{"url": u, "reason": r} for u, r in self.failures],
                 "health_failed": self.health_failed, "plan": self.plan.record() if self.plan else None}
 
@@ -144,19 +148,36 @@ def _sync_track(url: str, settings: Mapping[str, Any], plan: TrackPlan, config: 
         out.status = "skipped-budget" if out.status == "ok" and result.nothing_stored else "partial"
         messages.append(f"budget spent for {track}; resets at {resets}")
     if plan.practice_from and out.status not in ("failed",):
-        run = run_practice("ingest", plan.slug, settings, date_from=plan.practice_from, date_to=plan.practice_to)
-        out.requests += int(run.metrics.get("requests", 0))
-        out.rows_written += int(run.metrics.get("rows_changed", 0))
-        out.failures.extend(run.failures)
-        if run.budget_resets_at:
-            messages.append(f"practice budget spent; resets at {run.budget_resets_at}")
-        if run.result.database_lost:
-            out.status, out.database_lost = "failed", run.result.database_lost
-            messages.append(run.result.database_lost)
+        for first, last in practice_windows(plan.practice_from, plan.practice_to):
+            run = run_practice("ingest", plan.slug, settings, date_from=first, date_to=last, fresh=True)
+            out.drift.extend(run.drift)
+            out.requests += int(run.metrics.get("requests", 0))
+            out.rows_written += int(run.metrics.get("rows_changed", 0))
+            out.failures.extend(run.failures)
+            if run.budget_resets_at:
+                messages.append(f"practice budget spent; resets at {run.budget_resets_at}")
+                break
+            if run.result.database_lost:
+                out.status, out.database_lost = "failed", run.result.database_lost
+                messages.append(run.result.database_lost)
+                break
     if out.status == "ok" and out.failures:
         out.status = "partial"
         messages.append(f"{len(out.failures)} page(s) failed; the next sync fetches them again")
     out.message = "; ".join(messages)
+    return out
+
+
+def practice_windows(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """``first..last`` as consecutive ranges a practice call accepts (at most 3 months each), so
+    a ``--practice-days`` longer than that is several calls, not a range error."""
+    from mre_crawler.practice.ranges import MAX_MONTHS, add_months
+
+    out = []
+    while first <= last:
+        end = min(last, add_months(first, MAX_MONTHS) - dt.timedelta(days=1))
+        out.append((first, end))
+        first = end + dt.timedelta(days=1)
     return out
 
 
@@ -248,6 +269,9 @@ def _one_track(conn, url, settings, config, followed, sync_id, practice_days, to
         )
         if out.rows_written:
             conn.execute("UPDATE mre.sync_runs SET changed = true WHERE sync_id = %s", (sync_id,))
+    emit("sync_track", sync_id=sync_id, track=slug, status=out.status, new=out.new, requests=out.requests,
+         rows_written=out.rows_written, pages_failed=len(out.failures),
+         drift_sessions=sum(d["sessions"] for d in out.drift), note=out.message or None)
     return out
 
 
@@ -314,8 +338,14 @@ def _finish(conn: psycopg.Connection, result: SyncResult) -> None:
                      "pages_failed": sum(len(t.failures) for t in result.tracks),
                      "tracks_failed": sum(t.status == "failed" for t in result.tracks),
                      "tracks_skipped_budget": sum(t.status == "skipped-budget" for t in result.tracks),
+                     # Named apart from the practice runs' drift_* (the health rule reads those),
+                     # so a session is not counted twice.
+                     "practice_drift_sessions": sum(d["sessions"] for t in result.tracks for d in t.drift),
+                     "practice_drift_max_hours": max((d["hours"] for t in result.tracks for d in t.drift), default=0),
                      "duration_s": round(result.seconds, 3)},
         )
+    emit("sync", sync_id=result.sync_id, exit_code=code, tracks=len(result.tracks), resumed=result.resumed,
+         warehouse=result.warehouse, alerts=len(result.alerts), duration_s=round(result.seconds, 3))
 
 
 def _jsonable(value: Any) -> Any:

@@ -43,6 +43,9 @@ def format_summary(result: SyncResult) -> str:
         lines.append(f"  {t.slug:<{width}}  {t.status:<7} {what}; {_plural(t.requests, 'request')}")
         if t.message:
             lines.append(f"  {'':<{width}}  {t.message}")
+        for d in t.drift:
+            lines.append(f"  {'':<{width}}  drift: {_plural(d['sessions'], 'practice session')} appeared on "
+                         f"{d['day']}, {d['hours']:.1f} h after that day was ingested")
         for url, reason in t.failures[:10]:
             lines.append(f"  {'':<{width}}    {url}  {reason}")
         if len(t.failures) > 10:
