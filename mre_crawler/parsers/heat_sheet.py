@@ -88,8 +88,8 @@ def _read_table(ctx: ParseContext, table, sheet: HeatSheet) -> None:
             raise ctx.fail("a driver row before any race header", "races")
         if columns is None:
             raise ctx.fail(f"race {race.race_label!r}: driver rows without a column header row", "columns")
-        if len(cells) < max(columns.values()) + 1:
-            raise ctx.incomplete(f"a line-up row has {len(cells)} cells for {max(columns.values()) + 1} columns",
+        if len(cells) < columns["_width"]:
+            raise ctx.incomplete(f"a line-up row has {len(cells)} cells for {columns['_width']} columns",
                                  f"race[{race.race_label}].row")
         race.entries.append(_entry(ctx, race, columns, cells))
     if race is not None:
@@ -137,6 +137,7 @@ def _columns(ctx: ParseContext, labels: list[str], race: HeatSheetRace | None) -
     if missing:
         where = race.race_label if race else "?"
         raise ctx.fail(f"race {where!r}: line-up header {' | '.join(labels)!r} has no {missing} column", "columns")
+    columns["_width"] = len(labels)
     return columns
 
 
