@@ -102,3 +102,50 @@ def _on_track(row, kind, site, slug) -> bool:
     key = {"lineups": ("id", "heat_sheet", row[0]), "round": ("id", "round_ranking", row[0]),
            "overall": ("id", "overall_ranking", row[0])}[kind]
     return _EVENT_TRACK[key] == slug
+
+
+def test_pages_that_do_not_fit_are_quarantined_and_an_edited_sheet_leaves_results_alone(
+        site_copy, serve, crawl, pg_conn, tmp_path):
+    import re
+
+    slug = load_truth(site_copy)["tracks"][0]["slug"]
+    files = {t: [(site_copy / f, u) for f, u, tt in read_manifest(site_copy) if tt == t and f"//{slug}." in u]
+             for t in _TYPES}
+    server = serve(site_copy)
+    home = str(tmp_path / "home")
+    first = crawl("track", {"track": slug}, MRE_SITE=server.site, MRE_HOME=home)
+    assert first.quarantined == 0
+    stored, results = _stored(pg_conn), pg_conn.execute(
+        "SELECT race_id, driver_id, position, laps, updated_at FROM mre.race_results ORDER BY 1, 2").fetchall()
+
+    # LiveRC "changes" a round ranking's header; a heat sheet comes back with a grid slot missing
+    (rk_file, rk_url), (hs_file, hs_url) = files["round_ranking"][0], files["heat_sheet"][0]
+    rk_file.write_text(rk_file.read_text().replace("<th>Heat</th>", "<th>Round</th>"))
+    html = hs_file.read_text()
+    rows = re.findall(r"<tr>\n<td>2</td>\n.*?</tr>\n", html, flags=re.S)
+    hs_file.write_text(html.replace(rows[0], "", 1))
+    # and the Main Events sheet is rebuilt after the mains ran: its first main's grid is reversed
+    mains_file, mains_url = next((f, u) for f, u in files["heat_sheet"] if "Race Lineups - Main Events" in f.read_text())
+    html = mains_file.read_text()
+    block = re.search(r"(</tr>\n<tr class=\"heat_sheet_header\">.*?</tr>\n)((?:<tr>\n<td>\d+</td>.*?</tr>\n)+)",
+                      html, flags=re.S)
+    names = re.findall(r'</span> ([^<]+)</td>', block[2])
+    edited = block[2]
+    for a, b in zip(names, reversed(names)):
+        edited = edited.replace(f"</span> {a}</td>", f"</span> @@{b}</td>", 1)
+    mains_file.write_text(html.replace(block[2], edited.replace("@@", ""), 1))
+
+    second = crawl("track", {"track": slug}, MRE_SITE=server.site, MRE_HOME=home, MRE_CACHE_ENABLED=0)
+    reasons = dict(pg_conn.execute("SELECT url, reason FROM mre.quarantine WHERE resolved_at IS NULL").fetchall())
+    assert set(reasons) == {rk_url, hs_url}, reasons
+    assert "no ranking table" in reasons[rk_url]
+    assert "not whole" in reasons[hs_url] and "1.." in reasons[hs_url]
+    assert second.quarantined == 2
+    now = _stored(pg_conn)
+    # the quarantined pages' rows stay as they were; only the rebuilt sheet's line-up changed
+    assert now["round"] == stored["round"] and now["overall"] == stored["overall"]
+    changed = {(r[0], r[3]) for r in now["lineups"] ^ stored["lineups"]}
+    assert changed and {r[0] for r in now["lineups"] ^ stored["lineups"]} == {int(mains_url.rsplit("=", 1)[1])}
+    # and the race results the mains' pages gave are untouched
+    assert pg_conn.execute("SELECT race_id, driver_id, position, laps, updated_at FROM mre.race_results"
+                           " ORDER BY 1, 2").fetchall() == results
