@@ -117,3 +117,13 @@ def test_a_sheet_edited_after_the_race_never_overrides_its_results():
     row = con.execute("select evidence, is_bumpup from mart_lineup_bumpups where target_race_id = ? and grid_position = ?",
                       [bump["target_race_id"], bump["target_grid_position"]]).fetchall()
     assert row == [("grid contradicted by results", False)]
+
+
+def test_the_new_models_pass_their_grain_checks(site):
+    from warehouse.runner import run_checks
+
+    _, _, con = site
+    models = select_models(discover_models(SQL_DIR / "models"), MODELS)
+    runs = run_checks(con, [m for m in models if m.name not in ("stg_races", "stg_race_results", "stg_events",
+                                                                  "int_race_tiers")], None)
+    assert runs and [r.name for r in runs if not r.passed] == []
