@@ -21,6 +21,10 @@ _CHILDREN: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "PracticeMonth": ("days", "PracticeDayRef", ("track_slug", "month")),
     "PracticeDay": ("sessions", "PracticeSessionSummary", ("track_slug", "date")),
     "PracticeSession": ("laps", "PracticeLap", ("track_slug", "session_id")),
+    "HeatSheet": ("races", "HeatSheetRace", ("track_slug", "event_id", "heat_sheet_id", "round_name")),
+    "HeatSheetRace": ("entries", "LineupEntry", ("track_slug", "event_id", "heat_sheet_id", "race_number", "race_id")),
+    "RoundRanking": ("rows", "RankingRow", ("track_slug", "event_id", "ranking_id", "mode")),
+    "OverallRanking": ("rows", "OverallRow", ("track_slug", "event_id")),
 }
 
 

@@ -23,6 +23,9 @@ PAGE_TYPES = (
     "race_result",
     "entry_list",
     "qual_points",
+    "heat_sheet",
+    "round_ranking",
+    "overall_ranking",
     "practice_month",
     "practice_day_overview",
     "practice_session",
@@ -76,8 +79,8 @@ def heat_sheet_url(slug: str, heat_sheet_id: int) -> str:
     return _results(slug, "view_heat_sheet", heat_sheet_id)
 
 
-def round_ranking_url(slug: str, ranking_id: int) -> str:
-    return _results(slug, "view_round_ranking", ranking_id, o="laps_time")
+def round_ranking_url(slug: str, ranking_id: int, mode: str = "laps_time") -> str:
+    return _results(slug, "view_round_ranking", ranking_id, o=mode)
 
 
 def overall_ranking_url(slug: str, event_id: int) -> str:

@@ -1,7 +1,7 @@
 """``event``: one event, by URL (``-a url=...``) or by track and id (``-a track=SLUG -a event_id=N``).
 
-Requests the event page, then every race page it lists, the entry list and the points pages.
-Heat sheets, round rankings, overall rankings and multi-main pages are counted as skipped: MRE
+Requests the event page, then every race page it lists, the entry list, the points pages, the heat
+sheets, round rankings and the overall final ranking. Multi-main pages are counted as skipped: MRE
 has no parser for them yet (FIELD-GUIDE §11: no saved page shows their layout).
 """
 
@@ -15,6 +15,11 @@ from scrapy.http import Response
 
 from mre_crawler.urls import BadURL, entry_list_url, event_url, race_url, read_url
 from spiders.base import LiveRCSpider
+
+
+# event link kind -> (page type, meta key of the link's id); overall_ranking's id is the event id
+_LINEUP_PAGES = {"heat_sheet": ("heat_sheet", "heat_sheet_id"), "round_ranking": ("round_ranking", "ranking_id"),
+                 "overall_ranking": ("overall_ranking", "event_id")}
 
 
 class EventPages(LiveRCSpider):
@@ -41,6 +46,9 @@ class EventPages(LiveRCSpider):
         for link in event.links:
             if link.kind == "points":
                 yield self.page_request(link.url, self.parse_points, "qual_points", points_id=link.target_id, **ids)
+            elif link.kind in _LINEUP_PAGES:  # FIELD-GUIDE §11.3-11.5: heat sheets and rankings
+                page_type, id_key = _LINEUP_PAGES[link.kind]
+                yield self.page_request(link.url, self.parse_points, page_type, **{id_key: link.target_id, **ids})
             elif link.kind != "entry_list":
                 self.skip(f"link/{link.kind}")
 

@@ -95,6 +95,8 @@ class _Index:
     driver_races: dict[int, set[int]] = field(default_factory=dict)
     session_day: dict[int, tuple[str, Any]] = field(default_factory=dict)
     practice_driver_sessions: dict[str, set[int]] = field(default_factory=dict)
+    lineup_page: dict[tuple[str, int], str] = field(default_factory=dict)  # (heat_sheet|ranking|overall, id) -> URL
+    lineup_event: dict[str, int] = field(default_factory=dict)  # that URL -> its event
 
     @classmethod
     def of(cls, *snapshots: Snapshot) -> _Index:
@@ -111,6 +113,17 @@ class _Index:
                 ix.points_slug[row["points_id"]] = row["track_slug"]
                 if row.get("event_id") is not None:
                     ix.points_event[row["points_id"]] = row["event_id"]
+            for table, kind, col in (("heat_sheets", "heat_sheet", "heat_sheet_id"),
+                                     ("round_rankings", "ranking", "ranking_id"),
+                                     ("overall_rankings", "overall", "event_id")):
+                for row in snap.get(table, {}).values():
+                    url = {"heat_sheet": lambda: urls.heat_sheet_url(row["track_slug"], row[col]),
+                           "ranking": lambda: urls.round_ranking_url(row["track_slug"], row[col],
+                                                                     row.get("mode") or "laps_time"),
+                           "overall": lambda: urls.overall_ranking_url(row["track_slug"], row[col])}[kind]()
+                    ix.lineup_page[(kind, row[col])] = url
+                    if row.get("event_id") is not None:
+                        ix.lineup_event[url] = row["event_id"]
             for row in snap.get("race_results", {}).values():
                 ix.driver_races.setdefault(row["driver_id"], set()).add(row["race_id"])
             for row in snap.get("practice_sessions", {}).values():
@@ -132,6 +145,8 @@ class _Index:
         page = urls.read_url(url)
         event_id = {"race_result": self.race_event.get(page.id), "entry_list": page.id,
                     "qual_points": self.points_event.get(page.id)}.get(page.page_type)
+        if event_id is None:
+            event_id = self.lineup_event.get(url)
         if event_id is not None:
             return urls.event_url(page.slug, event_id)
         if page.page_type == "event":
@@ -192,6 +207,11 @@ OWNERS: dict[str, Callable[[tuple, Mapping[str, Any], _Index], set[str]]] = {
     "practice_day_classes": lambda k, r, ix: {urls.practice_day_url(*_practice_day(k))},
     "practice_sessions": lambda k, r, ix: ix.session_pages(k[0]) | {urls.practice_day_url(r["track_slug"], r["practice_date"])},
     "practice_laps": lambda k, r, ix: ix.session_pages(k[0]),
+    # heat sheets and rankings (store.lineups): each row is its own page's content
+    **{t: (lambda kind: lambda k, r, ix: {ix.lineup_page[(kind, k[0])]} if (kind, k[0]) in ix.lineup_page else set())(kind)
+       for t, kind in (("heat_sheets", "heat_sheet"), ("heat_sheet_races", "heat_sheet"), ("lineups", "heat_sheet"),
+                       ("round_rankings", "ranking"), ("round_ranking_rows", "ranking"),
+                       ("overall_rankings", "overall"), ("overall_ranking_rows", "overall"))},
     "practice_discoveries": lambda k, r, ix: {urls.practice_day_url(k[0], k[1]),
                                               urls.practice_month_url(k[0], k[1].isoformat()[:7])},
 }

@@ -25,7 +25,11 @@ def test_event_486677_stores_its_two_saved_races_and_lists_the_missing_pages(liv
     # 32 race links on the event page (FIELD-GUIDE §4), two of them saved.
     assert result.stat("mre/pages/parsed/race_result") == 2
     missing = {url for url, reason in result.failures if reason == "HTTP 404"}
-    assert len(missing) == 30 + 2  # the other races, the entry list, the points page
+    # the other races, the entry list, the points page, and (FIELD-GUIDE §4, §11.1) 4 heat sheets,
+    # the overall ranking and 3 round rankings, none saved
+    assert len(missing) == 30 + 2 + 4 + 1 + 3
+    assert sum("view_heat_sheet" in u for u in missing) == 4
+    assert sum("view_round_ranking" in u for u in missing) == 3
     assert "https://canberraoffroad.liverc.com/results/?p=view_entry_list&id=486677" in missing
     assert all(url.startswith("https://canberraoffroad.liverc.com/") for url in missing)
 
@@ -60,11 +64,11 @@ def test_mre_crawl_event_lists_partial_results_and_exits_3_when_health_fails(
     server = serve(liverc["event-486677.html"].path.parent)
     monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
     monkeypatch.setenv("MRE_HOME", str(tmp_path))
-    # 32 of the event's 36 pages are not saved: partial results are stored and listed, and the
+    # 40 of the event's 44 pages (with its heat sheets and rankings) are not saved: partial results are stored and listed, and the
     # crawl-health check on the 4xx share fails, which a monitor must see (exit 3, not 0).
     assert main(["crawl", "event", EVENT, "--site", server.site]) == 3
     captured = capsys.readouterr()
-    assert "failed pages  32:" in captured.out
+    assert "failed pages  40:" in captured.out
     assert "view_race_result&id=6304831  HTTP 404" in captured.out
     assert "FAILED http_error_share" in captured.out
     assert captured.err.strip().splitlines()[-1] == "mre crawl: the crawl ran, but crawl-health checks failed: http_error_share"

@@ -14,7 +14,10 @@ from typing import Any
 import pyarrow as pa
 
 from mre_crawler import items as it
+from mre_crawler.heat_items import HeatSheet, OverallRanking, RoundRanking
 from warehouse.ddl import arrow_schema
+
+LINEUP_KINDS = (HeatSheet, RoundRanking, OverallRanking)
 
 # The source tables items fill; their columns and types come from the PostgreSQL DDL
 # (warehouse/ddl.py reads sql/postgres/*.sql), so these tables have exactly the shape the store's
@@ -25,6 +28,9 @@ ITEM_TABLES = (
     # people's and tools' tables (never from items; empty unless a test fills them)
     "session_type_overrides", "session_type_audit", "session_type_backfill_runs", "session_type_backfill_plan",
     "bumpup_corrections",
+    # heat sheets and rankings (FIELD-GUIDE §11.3-11.5; mre_crawler.store.lineups)
+    "heat_sheets", "heat_sheet_races", "lineups", "round_rankings", "round_ranking_rows", "overall_rankings",
+    "overall_ranking_rows",
 )
 SCHEMAS: dict[str, dict[str, pa.DataType]] = {t: arrow_schema(t) for t in ITEM_TABLES}
 
@@ -63,6 +69,8 @@ def item_sources(pages: Iterable[tuple[str, str, dict, list]]) -> dict[str, pa.T
                 _event(out, item)
             elif isinstance(item, it.Race):
                 _race(out, laps, item)
+            elif isinstance(item, LINEUP_KINDS):
+                _lineup_item(out, item)
             elif isinstance(item, it.PracticeDay):
                 _practice_day(out, item)
             elif isinstance(item, it.PracticeSession):
@@ -115,6 +123,20 @@ def _race(out: _Rows, laps: dict[str, list], race: it.Race) -> None:
             laps["lap_time"].append(lap.lap_time)
             laps["position"].append(lap.position)
             laps["removed_at"].append(None)
+
+
+def _lineup_item(out: _Rows, x: Any) -> None:
+    """Heat sheet, round ranking and overall ranking rows, as :mod:`mre_crawler.store.lineups` writes them."""
+    from mre_crawler.store import lineups as sl
+
+    class _Collect:
+        quarantine: list = []
+        lineup_scopes: dict = {}
+
+        def put(self, spec, row):
+            out.put(spec.table, tuple(row[: len(spec.key)]), **dict(zip(spec.columns, row)))
+
+    sl.add_item(_Collect(), x, None, lambda _b, slug: slug.strip().lower(), lambda *_a: None)
 
 
 def practice_event_id(slug: str, day: Any) -> str:

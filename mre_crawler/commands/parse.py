@@ -49,8 +49,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         meta["track_slug"] = page.slug
         if page.id is not None:
-            key = {"race_result": "race_id", "practice_session": "session_id", "qual_points": "points_id"}
-            meta[key.get(page.page_type, "event_id")] = page.id
+            from mre_crawler.parsers.ids import _URL_ID_KEY  # the one table of which id a URL's id= is
+
+            meta[_URL_ID_KEY.get(page.page_type, "event_id")] = page.id
     try:
         result = parse_page(body, url, args.page_type, meta)
     except PageError as exc:

@@ -257,7 +257,8 @@ def linked_results_pages(body: bytes, url: str, slug: str | None, event_id: int 
     except (PageError, ValueError):
         return set()
     urls = {race_url(slug, r.race_id) for r in event.races}
-    urls |= {link.url for link in event.links if link.kind in ("points", "entry_list")}
+    urls |= {link.url for link in event.links
+             if link.kind in ("points", "entry_list", "heat_sheet", "round_ranking", "overall_ranking")}
     if event_id is not None:
         urls.add(entry_list_url(slug, event_id))
     return urls

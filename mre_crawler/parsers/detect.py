@@ -51,6 +51,10 @@ _MARKERS: dict[str, tuple[str, str, str]] = {
     "race_result": ("table", "class", "race_result"),
     "practice_day_overview": ("table", "class", "practice_session_list"),
     "qual_points": ("table", "class", "leaderboard_points"),
+    # FIELD-GUIDE §11.3-11.5 (from code, no saved page); their parsers also accept pages by header text
+    "heat_sheet": ("table", "class", "heat_sheet"),
+    "round_ranking": ("table", "class", "round_ranking"),
+    "overall_ranking": ("table", "class", "overall_ranking"),
     "practice_month": ("select", "id", "available_session_months"),
     "track_catalogue": ("table", "class", "track_list"),
     "track_events": ("table", "id", "events"),
@@ -63,6 +67,9 @@ _MARKERS: dict[str, tuple[str, str, str]] = {
 _MARKER_ORDER = (
     "race_result",
     "practice_day_overview",
+    "heat_sheet",
+    "round_ranking",
+    "overall_ranking",  # before qual_points: generated overall tables also carry leaderboard_points
     "qual_points",
     "practice_month",
     "track_catalogue",

@@ -23,6 +23,9 @@ _URL_ID_KEY = {
     "race_result": "race_id",
     "entry_list": "event_id",
     "qual_points": "points_id",
+    "heat_sheet": "heat_sheet_id",
+    "round_ranking": "ranking_id",
+    "overall_ranking": "event_id",
     "practice_session": "session_id",
 }
 

@@ -29,6 +29,7 @@ from mre_crawler.items import (
     Race,
     RaceResult,
 )
+from mre_crawler.samplesite.heatsheets import ranking_mode
 from mre_crawler.samplesite.places import EVENT_NAMES, JUNIOR, RACING_CLASSES, RacingClass
 from mre_crawler.samplesite.racing import Driver, build_results, mss, simulate_laps
 
@@ -411,7 +412,7 @@ def _links(slug: str, event_id: int, ordinal: int, races: list[RaceSpec], plans:
     ranking = 1_400_000 + ordinal * 10
     for r in range(1, rounds + 1):
         links.append(EventLink("round_ranking", ranking + r, f"Qualifier Round {r} Rankings",
-                               urls.round_ranking_url(slug, ranking + r)))
+                               urls.round_ranking_url(slug, ranking + r, ranking_mode(ranking + r))))
     multi = 900_000 + ordinal * 10
     for k, plan in enumerate(plans):
         if plan.fmt == "triple":

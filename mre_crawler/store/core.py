@@ -21,6 +21,7 @@ from mre_crawler.store.quarantine import _item_raw, _jsonable, _quarantine_row, 
 from mre_crawler.store.removal import _mark_removed_laps, _mark_removed_races, _mark_removed_results, _mark_removed_scoped
 from mre_crawler.store.rows import _add_page, _Batch, _check_supported, _Page, _prune_stubs
 from mre_crawler.archive import PageArchive
+from mre_crawler.store import lineups
 from mre_crawler.store.archive import _archive_row, _put_bodies, _write_archive_index
 from mre_crawler.store.runs import RUN_LOCK_CLASS, _lock_id, _mark_stored, _now, _write_fetches, close_dead_runs
 from mre_crawler.store.specs import (
@@ -247,7 +248,7 @@ class Store:
         with self._tx():
             cur = self.conn.cursor()
             zones_before = _track_zones(cur, batch.dashboard_slugs) if batch.dashboard_slugs else {}
-            for spec in ORDER:
+            for spec in (*ORDER, *lineups.SPECS):
                 if spec is RACES_FROM_EVENT and batch.pending_race_times:
                     _resolve_race_times(cur, batch)
                 if spec is LAPS and (copied := copy_new_laps(cur, batch)):
@@ -274,6 +275,7 @@ class Store:
                     counts.add("points_rounds", removed=_mark_removed_scoped(
                         cur, "points_rounds", "points_id", ("class_name", "name_key", "round_number"), batch,
                         POINTS_ROUNDS, batch.points_scope))
+            lineups.mark_removed(cur, batch, counts)
             if batch.dashboard_slugs:
                 after = _track_zones(cur, batch.dashboard_slugs)
                 for slug in batch.dashboard_slugs:

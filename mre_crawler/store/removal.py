@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from mre_crawler.store.lineups import KEY_TYPES as LINEUP_KEY_TYPES
 from mre_crawler.store.rows import _Batch
 from mre_crawler.store.specs import LAPS, RACES_FROM_EVENT, RESULTS, Upsert, _t
 
@@ -64,7 +65,7 @@ def _mark_removed_scoped(
 ) -> int:
     present = _present_keys(batch, spec, 0, scope)
     key_cols = (scope_col, *rest)
-    types = {"event_id": "bigint", "points_id": "bigint", "round_number": "integer"}
+    types = {"event_id": "bigint", "points_id": "bigint", "round_number": "integer", **LINEUP_KEY_TYPES}
     arrays = sql.SQL(", ").join(
         sql.SQL("%s::{}[]").format(sql.SQL(types.get(c, "text"))) for c in key_cols
     )

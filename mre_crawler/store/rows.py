@@ -9,6 +9,7 @@ from typing import Any
 
 from mre_crawler import items as it
 from mre_crawler.normalize import class_key, clean_text, driver_display_name, driver_name_key
+from mre_crawler.store import lineups
 from mre_crawler.store.quarantine import _item_raw, _quarantine_row
 from mre_crawler.store.specs import (
     DRIVERS, ENTRIES, ENTRY_CLASSES, ENTRY_LISTS, EVENT_STUB, EVENTS_FROM_LIST, EVENTS_FROM_PAGE, LAPS,
@@ -32,6 +33,7 @@ class _Batch:
     held_results: set[tuple[int, int]] = field(default_factory=set)  # rejected rows: not "removed"
     entry_scope: set[int] = field(default_factory=set)
     points_scope: set[int] = field(default_factory=set)
+    lineup_scopes: dict[str, set[int]] = field(default_factory=dict)  # heat sheets and rankings (store.lineups)
     pending_race_times: list[tuple[tuple, dict]] = field(default_factory=list)
     dashboard_slugs: set[str] = field(default_factory=set)
     quarantine: list[tuple] = field(default_factory=list)
@@ -77,7 +79,8 @@ def _prune_stubs(batch: _Batch) -> None:
                     stubs.pop(k, None)
 
 
-_SUPPORTED = (it.TrackListing, it.Track, it.EventSummary, it.Event, it.Race, it.EntryList, it.PointsTable)
+_SUPPORTED = (it.TrackListing, it.Track, it.EventSummary, it.Event, it.Race, it.EntryList, it.PointsTable,
+              *lineups.KINDS)
 
 
 def supports(item: Any) -> bool:
@@ -88,7 +91,7 @@ def supports(item: Any) -> bool:
 
 
 def _check_supported(item: Any) -> None:
-    kinds = (it.TrackListing, it.Track, it.EventSummary, it.Event, it.Race, it.EntryList, it.PointsTable)
+    kinds = _SUPPORTED
     if isinstance(item, list):
         bad = [type(x).__name__ for x in item if not isinstance(x, kinds)]
     else:
@@ -118,6 +121,8 @@ def _add_page(batch: _Batch, page: _Page) -> None:
             _add_entry_list(batch, x, page)
         elif isinstance(x, it.PointsTable):
             _add_points(batch, x, page)
+        elif isinstance(x, lineups.KINDS):
+            lineups.add_item(batch, x, page, _track_stub, _event_stub)
 
 
 def _slug(slug: str) -> str:

@@ -1,0 +1,172 @@
+"""A heat sheet: /results/?p=view_heat_sheet&id=<n> -> one :class:`HeatSheet` (FIELD-GUIDE §11.3).
+
+One ``table.heat_sheet`` holds every race of one round: a header row per race (``.race_num``,
+``span.class_header`` "Class (Heat 2/4)" or "Class A1-Main", ``span.race_status`` "Status: Complete
+(View Results)" with the result link, or "Status: Not Started" without one), a column header row
+("Pos", "Car # / Driver", then Brand / transponder columns the sources disagree on), then one row
+per grid slot, pole first; td1 holds ``span.car_num`` and the name as a bare text node.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from mre_crawler.heat_items import HeatSheet, HeatSheetRace, LineupEntry
+from mre_crawler.parsers.base import ParseContext, ParseResult
+from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int
+from mre_crawler.parsers.lineup_common import (
+    check_positions, has_class, header_key, load_fitting, panel_heading, race_id_of, title_page_name,
+)
+
+PAGE_TYPE = "heat_sheet"
+
+_TABLE = f"//table[{has_class('heat_sheet')}]"
+_HEAT = re.compile(r"^(?P<cls>.*?)\s*\(\s*Heat\s+(?P<k>\d+)\s*/\s*(?P<n>\d+)\s*\)$", re.IGNORECASE)
+_MAIN = re.compile(r"^(?P<cls>.*?)\s+(?:[A-Z]\d?-Main|LCQ|[A-Z]\d?-Final)$", re.IGNORECASE)
+_STATUS = re.compile(r"Status:\s*(?P<status>[^(]*)", re.IGNORECASE)
+_POS_HEADERS = ("pos", "position", "grid", "#")
+_TX_HEADERS = ("tx #", "tx", "transponder", "transponder #")
+
+
+def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
+    tree = load_fitting(body, url, PAGE_TYPE, lambda t: bool(t.xpath(_TABLE)))
+    ctx = ParseContext(PAGE_TYPE, url, meta)
+    tables = tree.xpath(_TABLE)
+    if not tables:
+        raise ctx.fail("no table.heat_sheet", "heat_sheet")
+    sheet = HeatSheet(
+        track_slug=page_track_slug(ctx),
+        event_id=_meta_int(ctx, "event_id"),
+        heat_sheet_id=page_id(ctx, "heat_sheet_id"),
+        round_name=_round_name(ctx, tree),
+    )
+    for table in tables:
+        _read_table(ctx, table, sheet)
+    if not sheet.races:
+        raise ctx.fail("table.heat_sheet has no race blocks (no span.class_header)", "races")
+    return ctx.result([sheet])
+
+
+def _meta_int(ctx: ParseContext, key: str) -> int | None:
+    raw = ctx.meta.get(key)
+    return None if raw is None else ctx.read(key, str(raw), parse_int)
+
+
+def _round_name(ctx: ParseContext, tree) -> str | None:
+    heading = panel_heading(tree)
+    m = re.match(r"^Race Line-?ups?\s*[-:]\s*(.+)$", heading, re.IGNORECASE)
+    if m:
+        return m[1]
+    name = re.sub(r"\s*Heat Sheet$", "", title_page_name(tree), flags=re.IGNORECASE)
+    if name:
+        return name
+    ctx.problem("round_name", heading or None, "no round name in the panel heading or the title")
+    return None
+
+
+def _read_table(ctx: ParseContext, table, sheet: HeatSheet) -> None:
+    race: HeatSheetRace | None = None
+    columns: dict[str, int] | None = None
+    for row in table.xpath("thead/tr | tbody/tr | tr"):
+        header = row.xpath(f".//*[{has_class('class_header')}]")
+        if header:
+            if race is not None:
+                _close(ctx, race)
+            race = _race_header(ctx, row, clean(header[0].text_content()))
+            sheet.races.append(race)
+            columns = None
+            continue
+        cells = row.findall("td")
+        if not cells:
+            ths = row.findall("th")
+            if ths:
+                columns = _columns(ctx, [header_key(th.text_content()) for th in ths], race)
+            continue
+        if race is None:
+            raise ctx.fail("a driver row before any race header", "races")
+        if columns is None:
+            raise ctx.fail(f"race {race.race_label!r}: driver rows without a column header row", "columns")
+        if len(cells) < columns["_width"]:
+            raise ctx.incomplete(f"a line-up row has {len(cells)} cells for {columns['_width']} columns",
+                                 f"race[{race.race_label}].row")
+        race.entries.append(_entry(ctx, race, columns, cells))
+    if race is not None:
+        _close(ctx, race)
+
+
+def _race_header(ctx: ParseContext, row, label: str) -> HeatSheetRace:
+    num = row.xpath(f".//*[{has_class('race_num')} or {has_class('race_number')}]")
+    number = None
+    if num:
+        digits = re.search(r"\d+", num[0].text_content())
+        number = int(digits[0]) if digits else None
+    if number is None:
+        ctx.problem(f"race[{label}].race_number", None, "no race number in the race header")
+    status_el = row.xpath(f".//*[{has_class('race_status')}]")
+    status, race_id = "", None
+    if status_el:
+        m = _STATUS.search(clean(status_el[0].text_content()))
+        status = clean(m["status"]) if m else clean(status_el[0].text_content())
+        race_id = race_id_of(status_el[0])
+    else:
+        ctx.problem(f"race[{label}].status", None, "no span.race_status")
+    if status.lower().startswith("complete") and race_id is None:
+        ctx.problem(f"race[{label}].race_id", status, "Complete without a result link")
+    heat_number = heat_count = None
+    m = _HEAT.match(label)
+    if m:
+        class_name, heat_number, heat_count = clean(m["cls"]), int(m["k"]), int(m["n"])
+    else:
+        mm = _MAIN.match(label)
+        class_name = clean(mm["cls"]) if mm else label
+    return HeatSheetRace(number, label, class_name, heat_number, heat_count, status, race_id)
+
+
+def _columns(ctx: ParseContext, labels: list[str], race: HeatSheetRace | None) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        if label in _POS_HEADERS:
+            columns.setdefault("pos", i)
+        elif "driver" in label:
+            columns.setdefault("driver", i)
+        elif label in _TX_HEADERS:
+            columns.setdefault("transponder", i)
+    missing = [c for c in ("pos", "driver") if c not in columns]
+    if missing:
+        where = race.race_label if race else "?"
+        raise ctx.fail(f"race {where!r}: line-up header {' | '.join(labels)!r} has no {missing} column", "columns")
+    columns["_width"] = len(labels)
+    return columns
+
+
+def _entry(ctx: ParseContext, race: HeatSheetRace, columns: dict[str, int], cells) -> LineupEntry:
+    where = f"race[{race.race_label}]"
+    pos_text = clean(cells[columns["pos"]].text_content())
+    pos = ctx.read(f"{where}.grid_position", pos_text, parse_int, required=True)
+    if pos is None:
+        raise ctx.fail(f"{where}: grid position {pos_text!r} is not a number", "grid_position")
+    driver_cell = cells[columns["driver"]]
+    car = driver_cell.xpath(f".//*[{has_class('car_num')}]")
+    car_number = clean(car[0].text_content()) if car else None
+    # The name is the bare text after span.car_num (FIELD-GUIDE §11.3); hidden spans are sort keys.
+    parts = []
+    if driver_cell.text:
+        parts.append(driver_cell.text)
+    for child in driver_cell:
+        if child not in car and "hidden" not in (child.get("class") or "").split():
+            parts.append(child.text_content())
+        if child.tail:
+            parts.append(child.tail)
+    name = clean(" ".join(parts))
+    if not name:
+        raise ctx.incomplete(f"grid slot {pos} has no driver name", f"{where}[{pos}].driver")
+    tx = None
+    if "transponder" in columns:
+        tx = clean(cells[columns["transponder"]].text_content()) or None
+    return LineupEntry(pos, car_number or None, name, tx)
+
+
+def _close(ctx: ParseContext, race: HeatSheetRace) -> None:
+    check_positions(ctx, [e.grid_position for e in race.entries], f"race[{race.race_label}].grid")

@@ -1,0 +1,116 @@
+"""What the heat sheet, round ranking and overall ranking parsers share (FIELD-GUIDE §11.3-§11.5).
+
+No saved copy of these pages exists: columns are found by header text, hidden sort keys
+(``<div class="hidden">``) are left out of every value, links may percent-encode underscores
+(``view%5Frace%5Fresult``), and a page that does not fit raises :class:`PageError` with its reason
+(quarantine) rather than being half read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import unquote
+
+import lxml.html
+
+from mre_crawler.parsers.base import ParseContext, html_tree
+from mre_crawler.parsers.common import clean
+from mre_crawler.parsers.detect import check_not_error_page
+
+_RACE_LINK_ID = re.compile(r"[?&]id=(\d+)")
+
+
+def has_class(cls: str) -> str:
+    return f'contains(concat(" ", normalize-space(@class), " "), " {cls} ")'
+
+
+def load_fitting(body: bytes, url: str, page_type: str, fits: Callable[[lxml.html.HtmlElement], bool]
+                 ) -> lxml.html.HtmlElement:
+    """The page's tree. A page whose structure ``fits`` is taken at once; any other goes through
+    :func:`check_not_error_page` (error page, bot check, another page type), and then the parser
+    fails it with the reason of what is missing."""
+    from mre_crawler.errors import WrongPageType
+
+    if body is None or not body.strip():
+        raise WrongPageType(page_type, url, "empty", "the body is empty")
+    tree = html_tree(body, url)
+    if not fits(tree):
+        check_not_error_page(tree, page_type, url)
+    return tree
+
+
+def visible(cell: lxml.html.HtmlElement) -> str:
+    """A cell's text without its hidden sort keys or hidden full name (any ``.hidden`` element).
+
+    One walk over the cell (no XPath per cell: a ranking page has ~10 cells a row)."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            cls = child.get("class") if isinstance(child.tag, str) else None
+            if not (cls and "hidden" in cls.split()):
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(cell)
+    return clean("".join(parts))
+
+
+def header_key(text: str) -> str:
+    """A header's text folded for lookup: ``"Car # / Driver"`` -> ``"car # / driver"``."""
+    return clean(text).lower()
+
+
+def race_id_of(el: lxml.html.HtmlElement) -> int | None:
+    """The race id of the first race-result link inside ``el`` (plain or percent-encoded)."""
+    for a in el.iter("a"):
+        href = unquote(a.get("href") or "")
+        if "view_race_result" in href:
+            m = _RACE_LINK_ID.search(href)
+            if m:
+                return int(m[1])
+    return None
+
+
+def check_positions(ctx: ParseContext, positions: list[int], where: str) -> None:
+    """Positions of one class run 1..n; a gap or a repeat means the page is not whole."""
+    if sorted(positions) != list(range(1, len(positions) + 1)):
+        shown = ",".join(map(str, positions[:20]))
+        raise ctx.incomplete(f"positions are not 1..{len(positions)} ({shown})", where)
+
+
+def pane_class_names(tree: lxml.html.HtmlElement) -> dict[str, str]:
+    """Tab pane id -> class name, from the nav anchors ``<a href="#pane" data-toggle="tab">``."""
+    out = {}
+    for a in tree.iter("a"):
+        if a.get("data-toggle") == "tab" and (a.get("href") or "").startswith("#"):
+            out[a.get("href")[1:]] = clean(a.text_content())
+    return out
+
+
+def table_class_name(table: lxml.html.HtmlElement, panes: dict[str, str]) -> str:
+    """A class table's class: its own ``class_header`` in the thead, else its tab's name."""
+    header = table.xpath(f"thead//*[{has_class('class_header')}]")
+    if header:
+        return clean(header[0].text_content())
+    for pane in table.iterancestors("div"):
+        if pane.get("id") in panes:
+            return panes[pane.get("id")]
+    return ""
+
+
+def panel_heading(tree: lxml.html.HtmlElement) -> str:
+    heads = tree.xpath(f"//div[{has_class('panel-heading')}]")
+    return clean(heads[0].text_content()) if heads else ""
+
+
+def title_page_name(tree: lxml.html.HtmlElement) -> str:
+    """The page-name part of ``Track :: Event :: <page name> :: LiveRC`` (FIELD-GUIDE §11.1)."""
+    title = tree.find(".//title")
+    parts = [clean(p) for p in (title.text_content() if title is not None else "").split("::")]
+    parts = [p for p in parts if p and p.lower() != "liverc"]
+    return parts[-1] if len(parts) >= 3 else ""

@@ -1,0 +1,114 @@
+"""The overall final ranking: /results/?p=event_overall_ranking&id=<event_id> -> one :class:`OverallRanking`.
+
+FIELD-GUIDE §11.5: one table per class (tabs or stacked), the first thead row a ``div.class_header``
+with the class, the last ``Pos, Brand, Country, Driver, Result, Race`` ("Position" too; "Laps/Time"
+where there is no "Result"). Pos is one sequence per class across all its mains. Result reads
+``[n] laps/time`` (n: the place within that main) or ``[x] [y] laps/time`` on multi-main classes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from mre_crawler.heat_items import OverallRanking, OverallRow
+from mre_crawler.parsers.base import ParseContext, ParseResult
+from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int, parse_laps_time
+from mre_crawler.parsers.lineup_common import (
+    check_positions, has_class, header_key, load_fitting, pane_class_names, race_id_of, table_class_name, visible,
+)
+
+PAGE_TYPE = "overall_ranking"
+
+HEADERS = {"pos": "pos", "position": "pos", "#": "pos", "driver": "driver", "result": "result",
+           "laps/time": "result", "race": "race", "brand": None, "country": None}
+REQUIRED = ("pos", "driver", "result", "race")
+_RESULT = re.compile(r"^(?:\[(?P<a>\d+)\]\s*)?(?:\[(?P<b>\d+)\]\s*)?(?P<lt>.*)$")
+
+
+def _labels(table) -> list[str]:
+    return [header_key(th.text_content()) for th in table.xpath("thead/tr[last()]/th")]
+
+
+def _is_ranking(table) -> bool:
+    labels = set(_labels(table))
+    return "driver" in labels and "race" in labels and ("result" in labels or "laps/time" in labels)
+
+
+def _fits(tree) -> bool:
+    return any(_is_ranking(t) and t.xpath(f"thead//div[{has_class('class_header')}]") for t in tree.iter("table"))
+
+
+def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
+    tree = load_fitting(body, url, PAGE_TYPE, _fits)
+    ctx = ParseContext(PAGE_TYPE, url, meta)
+    tables = [t for t in tree.iter("table") if _is_ranking(t)]
+    if not tables:
+        raise ctx.fail("no overall ranking table (a thead with Driver, Result and Race)", "tables")
+    ranking = OverallRanking(track_slug=page_track_slug(ctx), event_id=page_id(ctx, "event_id"))
+    panes = pane_class_names(tree)
+    seen: set[str] = set()
+    for table in tables:
+        class_name = table_class_name(table, panes)
+        if not class_name:
+            raise ctx.fail("an overall ranking table with neither a class header nor a class tab", "class_name")
+        if class_name in seen:
+            ctx.problem(f"class[{class_name}]", None, "a second table of this class was left out")
+            continue
+        seen.add(class_name)
+        columns = _columns(ctx, table, class_name)
+        positions = []
+        for row in table.iterfind("tbody/tr"):
+            item = _row(ctx, class_name, columns, row)
+            positions.append(item.position)
+            ranking.rows.append(item)
+        check_positions(ctx, positions, f"class[{class_name}]")
+    return ctx.result([ranking])
+
+
+def _columns(ctx: ParseContext, table, class_name: str) -> dict[str, int]:
+    labels = _labels(table)
+    columns: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        if label not in HEADERS:
+            ctx.problem(f"class[{class_name}].columns", label, "unknown column, left out")
+        elif HEADERS[label]:
+            columns.setdefault(HEADERS[label], i)
+    missing = [f for f in REQUIRED if f not in columns]
+    if missing:
+        raise ctx.fail(f"class {class_name!r}: header {' | '.join(labels)!r} lacks {missing}", "columns")
+    columns["_width"] = len(labels)
+    return columns
+
+
+def _row(ctx: ParseContext, class_name: str, columns: dict[str, int], row) -> OverallRow:
+    cells = row.findall("td")
+    where = f"class[{class_name}]"
+    if len(cells) < columns["_width"]:
+        raise ctx.incomplete(f"a ranking row has {len(cells)} cells for {columns['_width']} columns", f"{where}.row")
+    text = {f: visible(cells[i]) for f, i in columns.items() if not f.startswith("_")}
+    pos = ctx.read(f"{where}.position", text["pos"], parse_int, required=True)
+    if pos is None:
+        raise ctx.fail(f"{where}: position {text['pos']!r} is not a number", "position")
+    name = text["driver"]
+    if not name:
+        raise ctx.incomplete(f"position {pos} has no driver name", f"{where}[{pos}].driver")
+    raw = text["result"]
+    main_place = points = laps = total = flag = None
+    m = _RESULT.match(raw)
+    if m["b"] is not None:
+        points, main_place = int(m["a"]), int(m["b"])
+    elif m["a"] is not None:
+        main_place = int(m["a"])
+    lt = clean(m["lt"])
+    if lt.upper() in ("DNS", "DNF"):
+        flag = lt.upper()
+    elif lt:
+        try:
+            laps, total, flag = parse_laps_time(lt)
+        except ValueError as exc:
+            ctx.problem(f"{where}[{pos}].result", raw, f"unreadable: {exc}")
+    race_cell = cells[columns["race"]]
+    return OverallRow(class_name, pos, name, main_place, points, laps, total, flag, raw,
+                      text["race"] or None, race_id_of(race_cell))

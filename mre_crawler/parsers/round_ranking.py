@@ -1,0 +1,159 @@
+"""A round ranking: /results/?p=view_round_ranking&id=<round>&o=<mode> -> one :class:`RoundRanking`.
+
+FIELD-GUIDE §11.4: one table per class (Bootstrap tabs, or stacked tables with a ``class_header``),
+headers Pos, Driver, Laps/Time, Top 2 Consecutive, Top 3 Consecutive, Top 5 Average, Fastest Lap,
+Avg Lap, Heat, in an order that follows the ranking mode; so every column is found by its header
+text. Each metric cell starts with a hidden sort key (``<div class="hidden">0020/9999</div>``),
+left out; a metric the driver did not reach is blank; the Heat cell ``4 / 5`` links the race.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from mre_crawler.heat_items import RankingRow, RoundRanking
+from mre_crawler.parsers.base import ParseContext, ParseResult
+from mre_crawler.parsers.common import (
+    clean, page_id, page_track_slug, parse_duration, parse_int, parse_laps_time, url_query_value,
+)
+from mre_crawler.parsers.lineup_common import (
+    check_positions, header_key, load_fitting, pane_class_names, panel_heading, race_id_of, table_class_name,
+    title_page_name, visible,
+)
+
+PAGE_TYPE = "round_ranking"
+
+# header text (folded) -> field; "pos"/"position" both occur (FIELD-GUIDE §11, variants)
+HEADERS = {
+    "pos": "pos", "position": "pos", "#": "pos",
+    "driver": "driver",
+    "laps/time": "laps_time",
+    "top 2 consecutive": "top2_consecutive",
+    "top 3 consecutive": "top3_consecutive",
+    "top 5 average": "avg_top5",
+    "fastest lap": "fastest_lap",
+    "avg lap": "avg_lap", "average lap": "avg_lap",
+    "heat": "heat",
+}
+REQUIRED = ("pos", "driver", "laps_time", "heat")
+_METRICS = ("top2_consecutive", "top3_consecutive", "avg_top5", "fastest_lap", "avg_lap")
+_HEAT = re.compile(r"^(\d+)\s*/\s*(\d+)$")
+
+
+def _fits(tree) -> bool:
+    for table in tree.iter("table"):
+        labels = {header_key(th.text_content()) for th in table.xpath("thead/tr/th")}
+        if "laps/time" in labels and "heat" in labels:
+            return True
+    return False
+
+
+def _ranking_tables(tree) -> list:
+    out = []
+    for table in tree.iter("table"):
+        labels = {header_key(th.text_content()) for th in table.xpath("thead/tr/th")}
+        if "heat" in labels and "driver" in labels:
+            out.append(table)
+    return out
+
+
+def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
+    tree = load_fitting(body, url, PAGE_TYPE, _fits)
+    ctx = ParseContext(PAGE_TYPE, url, meta)
+    tables = _ranking_tables(tree)
+    if not tables:
+        raise ctx.fail("no ranking table (a thead with Driver and Heat headers)", "tables")
+    mode = url_query_value(unquote(url), "o")
+    ranking = RoundRanking(
+        track_slug=page_track_slug(ctx),
+        event_id=None if ctx.meta.get("event_id") is None else ctx.read("event_id", str(ctx.meta["event_id"]), parse_int),
+        ranking_id=page_id(ctx, "ranking_id"),
+        mode=mode,
+        round_name=_round_name(ctx, tree),
+    )
+    panes = pane_class_names(tree)
+    seen: set[str] = set()
+    for table in tables:
+        class_name = table_class_name(table, panes)
+        if not class_name:
+            raise ctx.fail("a ranking table with neither a class header nor a class tab", "class_name")
+        if class_name in seen:
+            # IMRC warns of a mobile and a desktop copy of one table (FIELD-GUIDE §11.4): read it once
+            ctx.problem(f"class[{class_name}]", None, "a second table of this class was left out")
+            continue
+        seen.add(class_name)
+        columns = _columns(ctx, table, class_name)
+        if not ranking.columns:
+            ranking.columns = [label for label, field in columns["_labels"] if field not in ("pos", "driver", "heat")]
+        positions = []
+        for row in table.iterfind("tbody/tr"):
+            item = _row(ctx, class_name, columns, row)
+            positions.append(item.position)
+            ranking.rows.append(item)
+        check_positions(ctx, positions, f"class[{class_name}]")
+    return ctx.result([ranking])
+
+
+def _round_name(ctx: ParseContext, tree) -> str | None:
+    for text in (panel_heading(tree), title_page_name(tree)):
+        m = re.match(r"^(.*?)\s+Rankings?$", text, re.IGNORECASE)
+        if m:
+            return m[1]
+    ctx.problem("round_name", None, "no '<round> Rankings' heading or title")
+    return None
+
+
+def _columns(ctx: ParseContext, table, class_name: str) -> dict:
+    labels = [clean(th.text_content()) for th in table.xpath("thead/tr[last()]/th")]
+    columns: dict = {"_labels": []}
+    for i, label in enumerate(labels):
+        field = HEADERS.get(label.lower())
+        if field is None:
+            ctx.problem(f"class[{class_name}].columns", label, "unknown column, left out")
+            continue
+        columns.setdefault(field, i)
+        columns["_labels"].append((label, field))
+    missing = [f for f in REQUIRED if f not in columns]
+    if missing:
+        raise ctx.fail(f"class {class_name!r}: header {' | '.join(labels)!r} lacks {missing}", "columns")
+    columns["_width"] = len(labels)
+    return columns
+
+
+def _time(ctx: ParseContext, field: str, text: str) -> float | None:
+    return ctx.read(field, text, parse_duration)
+
+
+def _row(ctx: ParseContext, class_name: str, columns: dict, row) -> RankingRow:
+    cells = row.findall("td")
+    where = f"class[{class_name}]"
+    if len(cells) < columns["_width"]:
+        raise ctx.incomplete(f"a ranking row has {len(cells)} cells for {columns['_width']} columns", f"{where}.row")
+    texts = {f: visible(cells[i]) for f, i in columns.items() if not f.startswith("_")}
+    pos = ctx.read(f"{where}.position", texts["pos"], parse_int, required=True)
+    if pos is None:
+        raise ctx.fail(f"{where}: position {texts['pos']!r} is not a number", "position")
+    name = texts["driver"]
+    if not name:
+        raise ctx.incomplete(f"position {pos} has no driver name", f"{where}[{pos}].driver")
+    laps = total = flag = None
+    lt = texts["laps_time"]
+    if lt.upper() in ("DNS", "DNF"):
+        flag = lt.upper()
+    elif lt:
+        try:
+            laps, total, flag = parse_laps_time(lt)
+        except ValueError as exc:
+            ctx.problem(f"{where}[{pos}].laps_time", lt, f"unreadable: {exc}")
+    m = _HEAT.match(texts["heat"])
+    if texts["heat"] and not m:
+        ctx.problem(f"{where}[{pos}].heat", texts["heat"], 'not "k / n"')
+    metrics = {f: (_time(ctx, f"{where}[{pos}].{f}", texts[f]) if f in texts else None) for f in _METRICS}
+    return RankingRow(
+        class_name=class_name, position=pos, driver_name=name, laps=laps, total_time=total, flag=flag,
+        heat_number=int(m[1]) if m else None, heat_count=int(m[2]) if m else None,
+        race_id=race_id_of(cells[columns["heat"]]), **metrics,
+    )

@@ -1,0 +1,129 @@
+"""Warehouse models over heat sheets and rankings of generated sites (FIELD-GUIDE §11.3-§11.5):
+each class's final positions per event come from the overall final ranking, line-ups match race
+results, and the grid of a higher main confirms who bumped, also before its results exist, while
+results always win over a sheet edited after the race ran. Expected values: the generator's truth."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from mre_crawler.normalize import driver_name_key
+from mre_crawler.samplesite.site import SiteParams, Truth, iter_site
+from warehouse.item_sources import item_sources
+from warehouse.models import discover_models
+from warehouse.runner import SQL_DIR, run_models, select_models
+from warehouse.sources import ArrowSources
+
+MODELS = ["stg_races", "stg_race_results", "stg_events", "stg_heat_sheet_races", "stg_lineups",
+          "stg_overall_ranking_rows", "stg_round_ranking_rows", "int_race_tiers", "int_lineups_matched",
+          "mart_class_final_positions", "mart_lineup_bumpups"]
+TYPES = ("event", "race_result", "heat_sheet", "round_ranking", "overall_ranking")
+
+
+def _build(pages):
+    con = duckdb.connect()
+    ArrowSources(item_sources([(p.url, p.page_type, p.meta, p.items) for p in pages])).load(con)
+    run_models(con, select_models(discover_models(SQL_DIR / "models"), MODELS))
+    return con
+
+
+@pytest.fixture(scope="module")
+def site():
+    truth = Truth()
+    pages = [p for p in iter_site(SiteParams(6, 5, 11, practice_days=0), truth) if p.page_type in TYPES]
+    con = _build(pages)
+    yield truth, pages, con
+    con.close()
+
+
+def test_final_positions_per_class_equal_the_overall_ranking_pages(site):
+    _, pages, con = site
+    expected = {(o.event_id, r.class_name, driver_name_key(r.driver_name), r.position, r.race_label, r.main_place)
+                for p in pages if p.page_type == "overall_ranking" for o in p.items for r in o.rows}
+    got = set(con.execute("select event_id, class_name, name_key, final_position, final_main, main_place"
+                          " from mart_class_final_positions").fetchall())
+    assert got == expected and len(got) > 100
+    winners = con.execute("select count(*), count(distinct (event_id, class_name)) from mart_class_final_positions"
+                          " where is_class_winner").fetchone()
+    assert winners[0] == winners[1] > 10
+
+
+def test_every_lineup_slot_of_a_run_race_matches_its_result(site):
+    truth, _, con = site
+    rows = con.execute("select race_id, driver_id, in_results, result_position is not null, race_match_rule"
+                       " from int_lineups_matched").fetchall()
+    assert rows and all(r[0] is not None for r in rows)
+    assert all(r[2] and r[3] for r in rows)  # every generated race ran: every slot is in its results
+    # grid order is the order the race ran with (truth: race grids), except sheets edited afterwards
+    grids = {int(k): v["grid"] for k, v in truth.races.items()}
+    by_race: dict = {}
+    for race_id, driver_id, *_ in con.execute("select race_id, driver_id from int_lineups_matched"
+                                              " order by race_id, grid_position").fetchall():
+        by_race.setdefault(race_id, []).append(driver_id)
+    same = sum(by_race[r] == grids[r] for r in by_race)
+    assert same >= 0.9 * len(by_race) and set(map(frozenset, by_race.values())) <= set(map(frozenset, grids.values()))
+    assert {r[4] for r in rows} == {"result link", "round and race number"}  # not-started sheets found by number
+
+
+def test_the_grid_confirms_every_bump_up_the_generator_made(site):
+    truth, _, con = site
+    expected = {(b["target_race_id"], b["driver_id"], b["source_race_id"], b["target_grid_position"])
+                for b in truth.bumpups}
+    got = set(con.execute("select target_race_id, driver_id, source_race_id, grid_position from mart_lineup_bumpups"
+                          " where is_bumpup").fetchall())
+    assert got == expected and len(expected) > 20
+
+
+def test_before_its_results_exist_the_grid_alone_confirms_and_results_win_after(site):
+    truth, pages, _ = site
+    sources = {b["source_race_id"] for b in truth.bumpups}
+    top = {b["target_race_id"] for b in truth.bumpups} - sources
+    # the top mains (A-Main, A1) have not run yet: their race pages are not there
+    con = _build([p for p in pages if not (p.page_type == "race_result" and p.meta["race_id"] in top)])
+    rows = con.execute("select target_race_id, driver_id, grid_position, evidence, is_bumpup"
+                       " from mart_lineup_bumpups").fetchall()
+    assert {(r[0], r[1], r[2]) for r in rows} == {(b["target_race_id"], b["driver_id"], b["target_grid_position"])
+                                                 for b in truth.bumpups}
+    evidence = {r[0]: r[3] for r in rows}
+    assert {evidence[t] for t in top} == {"grid, no results yet"} and all(r[4] for r in rows)
+    assert {e for t, e in evidence.items() if t not in top} == {"grid and results"}
+    con.close()
+
+
+def test_a_sheet_edited_after_the_race_never_overrides_its_results():
+    """A bumped driver moved off the A-main grid on the sheet after the race ran: results still list
+    him, so the stored results stand; a driver put on the grid who never raced is contradicted."""
+    truth = Truth()
+    pages = [p for p in iter_site(SiteParams(3, 4, 5, practice_days=0), truth) if p.page_type in TYPES]
+    bump = truth.bumpups[0]
+    sheet = next(s for p in pages if p.page_type == "heat_sheet" for s in p.items
+                 if any(r.race_id == bump["target_race_id"] for r in s.races))
+    race = next(r for r in sheet.races if r.race_id == bump["target_race_id"])
+    slot = next(e for e in race.entries if e.grid_position == bump["target_grid_position"])
+    slot.driver_name = "NOT A RACER"
+    con = _build(pages)
+    row = con.execute("select evidence, is_bumpup from mart_lineup_bumpups where target_race_id = ? and grid_position = ?",
+                      [bump["target_race_id"], bump["target_grid_position"]]).fetchall()
+    assert row == []  # the edited slot names nobody from the feeding main
+    results = con.execute("select count(*) from stg_race_results where race_id = ? and driver_id = ?",
+                          [bump["target_race_id"], bump["driver_id"]]).fetchone()[0]
+    assert results == 1
+    slot.driver_name = next(r.driver_name for p in pages if p.page_type == "race_result" for x in p.items
+                            if x.race_id == bump["source_race_id"] for r in x.results
+                            if r.driver_id not in {b["driver_id"] for b in truth.bumpups
+                                                   if b["target_race_id"] == bump["target_race_id"]})
+    con = _build(pages)
+    row = con.execute("select evidence, is_bumpup from mart_lineup_bumpups where target_race_id = ? and grid_position = ?",
+                      [bump["target_race_id"], bump["target_grid_position"]]).fetchall()
+    assert row == [("grid contradicted by results", False)]
+
+
+def test_the_new_models_pass_their_grain_checks(site):
+    from warehouse.runner import run_checks
+
+    _, _, con = site
+    models = select_models(discover_models(SQL_DIR / "models"), MODELS)
+    runs = run_checks(con, [m for m in models if m.name not in ("stg_races", "stg_race_results", "stg_events",
+                                                                  "int_race_tiers")], None)
+    assert runs and [r.name for r in runs if not r.passed] == []
