@@ -26,7 +26,10 @@ STG_COLUMNS: dict[str, dict[str, str]] = {
         "completed_local": "timestamp",
         "schedule_index": "integer",
     },
-    "stg_events": {"event_id": "bigint", "is_practice_day": "boolean", "event_name": "varchar"},
+    "stg_events": {"event_id": "bigint", "source_event_id": "varchar", "is_practice_day": "boolean",
+                   "event_name": "varchar"},
+    "stg_practice_sessions": {"session_id": "bigint", "source_event_id": "varchar", "track_slug": "varchar",
+                              "class_name": "varchar"},
     "stg_fetched_pages": {"url": "varchar", "page_type": "varchar", "url_id": "bigint"},
     "stg_session_type_overrides": {
         "override_id": "bigint",
@@ -72,8 +75,10 @@ def build_session_types(
     events: Iterable[Mapping[str, Any]] = (),
     pages: Iterable[Mapping[str, Any]] = (),
     overrides: Iterable[Mapping[str, Any]] = (),
+    practice_sessions: Iterable[Mapping[str, Any]] = (),
 ) -> tuple[duckdb.DuckDBPyConnection, dict[int, dict[str, Any]]]:
-    """Run int_race_session_signals + mart_race_session_types; return the connection and mart rows by race id."""
+    """Run int_race_session_signals + mart_race_session_types; return the connection and the race
+    rows by race id (practice rows, keyed by race_key, are in the connection's mart)."""
     con = duckdb.connect()
     race_rows = []
     for i, race in enumerate(races):
@@ -96,11 +101,12 @@ def build_session_types(
     create_table(con, "stg_events", events)
     create_table(con, "stg_fetched_pages", pages)
     create_table(con, "stg_session_type_overrides", overrides)
+    create_table(con, "stg_practice_sessions", practice_sessions)
     models = select_models(discover_models(SQL_DIR / "models"), ["int_race_session_signals", "mart_race_session_types"])
     run_models(con, models)
-    rel = con.sql("select * from mart_race_session_types")
+    rel = con.sql("select * from mart_race_session_types where race_source = 'race'")
     columns = rel.columns
-    by_race = {row[0]: dict(zip(columns, row)) for row in rel.fetchall()}
+    by_race = {r["race_id"]: r for r in (dict(zip(columns, row)) for row in rel.fetchall())}
     return con, by_race
 
 

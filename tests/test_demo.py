@@ -96,7 +96,7 @@ def test_demo_runs_every_stage_offline_and_a_second_run_changes_nothing(demo_hom
     def session_marts() -> list[tuple]:  # other tests may have published marts here before
         if pg_conn.execute("SELECT to_regclass('marts.mart_races')").fetchone()[0] is None:
             return []
-        return pg_conn.execute("SELECT race_id, track_slug FROM marts.mart_races ORDER BY race_id").fetchall()
+        return pg_conn.execute("SELECT race_key, track_slug FROM marts.mart_races ORDER BY race_key").fetchall()
 
     marts_before = session_marts()
     assert _demo() == 0
@@ -129,10 +129,13 @@ def test_demo_runs_every_stage_offline_and_a_second_run_changes_nothing(demo_hom
     warehouse = demo_home / "demo" / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from mart_practice_days").fetchone()[0] == n_days
-        assert con.execute("select count(*) from mart_races").fetchone()[0] == len(truth["races"])
+        assert con.execute("select count(*) from mart_races where race_source = 'race'").fetchone()[0] == len(truth["races"])
+        # practice-day sessions are races too: one per practice session page
+        assert con.execute("select count(*) from mart_races where race_source = 'practice'"
+                           ).fetchone()[0] == truth["pages"]["practice_session"]
         assert con.execute("select count(*) from mart_bumpups").fetchone()[0] == len(truth["bumpups"])
         session_types = dict(con.execute(
-            "select session_type, count(*) from mart_race_session_types group by 1").fetchall())
+            "select session_type, count(*) from mart_race_session_types where race_source = 'race' group by 1").fetchall())
     assert demo_conn.execute("SELECT count(*) FROM marts.mart_practice_days").fetchone()[0] == n_days
     assert "Practice days (DuckDB warehouse)" in out and "Session types (DuckDB)" in out
     assert sum(session_types.values()) == len(truth["races"])

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mre_crawler.cli import main
+from mre_crawler.items import PracticeDay
 from mre_crawler.samplesite.site import SiteParams, iter_site
 from warehouse.export import export_parquet
 from warehouse.item_sources import item_sources
@@ -22,18 +23,21 @@ from warehouse.sources import ArrowSources
 
 MARTS = ["mart_races", "mart_race_session_types", "mart_practice_days", "mart_practice_driver_days",
          "mart_practice_class_days", "mart_practice_driver_track_trend"]
-CORE = ["tracks", "events", "races", "drivers", "race_results", "laps"]
+CORE = ["tracks", "events", "races", "drivers", "race_results", "laps", "practice_days", "practice_sessions",
+        "practice_laps"]
+PARAMS = SiteParams(tracks=2, events=3, seed=11, practice_days=2)
 
 
 @pytest.fixture(scope="module")
 def warehouse_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    pages = ((p.url, p.page_type, p.meta, p.items) for p in iter_site(SiteParams(tracks=2, events=3, seed=11, practice_days=2)))
+    pages = ((p.url, p.page_type, p.meta, p.items) for p in iter_site(PARAMS))
     sources = item_sources(pages)
     with duckdb.connect(str(path)) as con:
         loaded = ArrowSources(sources).load(con)
         con.register(SETTINGS_SOURCE, BuildSettings().as_arrow())
-        run_models(con, with_dependencies(discover_models(SQL_DIR / "models"), MARTS + ["stg_laps", "stg_drivers", "stg_tracks"]))
+        run_models(con, with_dependencies(discover_models(SQL_DIR / "models"),
+                                          MARTS + ["stg_laps", "stg_drivers", "stg_tracks", "stg_practice_laps"]))
         for name in [*loaded, SETTINGS_SOURCE]:
             con.unregister(name)
     return path
@@ -105,7 +109,46 @@ def test_a_failed_export_leaves_the_last_good_files(warehouse_file, tmp_path):
         broken = tmp_path / "sql"
         (broken / "exports").mkdir(parents=True)
         (broken / "exports" / "laps.sql").write_text("select no_such_column from stg_laps")
+        (broken / "exports" / "practice_laps.sql").write_text((SQL_DIR / "exports" / "practice_laps.sql").read_text())
         with pytest.raises(duckdb.Error):
             export_parquet(con, out, sql_dir=broken)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["parquet", "sql"]
+
+
+def _generated_practice_days() -> dict[str, PracticeDay]:
+    """The generator's own day overviews (their "Practice Stats" panels are its truth), by practice day."""
+    return {f"{item.track_slug}-practice-{item.date.isoformat()}": item
+            for page in iter_site(PARAMS) for item in page.items if isinstance(item, PracticeDay)}
+
+
+def test_practice_laps_of_a_generated_day_read_back_with_duckdb_match_the_days_statistics(warehouse_file, tmp_path):
+    out = tmp_path / "parquet"
+    assert main(["export", "parquet", str(out), "--path", str(warehouse_file)]) == 0
+    days = _generated_practice_days()
+    assert len(days) == PARAMS.tracks * PARAMS.practice_days
+    laps = out / "practice_laps.parquet"
+    for day_id, day in days.items():
+        stats = day.stats
+        total, drivers, classes, track_time = duckdb.execute(
+            f"select count(*), count(distinct driver_key), count(distinct class_name), sum(lap_time) "
+            f"from '{laps}' where source_event_id = ?", [day_id]).fetchone()
+        assert (total, drivers, classes) == (stats.total_laps, stats.unique_drivers, stats.unique_classes), day_id
+        assert abs(track_time - stats.total_track_time_seconds) <= 0.5 + 0.001 * total, day_id
+        per_class = dict(duckdb.execute(
+            f"select class_name, count(*) from '{laps}' where source_event_id = ? group by 1", [day_id]).fetchall())
+        assert per_class == stats.laps_per_class, day_id
+        # one row per lap of each session the overview lists, each with its session's track and day
+        sessions = {s.session_id: s for s in day.sessions}
+        by_session = dict(duckdb.execute(
+            f"select session_id, count(*) from '{laps}' where source_event_id = ? and track_slug = ? "
+            f"and practice_date = ? group by 1", [day_id, day.track_slug, day.date]).fetchall())
+        assert by_session == {sid: s.laps for sid, s in sessions.items()}, day_id
+    # every lap has its end time (the generated pages print one per lap), and its session's race row
+    assert duckdb.execute(f"select count(*) from '{laps}' where end_local is null").fetchone() == (0,)
+    assert duckdb.execute(
+        f"select count(*) from '{laps}' l anti join '{out / 'mart_races.parquet'}' m using (race_key)").fetchone() == (0,)
+    sessions_file = out / "practice_sessions.parquet"
+    assert duckdb.execute(f"select count(*) from '{sessions_file}'").fetchone() == (
+        sum(len(d.sessions) for d in days.values()),)
+    assert duckdb.execute(f"select count(*) from '{out / 'practice_days.parquet'}'").fetchone() == (len(days),)

@@ -159,3 +159,36 @@ def test_newest_override_applies_and_a_cleared_one_restores_inference(session_ty
 def test_every_race_gets_exactly_one_row(session_types):
     rows = session_types([R("1/8 Nitro Buggy", None, None), R("", None, None), R("1/8 Nitro Buggy A-Main")])
     assert sorted(rows) == [100, 101, 102]
+
+
+def test_practice_sessions_are_practiceday_races_in_their_own_key_namespace():
+    # session 100 and race 100 share a number: the keys keep them apart, and an override on race
+    # 100 (a race id) never reaches practice session 100
+    from tests.fixtures_warehouse import build_session_types
+
+    con, races = build_session_types(
+        [R("1/8 Nitro Buggy A-Main", event_id=7)],
+        events=[{"event_id": 7, "source_event_id": "7", "is_practice_day": False}],
+        overrides=[_override(100, 1, 0, override_session_type="qualifying")],
+        practice_sessions=[
+            {"session_id": 100, "source_event_id": "testtrack-practice-2025-11-15", "track_slug": "testtrack",
+             "class_name": "1/10 Open"},
+            {"session_id": 101, "source_event_id": "testtrack-practice-2025-11-15", "track_slug": "testtrack",
+             "class_name": None},
+        ],
+    )
+    try:
+        rows = con.sql("select race_key, race_source, race_id, event_id, practice_session_id, source_event_id, "
+                       "session_type, session_kind, confidence, signals_agreed, override_reason "
+                       "from mart_race_session_types order by race_key").fetchall()
+    finally:
+        con.close()
+    assert rows == [
+        ("practice-100", "practice", None, None, 100, "testtrack-practice-2025-11-15",
+         "practiceday", "practiceday", "high", ["event"], None),
+        ("practice-101", "practice", None, None, 101, "testtrack-practice-2025-11-15",
+         "practiceday", "practiceday", "high", ["event"], None),
+        ("race-100", "race", 100, 7, None, "7", "qualifying", "unknown", "override", ["label", "section"],
+         "checked with the race director"),
+    ]
+    assert races[100]["race_key"] == "race-100"

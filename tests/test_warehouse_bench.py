@@ -17,8 +17,10 @@ def test_synthetic_sources_have_the_asked_laps_and_realistic_session_types():
     from warehouse.runner import SQL_DIR, run_models, with_dependencies
 
     run_models(con, with_dependencies(discover_models(SQL_DIR / "models"), ["mart_race_session_types"]))
-    assert con.sql("select session_type, confidence, count(*) from mart_race_session_types group by all order by 1").fetchall() == [
-        ("qualifying", "high", 80), ("race", "high", 40)]
+    assert con.sql("select race_source, session_type, confidence, count(*) from mart_race_session_types"
+                   " group by all order by all").fetchall() == [
+        ("practice", "practiceday", "high", counts["src_practice_sessions"]),
+        ("race", "qualifying", "high", 80), ("race", "race", "high", 40)]
 
 
 def test_bench_warehouse_prints_a_table_per_size(capsys):

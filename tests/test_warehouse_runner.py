@@ -133,3 +133,23 @@ def test_every_project_model_states_its_grain_and_orders_without_errors():
     ordered = order_models(models, sources)
     assert all(m.grain.startswith("one row per") for m in ordered)
     assert {"stg_races", "int_race_session_signals", "mart_race_session_types"} <= {m.name for m in ordered}
+
+
+def test_a_view_model_is_built_as_a_view_the_file_can_read_and_gets_no_grain_checks_of_its_own(project: Path, tmp_path: Path):
+    path = project / "models" / "intermediate" / "int_mains.sql"
+    path.write_text(path.read_text().replace("-- unique: race_id\n", "-- unique: race_id\n-- materialized: view\n"))
+    target = tmp_path / "out" / "warehouse.duckdb"
+    report = build_warehouse(target, races_source(), sql_dir=project)
+    assert [(m.name, m.rows) for m in report.models] == [("stg_races", 3), ("int_mains", 3), ("mart_mains", 3)]
+    assert sorted(c.name.split(".")[0] for c in report.checks) == ["mart_mains"] * 2 + ["stg_races"] * 2
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.sql("select table_type from information_schema.tables where table_name = 'int_mains'"
+                       ).fetchall() == [("VIEW",)]
+        assert con.sql("select count(*) from int_mains").fetchall() == [(3,)]
+
+
+def test_materialized_takes_table_or_view_only(project: Path):
+    path = project / "models" / "marts" / "mart_mains.sql"
+    path.write_text(path.read_text().replace("-- unique: race_id\n", "-- unique: race_id\n-- materialized: cache\n"))
+    with pytest.raises(ModelError, match="materialized must be table or view"):
+        discover_models(project / "models")

@@ -3,7 +3,8 @@
 Each export is one DuckDB ``COPY (<select>) TO ... (FORMAT parquet)``. The core tables come from
 the staging models (renamed, cast, removed rows left out) with the keys analysts join on; laps
 come from ``sql/exports/laps.sql``, one row per lap carrying event, class, race, round and driver
-keys.
+keys; practice laps from ``sql/exports/practice_laps.sql`` (track, day, class, session, practice
+driver keys, local and UTC end times).
 
 Atomic re-export: everything is written into a temporary folder beside ``OUT_DIR``; then each
 entry is swapped in (a file with ``os.replace``; a partitioned folder is renamed aside, the new
@@ -47,6 +48,17 @@ CORE_EXPORTS: dict[str, str] = {
         "from stg_race_results as results join stg_races as races using (race_id) "
         "left join stg_events as events on events.event_id = races.event_id"
     ),
+    # practice days and their sessions (the practice namespace: driver_key is a practice driver,
+    # never a LiveRC driver id); race_key joins mart_races
+    "practice_days": (
+        f"select days.*, events.event_name, {_YEAR.format('days.practice_date')} as year "
+        "from stg_practice_days as days left join stg_events as events using (source_event_id)"
+    ),
+    "practice_sessions": (
+        "select sessions.*, 'practice-' || sessions.session_id as race_key, days.time_zone, "
+        f"{_YEAR.format('sessions.practice_date')} as year "
+        "from stg_practice_sessions as sessions left join stg_practice_days as days using (source_event_id)"
+    ),
 }
 
 
@@ -56,6 +68,8 @@ CORE_EXPORTS: dict[str, str] = {
 # `mre bench warehouse`).
 DICTIONARY_KEYS: dict[str, dict[str, str]] = {
     "laps": {"track_slug": "stg_races", "class_key": "stg_races", "round_name": "stg_races"},
+    "practice_laps": {"track_slug": "stg_practice_sessions", "class_key": "stg_practice_sessions",
+                      "source_event_id": "stg_practice_sessions"},
     "race_results": {"track_slug": "stg_races", "class_name": "stg_races", "round_name": "stg_races",
                      "result_status": "stg_race_results", "driver_id_source": "stg_race_results"},
 }
@@ -78,9 +92,10 @@ def _with_dictionary_keys(con: duckdb.DuckDBPyConnection, name: str, select: str
 
 
 def export_selects(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> dict[str, str]:
-    """Export name -> SELECT: the core tables, laps, and every mart table in the warehouse."""
+    """Export name -> SELECT: the core tables, race and practice laps, and every mart table in the warehouse."""
     selects = dict(CORE_EXPORTS)
-    selects["laps"] = (sql_dir / "exports" / "laps.sql").read_text(encoding="utf-8").strip().rstrip(";")
+    for name in ("laps", "practice_laps"):
+        selects[name] = (sql_dir / "exports" / f"{name}.sql").read_text(encoding="utf-8").strip().rstrip(";")
     marts = con.execute(
         "select table_name from information_schema.tables where table_schema = 'main' "
         "and table_name like 'mart\\_%' escape '\\' order by table_name"

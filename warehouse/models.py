@@ -21,7 +21,7 @@ from sqlglot import exp
 
 LAYERS = ("staging", "intermediate", "marts")
 _HEADER_LINE = re.compile(r"^\s*--\s?(.*)$")
-_KEYED = re.compile(r"^(grain|unique)\s*:\s*(.*)$", re.IGNORECASE)
+_KEYED = re.compile(r"^(grain|unique|materialized)\s*:\s*(.*)$", re.IGNORECASE)
 
 
 class ModelError(Exception):
@@ -42,6 +42,9 @@ class Model:
     inputs: frozenset[str]
     grain: str
     unique_key: tuple[str, ...]
+    # "table" (default) or "view": a view holds no rows of its own (``-- materialized: view``);
+    # its grain checks are its inputs' (the header must say why its key follows from theirs)
+    materialized: str = "table"
 
     @property
     def is_mart(self) -> bool:
@@ -94,6 +97,9 @@ def load_model(path: Path, layer: str) -> Model:
     if not header.get("unique"):
         raise ModelError(path, "header has no '-- unique: col, col' line (the grain's key columns)")
     unique_key = tuple(c.strip().lower() for c in header["unique"].split(",") if c.strip())
+    materialized = header.get("materialized", "table").lower()
+    if materialized not in ("table", "view"):
+        raise ModelError(path, f"materialized must be table or view, not {materialized!r}")
     body = sql.strip().rstrip(";")
     return Model(
         name=path.stem.lower(),
@@ -103,6 +109,7 @@ def load_model(path: Path, layer: str) -> Model:
         inputs=input_tables(body, path),
         grain=header["grain"],
         unique_key=unique_key,
+        materialized=materialized,
     )
 
 

@@ -122,8 +122,9 @@ def run_models(
     for model in ordered:
         started = time.perf_counter()
         try:
-            con.execute(f'drop table if exists "{model.name}"')
-            con.execute(f'create table "{model.name}" as {model.sql}')
+            _drop_relation(con, model.name)
+            kind = "view" if model.materialized == "view" else "table"
+            con.execute(f'create {kind} "{model.name}" as {model.sql}')
             rows = con.execute(f'select count(*) from "{model.name}"').fetchall()[0][0]
         except duckdb.Error as exc:
             raise BuildFailed("model", model.name, model.path, str(exc).strip()) from None
@@ -131,6 +132,13 @@ def run_models(
         runs.append(run)
         progress(run)
     return runs
+
+
+def _drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    found = con.execute("select table_type from information_schema.tables where table_schema = current_schema() "
+                        "and table_name = ?", [name]).fetchall()
+    if found:
+        con.execute(f'drop {"view" if found[0][0] == "VIEW" else "table"} "{name}"')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,6 +182,8 @@ def run_checks(
     """Run every check; all are run (so the report lists every failure), none raise on rows found."""
     runs: list[CheckRun] = []
     for model in models:
+        if model.materialized == "view":
+            continue  # no rows of its own: its inputs' grain checks cover it (see the model's header)
         for name, sql in grain_check_sql(model):
             runs.append(_run_check(con, name, None, sql))
             progress(runs[-1])

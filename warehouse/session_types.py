@@ -114,7 +114,8 @@ _MART_COLUMNS = (
 
 def session_type_rows(wh: duckdb.DuckDBPyConnection, overrides: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     """``mart_race_session_types`` rows with the curation table's current state applied."""
-    rel = wh.sql(f"select {', '.join(_MART_COLUMNS)} from mart_race_session_types order by race_id")
+    rel = wh.sql(f"select {', '.join(_MART_COLUMNS)} from mart_race_session_types"
+                 " where race_source = 'race' order by race_id")
     rows = [dict(zip(_MART_COLUMNS, r)) for r in rel.fetchall()]
     for row in rows:
         o = overrides.get(row["race_id"])

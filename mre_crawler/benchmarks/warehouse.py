@@ -152,7 +152,9 @@ def _generate_practice(con: duckdb.DuckDBPyConnection, tracks: int, events: int)
                case s % 2 when 0 then '1/8 nitro buggy' else '1/10 electric truck' end as class_key,
                cast(1000000 + s as varchar) as transponder,
                d.practice_date + to_minutes(cast(s * 20 as integer)) + interval 9 hour as start_local,
-               null::timestamp as end_local, 15 as laps, 15 as lap_count, 470 as length_seconds,
+               timezone('America/New_York', d.practice_date + to_minutes(cast(s * 20 as integer)) + interval 9 hour)
+                   as start_utc,
+               null::timestamp as end_local, null::timestamptz as end_utc, 15 as laps, 15 as lap_count, 470 as length_seconds,
                null::double as detail_length_seconds, 30.0 as fastest_lap, 31.0 as avg_lap,
                null::double as top3_consecutive, null::double as std_deviation, null::double as consistency,
                null::timestamptz as removed_at
@@ -160,7 +162,9 @@ def _generate_practice(con: duckdb.DuckDBPyConnection, tracks: int, events: int)
     con.execute("""
         create or replace table src_practice_laps as
         select session_id, cast(n + 1 as smallint) as lap_number, round(30 + random() * 4, 3) as lap_time,
-               null::timestamp as end_local, true as is_valid, null::timestamptz as removed_at
+               start_local + to_seconds(cast((n + 1) * 31 as bigint)) as end_local,
+               start_utc + to_seconds(cast((n + 1) * 31 as bigint)) as end_utc,
+               true as is_valid, null::timestamptz as removed_at
         from src_practice_sessions, range(15) t(n)""")
 
 

@@ -62,6 +62,7 @@ def load(con: duckdb.DuckDBPyConnection) -> Warehouse:
                r.length_seconds, r.drivers, r.session_kind, r.effective_session_type,
                t.ladder_class, t.tier_rank, t.tier_label, t.leg, t.run_order
         from mart_races r left join int_race_tiers t using (race_id)
+        where r.race_source = 'race'  -- practice-day sessions have their own pages
         order by r.event_id, coalesce(t.ladder_class, r.class_name), t.tier_rank is null, t.tier_rank, t.leg,
                  t.run_order desc, r.race_id""")
     results: dict[int, list[dict[str, Any]]] = defaultdict(list)

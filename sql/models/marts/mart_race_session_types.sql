@@ -1,6 +1,14 @@
 -- mart_race_session_types: what kind of session each race was, how sure we are, and why.
--- grain: one row per race
--- unique: race_id
+-- grain: one row per race (race-event races and practice-day sessions alike)
+-- unique: race_key
+--
+-- race_key     'race-<race_id>' or 'practice-<practice session id>'
+-- race_source  race (a race of a LiveRC event) | practice (a practice-day session)
+-- race_id, event_id: the LiveRC ids, NULL on practice rows (a practice session id is not a race id);
+-- practice_session_id: LiveRC's practice session id, NULL on race rows; source_event_id: the event
+-- (the practice day, `{track}-practice-{date}`, for practice rows).
+-- Practice rows are practiceday / practiceday / high by construction (their page is a practice
+-- session of a practice day: the decisive 'event' signal), never overridden (overrides are per race).
 --
 -- session_type  race | practice | qualifying | practiceday
 -- session_kind  heat | main | triple_main_leg | double_main_leg | lcq | semi | final | seeding |
@@ -29,6 +37,17 @@
 with races as (
     select race_id, event_id, track_slug, class_name, round_name, race_name
     from stg_races
+),
+
+practice_sessions as (
+    select session_id, source_event_id, track_slug, class_name
+    from stg_practice_sessions
+),
+
+race_events as (
+    select event_id, source_event_id
+    from stg_events
+    where event_id is not null
 ),
 
 signals as (
@@ -113,31 +132,66 @@ latest_override as (
 
 active_override as (
     select * from latest_override where not override_cleared
+),
+
+race_rows as (
+    select
+        'race-' || races.race_id as race_key,
+        'race' as race_source,
+        races.race_id,
+        races.event_id,
+        cast(null as bigint) as practice_session_id,
+        race_events.source_event_id,
+        races.track_slug,
+        races.class_name,
+        races.round_name,
+        races.race_name,
+        coalesce(o.override_session_type, i.inferred_session_type) as session_type,
+        case
+            when o.race_id is null then i.inferred_session_kind
+            when o.override_session_kind is not null then o.override_session_kind
+            when o.override_session_type = i.inferred_session_type then i.inferred_session_kind
+            else 'unknown'
+        end as session_kind,
+        case when o.race_id is not null then 'override' else i.inferred_confidence end as confidence,
+        i.signals_agreed,
+        i.signals_disagreed,
+        i.inferred_session_type,
+        i.inferred_session_kind,
+        i.inferred_confidence,
+        o.override_reason,
+        o.override_set_by,
+        o.override_set_at
+    from races
+    join inferred as i using (race_id)
+    left join active_override as o using (race_id)
+    left join race_events using (event_id)
+),
+
+practice_rows as (
+    select
+        'practice-' || session_id as race_key,
+        'practice' as race_source,
+        cast(null as bigint) as race_id,
+        cast(null as bigint) as event_id,
+        session_id as practice_session_id,
+        source_event_id,
+        track_slug,
+        class_name,
+        cast(null as varchar) as round_name,
+        cast(null as varchar) as race_name,
+        'practiceday' as session_type,
+        'practiceday' as session_kind,
+        'high' as confidence,
+        ['event'] as signals_agreed,
+        cast([] as varchar[]) as signals_disagreed,
+        'practiceday' as inferred_session_type,
+        'practiceday' as inferred_session_kind,
+        'high' as inferred_confidence
+    from practice_sessions
 )
 
-select
-    races.race_id,
-    races.event_id,
-    races.track_slug,
-    races.class_name,
-    races.round_name,
-    races.race_name,
-    coalesce(o.override_session_type, i.inferred_session_type) as session_type,
-    case
-        when o.race_id is null then i.inferred_session_kind
-        when o.override_session_kind is not null then o.override_session_kind
-        when o.override_session_type = i.inferred_session_type then i.inferred_session_kind
-        else 'unknown'
-    end as session_kind,
-    case when o.race_id is not null then 'override' else i.inferred_confidence end as confidence,
-    i.signals_agreed,
-    i.signals_disagreed,
-    i.inferred_session_type,
-    i.inferred_session_kind,
-    i.inferred_confidence,
-    o.override_reason,
-    o.override_set_by,
-    o.override_set_at
-from races
-join inferred as i using (race_id)
-left join active_override as o using (race_id)
+-- by name: columns a practice row has no value for (round, label, overrides) are NULL
+select * from race_rows
+union all by name
+select * from practice_rows

@@ -1,7 +1,19 @@
 -- mart_races: every race with its event, the published session type (the legacy contract) and the
--- inferred session type under its own names.
--- grain: one row per race
--- unique: race_id
+-- inferred session type under its own names; practice-day sessions are races here too.
+-- grain: one row per race (race-event races and practice-day sessions alike)
+-- unique: race_key
+--
+-- race_key / race_source / practice_session_id / source_event_id: as in mart_race_session_types.
+-- Race rows (race_source 'race') keep every column they always had; race_id and event_id are
+-- NULL on practice rows, so `where event_id = ...` and joins on race_id see races only.
+-- Practice rows (race_source 'practice'): the practice day is the event (source_event_id,
+-- event_name, event_date = the practice date); session_type, effective and inferred type are
+-- practiceday, session_kind practiceday, confidence high (by construction); drivers 1 (one driver,
+-- one transponder, one run), result_laps the session's laps; practice_driver_key /
+-- practice_driver_name / transponder are the practice namespace (never a LiveRC driver id).
+-- start_* / end_*: a practice session's start and end (end_estimated: no detail page yet, end =
+-- start + length); a race's end is its completed time, its start is not published (NULL).
+-- completed_local / completed_utc: the end, for both.
 --
 -- session_type: the stable contract for existing consumers.
 --   MRE_SESSION_TYPE_INFERENCE off (default): the value stored in PostgreSQL races.session_type,
@@ -22,9 +34,21 @@ with races as (
 ),
 
 events as (
-    select event_id, event_name, date_start as event_date
+    select event_id, source_event_id, event_name, date_start as event_date
     from stg_events
     where event_id is not null
+),
+
+practice_sessions as (
+    select * from stg_practice_sessions
+),
+
+practice_days as (
+    select source_event_id, time_zone from stg_practice_days
+),
+
+practice_events as (
+    select source_event_id, event_name from stg_events where is_practice_day
 ),
 
 session_types as (
@@ -52,11 +76,16 @@ results as (
         sum(laps) as result_laps
     from stg_race_results
     group by race_id
-)
+),
 
+race_rows as (
 select
+    'race-' || races.race_id as race_key,
+    'race' as race_source,
     races.race_id,
     races.event_id,
+    cast(null as bigint) as practice_session_id,
+    events.source_event_id,
     races.track_slug,
     events.event_name,
     events.event_date,
@@ -92,10 +121,64 @@ select
     st.session_kind,
     st.confidence as session_type_confidence,
     st.signals_agreed as session_type_signals_agreed,
-    st.signals_disagreed as session_type_signals_disagreed
+    st.signals_disagreed as session_type_signals_disagreed,
+    cast(null as timestamp) as start_local,
+    cast(null as timestamptz) as start_utc,
+    races.completed_local as end_local,
+    races.completed_utc as end_utc,
+    false as end_estimated
 from races
 cross join settings
 left join events using (event_id)
 left join session_types as st using (race_id)
 left join results using (race_id)
 left join withdrawn_override_writes as wd using (race_id)
+),
+
+practice_rows as (
+select
+    'practice-' || s.session_id as race_key,
+    'practice' as race_source,
+    s.session_id as practice_session_id,
+    s.source_event_id,
+    s.track_slug,
+    pe.event_name,
+    s.practice_date as event_date,
+    cast(extract(year from s.practice_date) as integer) as year,
+    s.class_name,
+    s.class_key,
+    s.end_local as completed_local,
+    s.end_utc as completed_utc,
+    pd.time_zone,
+    cast(round(s.length_seconds) as integer) as length_seconds,
+    1 as drivers,
+    s.laps as result_laps,
+    'practiceday' as session_type,
+    'practiceday' as stored_session_type,
+    settings.session_type_inference,
+    'practiceday' as inferred_session_type,
+    'practiceday' as effective_session_type,
+    st.session_kind,
+    st.confidence as session_type_confidence,
+    st.signals_agreed as session_type_signals_agreed,
+    st.signals_disagreed as session_type_signals_disagreed,
+    s.start_local,
+    s.start_utc,
+    s.end_local,
+    s.end_utc,
+    s.end_estimated,
+    s.driver_key as practice_driver_key,
+    s.driver_name as practice_driver_name,
+    s.transponder
+from practice_sessions as s
+cross join settings
+left join practice_days as pd using (source_event_id)
+left join practice_events as pe using (source_event_id)
+left join session_types as st on st.race_key = 'practice-' || s.session_id
+)
+
+-- by name: columns one side has no value for are NULL (a race has no transponder, a practice
+-- session no round)
+select * from race_rows
+union all by name
+select * from practice_rows

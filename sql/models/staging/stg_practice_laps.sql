@@ -6,6 +6,7 @@ select
     cast(lap_number as integer) as lap_number,
     cast(lap_time as double) as lap_time,
     end_local,
+    end_utc,
     coalesce(is_valid, true) as is_valid
 from src_practice_laps
 where removed_at is null

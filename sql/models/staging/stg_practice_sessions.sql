@@ -4,7 +4,8 @@
 --
 -- driver_key NULL = "Unknown Driver" (nobody); practice drivers are their own namespace (a
 -- transponder is not a LiveRC driver id). laps: the detail page's count when read, else the
--- day overview's. end_local: the detail page's end, else start + length (estimated).
+-- day overview's. end_local / end_utc: the detail page's end, else start + length (estimated).
+-- start_utc / end_utc: NULL when the track's zone is unknown.
 select
     cast(session_id as bigint) as session_id,
     source_event_id,
@@ -16,7 +17,9 @@ select
     class_key,
     transponder,
     start_local,
+    start_utc,
     coalesce(end_local, start_local + to_seconds(cast(length_seconds as bigint))) as end_local,
+    coalesce(end_utc, start_utc + to_seconds(cast(length_seconds as bigint))) as end_utc,
     end_local is null as end_estimated,
     cast(coalesce(lap_count, laps) as integer) as laps,
     cast(coalesce(detail_length_seconds, length_seconds) as double) as length_seconds,
