@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 from collections.abc import Sequence
 
@@ -47,14 +48,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`~?([^`]+)`")
+_LITERAL = re.compile(r"``([^`]*)``")
+_BOLD = re.compile(r"\*\*([^*\s][^*]*?)\*\*")
+_TICK = re.compile(r"`([^`]+)`")
+
+
+def plain(text: str | None) -> str | None:
+    """reST markup as a terminal should not show it: ``:mod:`x```, double and single backticks,
+    and ``**bold**`` become their bare text."""
+    if not text:
+        return text
+    text = _ROLE.sub(r"\1", text)
+    text = _LITERAL.sub(r"\1", text)
+    text = _BOLD.sub(r"\1", text)
+    return _TICK.sub(r"\1", text)
+
+
 def _plain_help(parser: argparse.ArgumentParser) -> None:
-    """Command descriptions come from module docstrings: drop their reST ``literal`` quotes, which
-    a terminal shows as noise."""
-    if parser.description:
-        parser.description = parser.description.replace("``", "")
+    """Descriptions come from module docstrings and help strings are written like them: strip their
+    reST markup (roles, backticks, bold) from every parser and argument at every depth."""
+    parser.description = plain(parser.description)
+    parser.epilog = plain(parser.epilog)
     for action in parser._actions:
+        if action.help and action.help is not argparse.SUPPRESS:
+            action.help = plain(action.help)
         if isinstance(action, argparse._SubParsersAction):
-            for child in action.choices.values():
+            for listed in action._choices_actions:
+                listed.help = plain(listed.help)
+            for child in set(action.choices.values()):
                 _plain_help(child)
 
 

@@ -10,6 +10,7 @@
 --   within one session (else the published figure); a session with fewer has none;
 -- * avg_lap: mean valid lap; lap_time_sd: population standard deviation of valid laps;
 -- * track_time_seconds: the sum of every lap time (else the session's length).
+-- Sums of lap times are rounded to 3 decimals (lap times are in ms: float noise only), averages too.
 
 with sessions as (
     select * from stg_practice_sessions
@@ -23,7 +24,7 @@ triples as (
     select
         session_id,
         lap_number,
-        sum(lap_time) over w as three_lap_time,
+        round(sum(lap_time) over w, 3) as three_lap_time,
         count(*) filter (where is_valid and lap_time is not null) over w as valid_in_window,
         max(lap_number) over w - lap_number as span
     from laps
@@ -43,10 +44,10 @@ lap_figures as (
         count(*) as lap_rows,
         count(*) filter (where is_valid and lap_time is not null) as valid_laps,
         min(lap_time) filter (where is_valid) as best_lap,
-        avg(lap_time) filter (where is_valid) as avg_lap,
+        round(avg(lap_time) filter (where is_valid), 3) as avg_lap,
         stddev_pop(lap_time) filter (where is_valid) as lap_time_sd,
-        sum(lap_time) as track_time_seconds,
-        sum(lap_time) filter (where is_valid) as valid_lap_time_sum
+        round(sum(lap_time), 3) as track_time_seconds,
+        round(sum(lap_time) filter (where is_valid), 3) as valid_lap_time_sum
     from laps
     group by session_id
 )

@@ -34,7 +34,7 @@ select
     f.field_size,
     case when r.result_status <> 'did_not_start' then coalesce(r.grid_position, r.qual_position) - r.finish_position
     end as positions_gained,
-    case when f.field_size > 1 then 1.0 - (r.finish_position - 1) / (f.field_size - 1.0) end as finish_percentile,
+    case when f.field_size > 1 then round(1.0 - (r.finish_position - 1) / (f.field_size - 1.0), 3) end as finish_percentile,
     r.result_status = 'did_not_start' as did_not_start,
     r.result_status = 'stopped_early' as stopped_early,
     r.result_status

@@ -4,7 +4,7 @@
 --
 -- Columns: track_slug, class_name, entry_route (bumpup | direct), mains, drivers (driver-races),
 -- avg_positions_gained (grid to finish, starters only), avg_finish_percentile, did_not_start_rate,
--- stopped_early_rate, finished_ahead_of_start_rate (share of starters who gained places).
+-- stopped_early_rate, finished_ahead_of_start_rate (share of starters who gained places); rounded to 3 decimals.
 
 select
     track_slug,
@@ -12,11 +12,11 @@ select
     entry_route,
     count(distinct race_id) as mains,
     count(*) as drivers,
-    avg(positions_gained) as avg_positions_gained,
-    avg(finish_percentile) as avg_finish_percentile,
-    avg(case when did_not_start then 1.0 else 0.0 end) as did_not_start_rate,
-    avg(case when stopped_early then 1.0 else 0.0 end) as stopped_early_rate,
-    avg(case when positions_gained > 0 then 1.0 when positions_gained is not null then 0.0 end)
+    round(avg(positions_gained), 3) as avg_positions_gained,
+    round(avg(finish_percentile), 3) as avg_finish_percentile,
+    round(avg(case when did_not_start then 1.0 else 0.0 end), 3) as did_not_start_rate,
+    round(avg(case when stopped_early then 1.0 else 0.0 end), 3) as stopped_early_rate,
+    round(avg(case when positions_gained > 0 then 1.0 when positions_gained is not null then 0.0 end), 3)
         as finished_ahead_of_start_rate
 from mart_bumpup_entry_routes
 group by track_slug, class_name, entry_route

@@ -18,7 +18,7 @@ driver_bests as (
 ),
 
 class_medians as (
-    select source_event_id, class_key, median(driver_best_lap) as median_driver_best_lap
+    select source_event_id, class_key, round(median(driver_best_lap), 3) as median_driver_best_lap
     from driver_bests
     group by source_event_id, class_key
 )
@@ -32,10 +32,10 @@ select
     count(*) as sessions,
     count(distinct sessions.driver_key) as drivers,
     sum(sessions.laps) as laps,
-    sum(sessions.track_time_seconds) as track_time_seconds,
+    round(sum(sessions.track_time_seconds), 3) as track_time_seconds,
     min(sessions.best_lap) as best_lap,
     arg_min(sessions.driver_name, (sessions.best_lap, sessions.start_local)) as best_lap_driver_name,
-    sum(sessions.valid_lap_time_sum) / nullif(sum(sessions.laps) filter (where sessions.laps_read), 0) as avg_lap,
+    round(sum(sessions.valid_lap_time_sum) / nullif(sum(sessions.laps) filter (where sessions.laps_read), 0), 3) as avg_lap,
     any_value(class_medians.median_driver_best_lap) as median_driver_best_lap,
     min(sessions.start_local) as first_start_local,
     max(sessions.end_local) as last_end_local

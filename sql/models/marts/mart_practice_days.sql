@@ -22,7 +22,7 @@ per_day as (
         source_event_id,
         count(*) as sessions,
         sum(laps) as laps,
-        sum(track_time_seconds) as track_time_seconds,
+        round(sum(track_time_seconds), 3) as track_time_seconds,
         count(distinct driver_key) as unique_drivers,
         count(distinct class_key) as unique_classes,
         count(distinct transponder) as unique_transponders,

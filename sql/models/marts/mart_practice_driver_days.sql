@@ -53,7 +53,7 @@ per_day as (
         list_sort(list(distinct class_name)) as class_names,
         count(*) as sessions,
         sum(laps) as laps,
-        sum(track_time_seconds) as track_time_seconds,
+        round(sum(track_time_seconds), 3) as track_time_seconds,
         min(best_lap) as best_lap,
         min(best_3_consecutive) as best_3_consecutive,
         -- laps never read: fall back to the lap-weighted mean of the published averages
@@ -79,13 +79,13 @@ select
     per_day.track_time_seconds,
     per_day.best_lap,
     per_day.best_3_consecutive,
-    coalesce(lap_spread.avg_lap, per_day.published_avg_lap) as avg_lap,
+    round(coalesce(lap_spread.avg_lap, per_day.published_avg_lap), 3) as avg_lap,
     case
         when lap_spread.lap_count >= 2 then round(100 * (1 - lap_spread.lap_time_sd / lap_spread.avg_lap), 2)
     end as consistency_pct,
     per_day.first_session_best_lap,
     per_day.last_session_best_lap,
-    case when per_day.of_sessions >= 2 then per_day.first_session_best_lap - per_day.last_session_best_lap end
+    case when per_day.of_sessions >= 2 then round(per_day.first_session_best_lap - per_day.last_session_best_lap, 3) end
         as improvement_seconds,
     case
         when per_day.of_sessions >= 2

@@ -50,7 +50,7 @@ select
     avg_lap,
     consistency_pct,
     personal_best_to_date,
-    best_lap - previous_day_best_lap as change_from_previous_day,
-    best_lap - first_day_best_lap as change_from_first_day,
-    case when days_at_track >= 2 then slope_per_day * 30 end as trend_seconds_per_30_days
+    round(best_lap - previous_day_best_lap, 3) as change_from_previous_day,
+    round(best_lap - first_day_best_lap, 3) as change_from_first_day,
+    case when days_at_track >= 2 then round(slope_per_day * 30, 3) end as trend_seconds_per_30_days
 from numbered
