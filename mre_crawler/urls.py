@@ -23,6 +23,7 @@ PAGE_TYPES = (
     "race_result",
     "entry_list",
     "qual_points",
+    "multi_main",
     "practice_month",
     "practice_day_overview",
     "practice_session",

@@ -51,6 +51,7 @@ _MARKERS: dict[str, tuple[str, str, str]] = {
     "race_result": ("table", "class", "race_result"),
     "practice_day_overview": ("table", "class", "practice_session_list"),
     "qual_points": ("table", "class", "leaderboard_points"),
+    "multi_main": ("table", "class", "multi_main"),  # FIELD-GUIDE §11.2 (from code, no saved page)
     "practice_month": ("select", "id", "available_session_months"),
     "track_catalogue": ("table", "class", "track_list"),
     "track_events": ("table", "id", "events"),
@@ -64,6 +65,7 @@ _MARKER_ORDER = (
     "race_result",
     "practice_day_overview",
     "qual_points",
+    "multi_main",
     "practice_month",
     "track_catalogue",
     "track_events",

@@ -23,6 +23,7 @@ _URL_ID_KEY = {
     "race_result": "race_id",
     "entry_list": "event_id",
     "qual_points": "points_id",
+    "multi_main": "multi_main_id",
     "practice_session": "session_id",
 }
 

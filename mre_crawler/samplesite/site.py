@@ -260,6 +260,9 @@ def _event_pages(build: EventBuild, info: TrackInfo) -> Iterator[SitePage]:
                        {"track_slug": slug, "event_id": eid, "points_id": pt.points_id}, [pt],
                        lambda: render.render_points(pt, track_name=info.name, event_name=ev.name,
                                                     date_text=build.date_text))
+    from mre_crawler.samplesite.multimain import event_multi_main_pages
+
+    yield from event_multi_main_pages(build, info, _file)
 
 
 def _event_truth(truth: Truth, build: EventBuild, slug: str) -> None:
