@@ -1,8 +1,8 @@
 """``event``: one event, by URL (``-a url=...``) or by track and id (``-a track=SLUG -a event_id=N``).
 
-Requests the event page, then every race page it lists, the entry list and the points pages.
-Heat sheets, round rankings, overall rankings and multi-main pages are counted as skipped: MRE
-has no parser for them yet (FIELD-GUIDE §11: no saved page shows their layout).
+Requests the event page, then every race page it lists, the entry list, the points pages and the
+multi-main pages (FIELD-GUIDE §11.2). Heat sheets, round rankings and overall rankings are counted
+as skipped: MRE has no parser for them yet (FIELD-GUIDE §11: no saved page shows their layout).
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ class EventPages(LiveRCSpider):
         for link in event.links:
             if link.kind == "points":
                 yield self.page_request(link.url, self.parse_points, "qual_points", points_id=link.target_id, **ids)
+            elif link.kind == "multi_main":
+                yield self.page_request(link.url, self.parse_multi_main, "multi_main",
+                                        multi_main_id=link.target_id, **ids)
             elif link.kind != "entry_list":
                 self.skip(f"link/{link.kind}")
 
@@ -53,6 +56,7 @@ class EventPages(LiveRCSpider):
 
     parse_entry_list = parse_race
     parse_points = parse_race
+    parse_multi_main = parse_race
 
 
 class EventSpider(EventPages):

@@ -207,3 +207,64 @@ def event_multi_main_pages(build, info, file_name):
                        {"track_slug": slug, "event_id": ev.event_id, "multi_main_id": link.target_id}, [x],
                        lambda x=x, style=style: render_multi_main(x, track_name=info.name, event_name=ev.name,
                                                                   date_text=build.date_text, style=style))
+
+
+def _result(position: int, driver_id: int, name: str, laps: int, total: float | None, status: str) -> RaceResult:
+    return RaceResult(position=position, car_number=None, driver_id=driver_id, driver_name=name, qual_position=None,
+                      laps=laps, total_time=total, behind_seconds=None, behind_laps=None, fastest_lap=None,
+                      fastest_lap_number=None, avg_lap=None, avg_top5=None, avg_top10=None, avg_top15=None,
+                      top3_consecutive=None, std_deviation=None, consistency=None, status=status)
+
+
+def scripted_multi_main(seed: int, *, letter: str = "A", scheduled: int = 3, completed: int | None = None,
+                        rule: str | None = None, slug: str = "sampletrack", event_id: int = 1000,
+                        multi_main_id: int = 900_001) -> MultiMainResult:
+    """A multi-main of random legs built to hit the scoring rules' corners: reduced finals
+    (``completed`` < ``scheduled``), drivers who sat a leg out (the A1+A2 winner sits out A3),
+    DNFs, laps ties and whole ties down to the seeded order."""
+    from mre_crawler.items import STATUS_FINISHED
+
+    rng = random.Random(f"scripted-multi-main:{seed}")
+    rule = rule or rng.choice(RULES)
+    completed = scheduled if completed is None else completed
+    n = rng.randint(4, 12)
+    drivers = [(5000 + i, f"DRIVER {chr(65 + i)} {seed}") for i in range(n)]
+    pace = {d: rng.uniform(0, 1) for d, _ in drivers}
+    legs: list[list[RaceResult]] = []
+    wins: dict[int, int] = {}
+    for leg in range(1, completed + 1):
+        runs = []
+        for d, name in drivers:
+            clinched = leg == 3 and wins.get(d) == 2 and rng.random() < 0.8
+            if clinched or rng.random() < 0.08:
+                runs.append((d, name, 0, None, STATUS_DNS))
+                continue
+            laps = rng.choice((19, 20, 20, 20, 21))
+            total = round(600 + rng.uniform(0, 30) * pace[d] + rng.uniform(0, 4), 3)
+            status = STATUS_FINISHED
+            if rng.random() < 0.06:
+                laps, total, status = rng.randint(1, 10), round(rng.uniform(60, 300), 3), STATUS_STOPPED_EARLY
+            runs.append((d, name, laps, total, status))
+        if len(runs) > 3 and rng.random() < 0.3:  # a dead heat: same laps, same time
+            i, j = rng.sample(range(len(runs)), 2)
+            if runs[i][2] and runs[j][2]:
+                runs[j] = (*runs[j][:2], runs[i][2], runs[i][3], runs[j][4])
+        runs.sort(key=lambda r: (r[4] == STATUS_DNS, -r[2], r[3] if r[3] is not None else math.inf, r[0]))
+        results = [_result(p, d, name, laps, total, status) for p, (d, name, laps, total, status) in enumerate(runs, 1)]
+        legs.append(results)
+        wins[results[0].driver_id] = wins.get(results[0].driver_id, 0) + 1
+    seeding = [d for d, _ in drivers]
+    rng.shuffle(seeding)
+    if completed == 0:
+        legs_for_names = [[_result(i, d, name, 0, None, STATUS_DNS) for i, (d, name) in enumerate(drivers, 1)]]
+        x = build_result(slug=slug, event_id=event_id, multi_main_id=multi_main_id, class_name=f"Class {seed}",
+                         letter=letter, fmt=None, legs=legs_for_names, scheduled=scheduled, seeding=seeding, rule=rule)
+        for row in x.rows:
+            row.legs = [MultiMainLeg(i, f"{letter}{i}", None, None, None, None, None, True)
+                        for i in range(1, scheduled + 1)]
+        x.completed_legs = 0
+        x.rows = score(x.rows, 0, rule)
+        return x
+    fmt = {2: "Double", 3: "Triple"}.get(scheduled)
+    return build_result(slug=slug, event_id=event_id, multi_main_id=multi_main_id, class_name=f"Class {seed}",
+                        letter=letter, fmt=fmt, legs=legs, scheduled=scheduled, seeding=seeding, rule=rule)

@@ -12,6 +12,7 @@ from mre_crawler.normalize import class_key, clean_text, driver_display_name, dr
 from mre_crawler.store.quarantine import _item_raw, _quarantine_row
 from mre_crawler.store.specs import (
     DRIVERS, ENTRIES, ENTRY_CLASSES, ENTRY_LISTS, EVENT_STUB, EVENTS_FROM_LIST, EVENTS_FROM_PAGE, LAPS,
+    MULTI_MAIN_LEGS, MULTI_MAIN_RESULTS, MULTI_MAIN_ROWS,
     POINTS_ROUNDS, POINTS_ROWS, POINTS_TABLES, RACES_FROM_EVENT, RACES_FROM_PAGE, RESULTS, TRACK_STUB,
     TRACKS_FROM_DASHBOARD, TRACKS_FROM_LISTING, Upsert,
 )
@@ -32,6 +33,7 @@ class _Batch:
     held_results: set[tuple[int, int]] = field(default_factory=set)  # rejected rows: not "removed"
     entry_scope: set[int] = field(default_factory=set)
     points_scope: set[int] = field(default_factory=set)
+    multi_main_scope: set[int] = field(default_factory=set)
     pending_race_times: list[tuple[tuple, dict]] = field(default_factory=list)
     dashboard_slugs: set[str] = field(default_factory=set)
     quarantine: list[tuple] = field(default_factory=list)
@@ -77,7 +79,8 @@ def _prune_stubs(batch: _Batch) -> None:
                     stubs.pop(k, None)
 
 
-_SUPPORTED = (it.TrackListing, it.Track, it.EventSummary, it.Event, it.Race, it.EntryList, it.PointsTable)
+_SUPPORTED = (it.TrackListing, it.Track, it.EventSummary, it.Event, it.Race, it.EntryList, it.PointsTable,
+              it.MultiMainResult)
 
 
 def supports(item: Any) -> bool:
@@ -88,7 +91,7 @@ def supports(item: Any) -> bool:
 
 
 def _check_supported(item: Any) -> None:
-    kinds = (it.TrackListing, it.Track, it.EventSummary, it.Event, it.Race, it.EntryList, it.PointsTable)
+    kinds = _SUPPORTED
     if isinstance(item, list):
         bad = [type(x).__name__ for x in item if not isinstance(x, kinds)]
     else:
@@ -118,6 +121,8 @@ def _add_page(batch: _Batch, page: _Page) -> None:
             _add_entry_list(batch, x, page)
         elif isinstance(x, it.PointsTable):
             _add_points(batch, x, page)
+        elif isinstance(x, it.MultiMainResult):
+            _add_multi_main(batch, x, page)
 
 
 def _slug(slug: str) -> str:
@@ -264,3 +269,25 @@ def _add_points(batch: _Batch, x: it.PointsTable, page: _Page) -> None:
         for rnd in row.rounds:
             batch.put(POINTS_ROUNDS, (x.points_id, row.class_name, key, rnd.round_number, rnd.points, rnd.laps,
                                       rnd.total_time, rnd.flag, rnd.counted))
+
+
+def _add_multi_main(batch: _Batch, x: it.MultiMainResult, page: _Page) -> None:
+    if x.multi_main_id is None:
+        batch.quarantine.append(_quarantine_row(page.url, page.page_type, page.body, page.body_sha256,
+                                                "multi-main result without its id", _item_raw(x), ""))
+        return
+    slug = _track_stub(batch, x.track_slug)
+    _event_stub(batch, slug, x.event_id)
+    batch.put(MULTI_MAIN_RESULTS, (x.multi_main_id, slug, x.class_name, class_key(x.class_name), x.main_letter,
+                                   x.main_format, list(x.leg_labels), x.tie_breaker_rule, x.completed_legs,
+                                   x.scheduled_legs, x.event_id))
+    batch.multi_main_scope.add(x.multi_main_id)
+    for row in x.rows:
+        key = driver_name_key(row.driver_name)
+        if key is None:
+            continue
+        batch.put(MULTI_MAIN_ROWS, (x.multi_main_id, key, row.position, row.seeded_position, row.driver_name,
+                                    row.points))
+        for g in row.legs:
+            batch.put(MULTI_MAIN_LEGS, (x.multi_main_id, key, g.leg_number, g.leg_label, g.place, g.leg_points,
+                                        g.laps, g.total_time, g.flag, g.sat_out))
