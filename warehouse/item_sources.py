@@ -25,6 +25,7 @@ ITEM_TABLES = (
     # people's and tools' tables (never from items; empty unless a test fills them)
     "session_type_overrides", "session_type_audit", "session_type_backfill_runs", "session_type_backfill_plan",
     "bumpup_corrections",
+    "multi_main_results", "multi_main_rows", "multi_main_legs", "multi_main_scoring_rules",
 )
 SCHEMAS: dict[str, dict[str, pa.DataType]] = {t: arrow_schema(t) for t in ITEM_TABLES}
 
@@ -63,6 +64,8 @@ def item_sources(pages: Iterable[tuple[str, str, dict, list]]) -> dict[str, pa.T
                 _event(out, item)
             elif isinstance(item, it.Race):
                 _race(out, laps, item)
+            elif isinstance(item, it.MultiMainResult):
+                _multi_main(out, item)
             elif isinstance(item, it.PracticeDay):
                 _practice_day(out, item)
             elif isinstance(item, it.PracticeSession):
@@ -115,6 +118,24 @@ def _race(out: _Rows, laps: dict[str, list], race: it.Race) -> None:
             laps["lap_time"].append(lap.lap_time)
             laps["position"].append(lap.position)
             laps["removed_at"].append(None)
+
+
+def _multi_main(out: _Rows, x: it.MultiMainResult) -> None:
+    from mre_crawler.normalize import driver_name_key
+
+    out.put("multi_main_results", x.multi_main_id, multi_main_id=x.multi_main_id, event_id=x.event_id,
+            track_slug=x.track_slug, class_name=x.class_name, class_key=_class_key(x.class_name),
+            main_letter=x.main_letter, main_format=x.main_format, leg_labels=list(x.leg_labels),
+            tie_breaker_rule=x.tie_breaker_rule, completed_legs=x.completed_legs, scheduled_legs=x.scheduled_legs)
+    for row in x.rows:
+        key = driver_name_key(row.driver_name)
+        out.put("multi_main_rows", (x.multi_main_id, key), multi_main_id=x.multi_main_id, name_key=key,
+                position=row.position, seeded_position=row.seeded_position, driver_name=row.driver_name,
+                points=row.points)
+        for g in row.legs:
+            out.put("multi_main_legs", (x.multi_main_id, key, g.leg_number), multi_main_id=x.multi_main_id,
+                    name_key=key, leg_number=g.leg_number, leg_label=g.leg_label, place=g.place,
+                    leg_points=g.leg_points, laps=g.laps, total_time=g.total_time, flag=g.flag, sat_out=g.sat_out)
 
 
 def practice_event_id(slug: str, day: Any) -> str:

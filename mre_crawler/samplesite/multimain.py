@@ -56,6 +56,8 @@ def standing_key(row: MultiMainRow, completed: int, rule: str) -> tuple:
     if len(legs) > 1:
         second = legs[1]
         key += [second.leg_points, -(second.laps or 0), _time(second)]
+    else:
+        key += [math.inf, 0, math.inf]
     return (*key, seeded)
 
 
