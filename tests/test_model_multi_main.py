@@ -170,3 +170,32 @@ def test_the_rule_set_for_an_event_wins_over_the_page_and_the_difference_is_list
     found = disagreements(con)
     assert len(found) == 2 and all(d["scoring_rule_source"] == "override" for d in found)
     assert all("scored by ROAR as set for the event; the page says IFMAR" in d["reason"] for d in found)
+
+
+def test_bump_up_drivers_overall_finish_in_the_triple_a_main_matches_the_generator():
+    """Every generated bump-up into a triple A-main is found on its multi-main page with the
+    standing the page publishes; everyone else there is a direct qualifier."""
+    from mre_crawler.samplesite.site import Truth
+    from warehouse.settings import SETTINGS_SOURCE, BuildSettings
+
+    truth = Truth()
+    params = SiteParams(tracks=3, events=4, seed=7, practice_days=0)
+    pages = [(p.url, p.page_type, p.meta, p.items) for p in iter_site(params, truth)]
+    multi = [x for _u, t, _m, items in pages if t == "multi_main" for x in items]
+    con = duckdb.connect()
+    ArrowSources(item_sources(pages)).load(con)
+    con.register(SETTINGS_SOURCE, BuildSettings(session_type_inference=True).as_arrow())
+    run_models(con, with_dependencies(discover_models(SQL_DIR / "models"), ["mart_bumpup_multi_main_finishes"]))
+    rel = con.sql("select multi_main_id, driver_name, bumped_up, driver_id, overall_position, published_position "
+                  "from mart_bumpup_multi_main_finishes")
+    rows = rel.fetchall()
+    assert len(rows) == sum(len(x.rows) for x in multi)
+    triple_classes = {(e["event_id"], c["class_name"]) for e in truth.events.values() for c in e["classes"]
+                      if c["format"] == "triple"}
+    expected = {(b["event_id"], b["class_name"], b["driver_id"]) for b in truth.bumpups
+                if b["target_tier"] == "A" and (b["event_id"], b["class_name"]) in triple_classes}
+    assert expected, "the site has bump-ups into triple A-mains"
+    by_id = {x.multi_main_id: x for x in multi}
+    got = {(by_id[m].event_id, by_id[m].class_name, d) for m, _n, bumped, d, _o, _p in rows if bumped}
+    assert got == expected
+    assert all(o == p for *_rest, o, p in rows)
