@@ -254,6 +254,49 @@ class PointsTable:
 
 
 # ---------------------------------------------------------------------------------------------
+# Multi-main results (FIELD-GUIDE §11.2): the overall of a double/triple A-, B-, C-main
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class MultiMainLeg:
+    """One leg cell: ``1st (1pts) : 16/10:01.133``; ``8th (8pts) : 0/0.000`` (sat out); blank."""
+
+    leg_number: int  # 1.. in column order
+    leg_label: str  # "A1", "B2"
+    place: int | None  # None: blank cell
+    leg_points: int | None
+    laps: int | None
+    total_time: float | None
+    flag: str | None  # "DNS" | "DNF" | None
+    sat_out: bool  # blank, 0/0.000 or DNS: the driver did not run this leg
+
+
+@dataclass
+class MultiMainRow:
+    position: int
+    seeded_position: int | None
+    driver_name: str
+    points: int | None
+    legs: list[MultiMainLeg] = field(default_factory=list)
+
+
+@dataclass
+class MultiMainResult:
+    """A multi-main page: /results/?p=view_multi_main_result&id=<multi_main_id>."""
+
+    track_slug: str
+    event_id: int | None
+    multi_main_id: int | None
+    class_name: str
+    main_letter: str  # "A", "B" ...
+    main_format: str | None  # "Triple", "Double" as printed
+    leg_labels: list[str]
+    tie_breaker_rule: str | None  # "IFMAR", "ROAR" as printed
+    completed_legs: int | None  # "Completed: X of Y"
+    scheduled_legs: int | None
+    rows: list[MultiMainRow] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
 # Practice
 # ---------------------------------------------------------------------------------------------
 @dataclass
@@ -364,6 +407,7 @@ ALL_ITEM_TYPES = (
     Race,
     EntryList,
     PointsTable,
+    MultiMainResult,
     PracticeMonth,
     PracticeDay,
     PracticeSession,

@@ -26,6 +26,7 @@ PAGE_TYPES = (
     "heat_sheet",
     "round_ranking",
     "overall_ranking",
+    "multi_main",
     "practice_month",
     "practice_day_overview",
     "practice_session",

@@ -73,6 +73,10 @@ def normalize_item(item: Any) -> int:
     elif isinstance(item, it.PointsTable):
         for row in item.rows:
             n += _clean(row, "class_name", "driver_name")
+    elif isinstance(item, it.MultiMainResult):
+        n += _clean(item, "class_name")
+        for row in item.rows:
+            n += _clean(row, "driver_name")
     elif isinstance(item, (it.EventSummary, it.TrackListing, it.Track)):
         n += _clean(item, "name")
     return n

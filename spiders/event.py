@@ -1,8 +1,8 @@
 """``event``: one event, by URL (``-a url=...``) or by track and id (``-a track=SLUG -a event_id=N``).
 
-Requests the event page, then every race page it lists, the entry list, the points pages, the heat
-sheets, round rankings and the overall final ranking. Multi-main pages are counted as skipped: MRE
-has no parser for them yet (FIELD-GUIDE §11: no saved page shows their layout).
+Requests the event page, then every race page it lists, the entry list, the points pages, the
+multi-main pages (FIELD-GUIDE §11.2), the heat sheets, round rankings and the overall final ranking
+(§11.3-11.5). Any other link kind is counted as skipped.
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ class EventPages(LiveRCSpider):
             elif link.kind in _LINEUP_PAGES:  # FIELD-GUIDE §11.3-11.5: heat sheets and rankings
                 page_type, id_key = _LINEUP_PAGES[link.kind]
                 yield self.page_request(link.url, self.parse_points, page_type, **{id_key: link.target_id, **ids})
+            elif link.kind == "multi_main":
+                yield self.page_request(link.url, self.parse_multi_main, "multi_main",
+                                        multi_main_id=link.target_id, **ids)
             elif link.kind != "entry_list":
                 self.skip(f"link/{link.kind}")
 
@@ -61,6 +64,7 @@ class EventPages(LiveRCSpider):
 
     parse_entry_list = parse_race
     parse_points = parse_race
+    parse_multi_main = parse_race
 
 
 class EventSpider(EventPages):

@@ -31,6 +31,7 @@ ITEM_TABLES = (
     # heat sheets and rankings (FIELD-GUIDE §11.3-11.5; mre_crawler.store.lineups)
     "heat_sheets", "heat_sheet_races", "lineups", "round_rankings", "round_ranking_rows", "overall_rankings",
     "overall_ranking_rows",
+    "multi_main_results", "multi_main_rows", "multi_main_legs", "multi_main_scoring_rules",
 )
 SCHEMAS: dict[str, dict[str, pa.DataType]] = {t: arrow_schema(t) for t in ITEM_TABLES}
 
@@ -71,6 +72,8 @@ def item_sources(pages: Iterable[tuple[str, str, dict, list]]) -> dict[str, pa.T
                 _race(out, laps, item)
             elif isinstance(item, LINEUP_KINDS):
                 _lineup_item(out, item)
+            elif isinstance(item, it.MultiMainResult):
+                _multi_main(out, item)
             elif isinstance(item, it.PracticeDay):
                 _practice_day(out, item)
             elif isinstance(item, it.PracticeSession):
@@ -137,6 +140,22 @@ def _lineup_item(out: _Rows, x: Any) -> None:
             out.put(spec.table, tuple(row[: len(spec.key)]), **dict(zip(spec.columns, row)))
 
     sl.add_item(_Collect(), x, None, lambda _b, slug: slug.strip().lower(), lambda *_a: None)
+def _multi_main(out: _Rows, x: it.MultiMainResult) -> None:
+    from mre_crawler.normalize import driver_name_key
+
+    out.put("multi_main_results", x.multi_main_id, multi_main_id=x.multi_main_id, event_id=x.event_id,
+            track_slug=x.track_slug, class_name=x.class_name, class_key=_class_key(x.class_name),
+            main_letter=x.main_letter, main_format=x.main_format, leg_labels=list(x.leg_labels),
+            tie_breaker_rule=x.tie_breaker_rule, completed_legs=x.completed_legs, scheduled_legs=x.scheduled_legs)
+    for row in x.rows:
+        key = driver_name_key(row.driver_name)
+        out.put("multi_main_rows", (x.multi_main_id, key), multi_main_id=x.multi_main_id, name_key=key,
+                position=row.position, seeded_position=row.seeded_position, driver_name=row.driver_name,
+                points=row.points)
+        for g in row.legs:
+            out.put("multi_main_legs", (x.multi_main_id, key, g.leg_number), multi_main_id=x.multi_main_id,
+                    name_key=key, leg_number=g.leg_number, leg_label=g.leg_label, place=g.place,
+                    leg_points=g.leg_points, laps=g.laps, total_time=g.total_time, flag=g.flag, sat_out=g.sat_out)
 
 
 def practice_event_id(slug: str, day: Any) -> str:

@@ -247,7 +247,7 @@ class EventChangeInvalidationMiddleware:
 
 
 def linked_results_pages(body: bytes, url: str, slug: str | None, event_id: int | None) -> set[str]:
-    """The race, entry list and points URLs an event page links (read by the event parser)."""
+    """The race, entry list, points, multi-main, heat sheet and ranking URLs an event page links (read by the event parser)."""
     from mre_crawler.errors import PageError
     from mre_crawler.parsers import parse_page
     from mre_crawler.urls import entry_list_url, race_url
@@ -258,7 +258,7 @@ def linked_results_pages(body: bytes, url: str, slug: str | None, event_id: int 
         return set()
     urls = {race_url(slug, r.race_id) for r in event.races}
     urls |= {link.url for link in event.links
-             if link.kind in ("points", "entry_list", "heat_sheet", "round_ranking", "overall_ranking")}
+             if link.kind in ("points", "entry_list", "multi_main", "heat_sheet", "round_ranking", "overall_ranking")}
     if event_id is not None:
         urls.add(entry_list_url(slug, event_id))
     return urls

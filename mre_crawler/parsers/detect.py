@@ -55,6 +55,7 @@ _MARKERS: dict[str, tuple[str, str, str]] = {
     "heat_sheet": ("table", "class", "heat_sheet"),
     "round_ranking": ("table", "class", "round_ranking"),
     "overall_ranking": ("table", "class", "overall_ranking"),
+    "multi_main": ("table", "class", "multi_main"),  # FIELD-GUIDE §11.2 (from code, no saved page)
     "practice_month": ("select", "id", "available_session_months"),
     "track_catalogue": ("table", "class", "track_list"),
     "track_events": ("table", "id", "events"),
@@ -71,6 +72,7 @@ _MARKER_ORDER = (
     "round_ranking",
     "overall_ranking",  # before qual_points: generated overall tables also carry leaderboard_points
     "qual_points",
+    "multi_main",
     "practice_month",
     "track_catalogue",
     "track_events",

@@ -23,7 +23,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import lxml.html
 
@@ -184,7 +184,10 @@ def _read_links(ctx: ParseContext, tree: lxml.html.HtmlElement, slug: str) -> li
         if (kind, int(raw_id)) in seen:
             continue
         seen.add((kind, int(raw_id)))
-        url = urls.absolute(href, slug) if slug else href
+        # Hrefs may percent-encode underscores (``view%5Fmulti%5Fmain%5Fresult``, FIELD-GUIDE
+        # §11.1): the link is kept under its decoded form, the URL the crawl and the store know.
+        url = (f"{urls.track_base(slug)}/results/?{urlencode({k: v[-1] for k, v in query.items()})}"
+               if slug and "%" in href else urls.absolute(href, slug) if slug else href)
         links.append(items.EventLink(kind=kind, target_id=int(raw_id), label=_text(a), url=url))
     return links
 

@@ -26,6 +26,7 @@ _URL_ID_KEY = {
     "heat_sheet": "heat_sheet_id",
     "round_ranking": "ranking_id",
     "overall_ranking": "event_id",
+    "multi_main": "multi_main_id",
     "practice_session": "session_id",
 }
 

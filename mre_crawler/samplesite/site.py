@@ -272,6 +272,9 @@ def _event_pages(build: EventBuild, info: TrackInfo) -> Iterator[SitePage]:
     from mre_crawler.samplesite.heatsheets import event_heat_rank_pages
 
     yield from event_heat_rank_pages(build, info, _file)
+    from mre_crawler.samplesite.multimain import event_multi_main_pages
+
+    yield from event_multi_main_pages(build, info, _file)
 
 
 def _event_truth(truth: Truth, build: EventBuild, slug: str) -> None:

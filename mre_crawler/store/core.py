@@ -25,7 +25,8 @@ from mre_crawler.store import lineups
 from mre_crawler.store.archive import _archive_row, _put_bodies, _write_archive_index
 from mre_crawler.store.runs import RUN_LOCK_CLASS, _lock_id, _mark_stored, _now, _write_fetches, close_dead_runs
 from mre_crawler.store.specs import (
-    ENTRIES, ENTRY_CLASSES, LAPS, ORDER, POINTS_ROUNDS, POINTS_ROWS, RACES_FROM_EVENT, RESULTS,
+    ENTRIES, ENTRY_CLASSES, LAPS, MULTI_MAIN_LEGS, MULTI_MAIN_ROWS, ORDER, POINTS_ROUNDS, POINTS_ROWS, RACES_FROM_EVENT,
+    RESULTS,
 )
 from mre_crawler.store.upsert import _resolve_race_times, _track_zones, copy_new_laps, upsert_rows
 from mre_crawler.store.zones import recompute_track_times
@@ -275,6 +276,13 @@ class Store:
                     counts.add("points_rounds", removed=_mark_removed_scoped(
                         cur, "points_rounds", "points_id", ("class_name", "name_key", "round_number"), batch,
                         POINTS_ROUNDS, batch.points_scope))
+                if spec is MULTI_MAIN_LEGS and batch.multi_main_scope:
+                    counts.add("multi_main_rows", removed=_mark_removed_scoped(
+                        cur, "multi_main_rows", "multi_main_id", ("name_key",), batch, MULTI_MAIN_ROWS,
+                        batch.multi_main_scope))
+                    counts.add("multi_main_legs", removed=_mark_removed_scoped(
+                        cur, "multi_main_legs", "multi_main_id", ("name_key", "leg_number"), batch,
+                        MULTI_MAIN_LEGS, batch.multi_main_scope))
             lineups.mark_removed(cur, batch, counts)
             if batch.dashboard_slugs:
                 after = _track_zones(cur, batch.dashboard_slugs)

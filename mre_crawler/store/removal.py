@@ -65,7 +65,8 @@ def _mark_removed_scoped(
 ) -> int:
     present = _present_keys(batch, spec, 0, scope)
     key_cols = (scope_col, *rest)
-    types = {"event_id": "bigint", "points_id": "bigint", "round_number": "integer", **LINEUP_KEY_TYPES}
+    types = {"event_id": "bigint", "points_id": "bigint", "round_number": "integer", "multi_main_id": "bigint",
+             "leg_number": "integer", **LINEUP_KEY_TYPES}
     arrays = sql.SQL(", ").join(
         sql.SQL("%s::{}[]").format(sql.SQL(types.get(c, "text"))) for c in key_cols
     )

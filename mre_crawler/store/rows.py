@@ -13,6 +13,7 @@ from mre_crawler.store import lineups
 from mre_crawler.store.quarantine import _item_raw, _quarantine_row
 from mre_crawler.store.specs import (
     DRIVERS, ENTRIES, ENTRY_CLASSES, ENTRY_LISTS, EVENT_STUB, EVENTS_FROM_LIST, EVENTS_FROM_PAGE, LAPS,
+    MULTI_MAIN_LEGS, MULTI_MAIN_RESULTS, MULTI_MAIN_ROWS,
     POINTS_ROUNDS, POINTS_ROWS, POINTS_TABLES, RACES_FROM_EVENT, RACES_FROM_PAGE, RESULTS, TRACK_STUB,
     TRACKS_FROM_DASHBOARD, TRACKS_FROM_LISTING, Upsert,
 )
@@ -34,6 +35,7 @@ class _Batch:
     entry_scope: set[int] = field(default_factory=set)
     points_scope: set[int] = field(default_factory=set)
     lineup_scopes: dict[str, set[int]] = field(default_factory=dict)  # heat sheets and rankings (store.lineups)
+    multi_main_scope: set[int] = field(default_factory=set)
     pending_race_times: list[tuple[tuple, dict]] = field(default_factory=list)
     dashboard_slugs: set[str] = field(default_factory=set)
     quarantine: list[tuple] = field(default_factory=list)
@@ -80,7 +82,7 @@ def _prune_stubs(batch: _Batch) -> None:
 
 
 _SUPPORTED = (it.TrackListing, it.Track, it.EventSummary, it.Event, it.Race, it.EntryList, it.PointsTable,
-              *lineups.KINDS)
+              it.MultiMainResult, *lineups.KINDS)
 
 
 def supports(item: Any) -> bool:
@@ -123,6 +125,8 @@ def _add_page(batch: _Batch, page: _Page) -> None:
             _add_points(batch, x, page)
         elif isinstance(x, lineups.KINDS):
             lineups.add_item(batch, x, page, _track_stub, _event_stub)
+        elif isinstance(x, it.MultiMainResult):
+            _add_multi_main(batch, x, page)
 
 
 def _slug(slug: str) -> str:
@@ -269,3 +273,25 @@ def _add_points(batch: _Batch, x: it.PointsTable, page: _Page) -> None:
         for rnd in row.rounds:
             batch.put(POINTS_ROUNDS, (x.points_id, row.class_name, key, rnd.round_number, rnd.points, rnd.laps,
                                       rnd.total_time, rnd.flag, rnd.counted))
+
+
+def _add_multi_main(batch: _Batch, x: it.MultiMainResult, page: _Page) -> None:
+    if x.multi_main_id is None:
+        batch.quarantine.append(_quarantine_row(page.url, page.page_type, page.body, page.body_sha256,
+                                                "multi-main result without its id", _item_raw(x), ""))
+        return
+    slug = _track_stub(batch, x.track_slug)
+    _event_stub(batch, slug, x.event_id)
+    batch.put(MULTI_MAIN_RESULTS, (x.multi_main_id, slug, x.class_name, class_key(x.class_name), x.main_letter,
+                                   x.main_format, list(x.leg_labels), x.tie_breaker_rule, x.completed_legs,
+                                   x.scheduled_legs, x.event_id))
+    batch.multi_main_scope.add(x.multi_main_id)
+    for row in x.rows:
+        key = driver_name_key(row.driver_name)
+        if key is None:
+            continue
+        batch.put(MULTI_MAIN_ROWS, (x.multi_main_id, key, row.position, row.seeded_position, row.driver_name,
+                                    row.points))
+        for g in row.legs:
+            batch.put(MULTI_MAIN_LEGS, (x.multi_main_id, key, g.leg_number, g.leg_label, g.place, g.leg_points,
+                                        g.laps, g.total_time, g.flag, g.sat_out))

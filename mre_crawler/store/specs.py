@@ -111,12 +111,20 @@ POINTS_ROWS = Upsert("points_rows", "points_rows", ("points_id", "class_name", "
                      cols=("class_key", "position", "driver_name", "result_points", "tie_breaker_raw"), restores=True)
 POINTS_ROUNDS = Upsert("points_rounds", "points_rounds", ("points_id", "class_name", "name_key", "round_number"),
                        cols=("points", "laps", "total_time", "flag", "counted"), restores=True)
+MULTI_MAIN_RESULTS = Upsert("multi_main_results", "multi_main_results", ("multi_main_id",),
+                            cols=("track_slug", "class_name", "class_key", "main_letter", "main_format", "leg_labels",
+                                  "tie_breaker_rule", "completed_legs", "scheduled_legs"), fill=("event_id",))
+MULTI_MAIN_ROWS = Upsert("multi_main_rows", "multi_main_rows", ("multi_main_id", "name_key"),
+                         cols=("position", "seeded_position", "driver_name", "points"), restores=True)
+MULTI_MAIN_LEGS = Upsert("multi_main_legs", "multi_main_legs", ("multi_main_id", "name_key", "leg_number"),
+                         cols=("leg_label", "place", "leg_points", "laps", "total_time", "flag", "sat_out"),
+                         restores=True)
 
 # Flush order: parents before children (foreign keys).
 ORDER = (
     TRACK_STUB, TRACKS_FROM_LISTING, TRACKS_FROM_DASHBOARD, EVENT_STUB, EVENTS_FROM_LIST, EVENTS_FROM_PAGE,
     RACES_FROM_EVENT, RACES_FROM_PAGE, DRIVERS, RESULTS, LAPS, ENTRY_LISTS, ENTRY_CLASSES, ENTRIES,
-    POINTS_TABLES, POINTS_ROWS, POINTS_ROUNDS,
+    POINTS_TABLES, POINTS_ROWS, POINTS_ROUNDS, MULTI_MAIN_RESULTS, MULTI_MAIN_ROWS, MULTI_MAIN_LEGS,
 )
 
 
