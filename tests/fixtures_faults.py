@@ -37,7 +37,8 @@ BOOKKEEPING_TABLES = frozenset({
     "page_archive",  # the raw page archive's index (issue 13): a log of fetched bodies, like fetched_pages
     "sync_runs", "sync_track_runs", "run_metrics", "alert_states",
 })
-CURATION_TABLES = frozenset({"session_type_overrides", "bumpup_corrections", "followed_tracks"})  # people's, never a crawl's
+CURATION_TABLES = frozenset({"session_type_overrides", "bumpup_corrections", "followed_tracks",
+                             "multi_main_scoring_rules"})  # people's, never a crawl's
 VOLATILE_COLUMNS = frozenset({"created_at", "updated_at", "run_id", "crawl_run_id", "fetched_at",
                               "last_ingested_at", "discovered_at", "first_discovered_at"})
 
@@ -95,6 +96,8 @@ class _Index:
     driver_races: dict[int, set[int]] = field(default_factory=dict)
     session_day: dict[int, tuple[str, Any]] = field(default_factory=dict)
     practice_driver_sessions: dict[str, set[int]] = field(default_factory=dict)
+    multi_main_slug: dict[int, str] = field(default_factory=dict)
+    multi_main_event: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, *snapshots: Snapshot) -> _Index:
@@ -111,6 +114,10 @@ class _Index:
                 ix.points_slug[row["points_id"]] = row["track_slug"]
                 if row.get("event_id") is not None:
                     ix.points_event[row["points_id"]] = row["event_id"]
+            for row in snap.get("multi_main_results", {}).values():
+                ix.multi_main_slug[row["multi_main_id"]] = row["track_slug"]
+                if row.get("event_id") is not None:
+                    ix.multi_main_event[row["multi_main_id"]] = row["event_id"]
             for row in snap.get("race_results", {}).values():
                 ix.driver_races.setdefault(row["driver_id"], set()).add(row["race_id"])
             for row in snap.get("practice_sessions", {}).values():
@@ -131,7 +138,8 @@ class _Index:
         """The page a crawl finds ``url`` on (a race page on its event page ...); None for a start page."""
         page = urls.read_url(url)
         event_id = {"race_result": self.race_event.get(page.id), "entry_list": page.id,
-                    "qual_points": self.points_event.get(page.id)}.get(page.page_type)
+                    "qual_points": self.points_event.get(page.id),
+                    "multi_main": self.multi_main_event.get(page.id)}.get(page.page_type)
         if event_id is not None:
             return urls.event_url(page.slug, event_id)
         if page.page_type == "event":
@@ -187,6 +195,10 @@ OWNERS: dict[str, Callable[[tuple, Mapping[str, Any], _Index], set[str]]] = {
     "points_tables": lambda k, r, ix: {urls.points_url(r["track_slug"], k[0])} | ix.event_page(r.get("event_id")),
     "points_rows": lambda k, r, ix: ({urls.points_url(ix.points_slug[k[0]], k[0])} if k[0] in ix.points_slug else set()),
     "points_rounds": lambda k, r, ix: OWNERS["points_rows"](k, r, ix),
+    "multi_main_results": lambda k, r, ix: {urls.multi_main_url(r["track_slug"], k[0])} | ix.event_page(r.get("event_id")),
+    "multi_main_rows": lambda k, r, ix: ({urls.multi_main_url(ix.multi_main_slug[k[0]], k[0])}
+                                         if k[0] in ix.multi_main_slug else set()),
+    "multi_main_legs": lambda k, r, ix: OWNERS["multi_main_rows"](k, r, ix),
     "practice_drivers": lambda k, r, ix: set().union(*(ix.session_pages(s) for s in ix.practice_driver_sessions.get(k[0], ()))),
     "practice_days": lambda k, r, ix: {urls.practice_day_url(*_practice_day(k))},
     "practice_day_classes": lambda k, r, ix: {urls.practice_day_url(*_practice_day(k))},
