@@ -25,7 +25,7 @@ class HeatSheetRace:
 
     race_number: int | None
     race_label: str  # the span.class_header text: "1/8 Buggy (Heat 2/4)", "1/8 Buggy A1-Main"
-    class_name: str  # the label without "(Heat k/n)" or " X-Main"
+    class_name: str | None  # the label without "(Heat k/n)" or " X-Main"; None when the label names no class
     heat_number: int | None
     heat_count: int | None
     status: str  # "Complete" | "Not Started" | as printed

@@ -26,8 +26,9 @@ def test_event_486677_stores_its_two_saved_races_and_lists_the_missing_pages(liv
     assert result.stat("mre/pages/parsed/race_result") == 2
     missing = {url for url, reason in result.failures if reason == "HTTP 404"}
     # the other races, the entry list, the points page, and (FIELD-GUIDE §4, §11.1) 4 heat sheets,
-    # the overall ranking and 3 round rankings, none saved
-    assert len(missing) == 30 + 2 + 4 + 1 + 3
+    # the overall ranking, 3 round rankings and (§11.2) 3 multi-main results (Triple A, B, C), none saved
+    assert len(missing) == 30 + 2 + 4 + 1 + 3 + 3
+    assert sum("view_multi_main_result" in u for u in missing) == 3
     assert sum("view_heat_sheet" in u for u in missing) == 4
     assert sum("view_round_ranking" in u for u in missing) == 3
     assert "https://canberraoffroad.liverc.com/results/?p=view_entry_list&id=486677" in missing
@@ -64,11 +65,11 @@ def test_mre_crawl_event_lists_partial_results_and_exits_3_when_health_fails(
     server = serve(liverc["event-486677.html"].path.parent)
     monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
     monkeypatch.setenv("MRE_HOME", str(tmp_path))
-    # 40 of the event's 44 pages (with its heat sheets and rankings) are not saved: partial results are stored and listed, and the
+    # 43 of the event's 47 pages (with its heat sheets, rankings and multi-main results) are not saved: partial results are stored and listed, and the
     # crawl-health check on the 4xx share fails, which a monitor must see (exit 3, not 0).
     assert main(["crawl", "event", EVENT, "--site", server.site]) == 3
     captured = capsys.readouterr()
-    assert "failed pages  40:" in captured.out
+    assert "failed pages  43:" in captured.out
     assert "view_race_result&id=6304831  HTTP 404" in captured.out
     assert "FAILED http_error_share" in captured.out
     assert captured.err.strip().splitlines()[-1] == "mre crawl: the crawl ran, but crawl-health checks failed: http_error_share"

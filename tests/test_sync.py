@@ -44,7 +44,8 @@ def _truth(site: Path) -> tuple[str, list[int], dict[int, set[str]]]:
                     for p in re.findall(r"view_points&(?:amp;)?id=(\d+)", (site / slug / f"event-{e}.html").read_text())}
     race_event = {int(r): int(v["event_id"]) for r, v in truth["races"].items()}
     linked_event = {(t, int(i)): e for e in listed for t, p in (("heat_sheet", "view_heat_sheet"),
-                                                                ("round_ranking", "view_round_ranking"))
+                                                                ("round_ranking", "view_round_ranking"),
+                                                                ("multi_main", "view_multi_main_result"))
                     for i in re.findall(rf"{p}&(?:amp;)?id=(\d+)", (site / slug / f"event-{e}.html").read_text())}
     for _file, url, page_type in read_manifest(site):
         m = re.search(r"[?&]id=(\d+)", url)
@@ -54,7 +55,7 @@ def _truth(site: Path) -> tuple[str, list[int], dict[int, set[str]]]:
             pages[int(m.group(1))].add(url)
         elif page_type == "qual_points" and m:
             pages[points_event[int(m.group(1))]].add(url)
-        elif page_type in ("heat_sheet", "round_ranking") and m:
+        elif page_type in ("heat_sheet", "round_ranking", "multi_main") and m:
             pages[linked_event[(page_type, int(m.group(1)))]].add(url)
         elif page_type == "overall_ranking" and m:
             pages[int(m.group(1))].add(url)

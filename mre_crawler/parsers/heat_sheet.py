@@ -120,7 +120,7 @@ def _race_header(ctx: ParseContext, row, label: str) -> HeatSheetRace:
         class_name, heat_number, heat_count = clean(m["cls"]), int(m["k"]), int(m["n"])
     else:
         mm = _MAIN.match(label)
-        class_name = clean(mm["cls"]) if mm else label
+        class_name = clean(mm["cls"]) if mm else None  # "Semi A (Odd)", "LCQ": the label names no class
     return HeatSheetRace(number, label, class_name, heat_number, heat_count, status, race_id)
 
 

@@ -15,6 +15,7 @@ so rankings are consistent with the heats and mains, and the mains' grids put bu
 from __future__ import annotations
 
 import math
+import re
 import random
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -74,6 +75,18 @@ def _label(spec: RaceSpec) -> str:
     return " ".join(spec.race_name.split())
 
 
+def _label_class(spec: RaceSpec) -> str | None:
+    """The class a sheet's race label names, read as FIELD-GUIDE §11.3 says the header is written:
+    "<Class> (Heat k/n)" or "<Class> A-Main". Other labels (bracket and LCQ labels of
+    ``formats="every"``: "Semi A (Odd)", "<Class> 1/8 Odd Final") name none on the sheet; a
+    placeholder's "Lunch Break A-Main" names "Lunch Break"."""
+    label = _label(spec)
+    if spec.heat and label.startswith(spec.cls.name):
+        return spec.cls.name
+    m = re.match(r"^(?P<cls>.*?)\s+(?:[A-Z]\d?-Main|LCQ|[A-Z]\d?-Final)$", label, re.IGNORECASE)
+    return m["cls"] if m else None
+
+
 # ---------------------------------------------------------------------------------------------
 # Heat sheets
 # ---------------------------------------------------------------------------------------------
@@ -110,7 +123,7 @@ def heat_sheets(build: EventBuild, heat_sheet_ids: dict[str, int], v: dict) -> l
                 by_id = {d.driver_id: k for k, d in enumerate(spec.grid, 1)}
                 for e, d in zip(entries, grid):
                     e.car_number = str(by_id[d.driver_id])
-            races.append(HeatSheetRace(spec.race_number, _label(spec), spec.cls.name,
+            races.append(HeatSheetRace(spec.race_number, _label(spec), _label_class(spec),
                                        spec.heat[0] if spec.heat else None, spec.heat[1] if spec.heat else None,
                                        status, race_id, entries))
         sheets.append(HeatSheet(slug, eid, sheet_id, round_name, races))

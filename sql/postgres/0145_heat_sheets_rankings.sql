@@ -17,8 +17,8 @@ CREATE TABLE mre.heat_sheet_races (
     heat_sheet_id  bigint  NOT NULL REFERENCES mre.heat_sheets (heat_sheet_id),
     race_number    integer NOT NULL,               -- restarts at 1 in each round, as on the event page
     race_label     text    NOT NULL,               -- "1/8 Buggy (Heat 2/4)", "1/8 Buggy A1-Main"
-    class_name     text    NOT NULL,
-    class_key      text    NOT NULL,
+    class_name     text,                           -- NULL when the label names no class ("Semi A (Odd)")
+    class_key      text,
     heat_number    integer,
     heat_count     integer,
     status         text,                           -- "Complete" | "Not Started" as printed

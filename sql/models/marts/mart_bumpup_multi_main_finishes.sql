@@ -56,7 +56,7 @@ select
     s.legs_sat_out,
     f.field_size,
     -- 0 = won the class's overall, 1 = last
-    case when f.field_size > 1 then (s.computed_position - 1) / cast(f.field_size - 1 as double) end
+    case when f.field_size > 1 then round((s.computed_position - 1) / cast(f.field_size - 1 as double), 3) end
         as overall_percentile,
     s.seeded_position - s.computed_position as places_gained_from_seed
 from standings as s
