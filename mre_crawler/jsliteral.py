@@ -65,8 +65,8 @@ _TOKEN = re.compile(
         (?P<p>[{}\[\],:])
       | '(?P<sq>[^'\\\n]*(?:\\[\s\S][^'\\\n]*)*)'
       | "(?P<dq>[^"\\\n]*(?:\\[\s\S][^"\\\n]*)*)"
-      | (?P<num>[+-]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))(?![\w$])
-      | (?P<id>[A-Za-z_$][\w$]*)
+      | (?P<num>[+-]Infinity|[+-]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))(?![\w$])
+      | (?P<id>(?:[^\W\d]|\$)[\w$]*)
     )""",
     re.VERBOSE | re.DOTALL,
 )
@@ -131,6 +131,8 @@ def unescape(body: str) -> str:
 def _number(text: str) -> int | float:
     sign = -1 if text[0] == "-" else 1
     digits = text.lstrip("+-")
+    if digits == "Infinity":
+        return sign * float("inf")
     if digits[:2] in ("0x", "0X"):
         return sign * int(digits[2:], 16)
     if "." in digits or "e" in digits or "E" in digits:

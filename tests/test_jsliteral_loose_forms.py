@@ -104,6 +104,9 @@ _FORMS = [
     "{'a': '\\1'}",  # octal: refused by all
     "{'a': 'two\nlines'}",  # raw line break in a string: refused by all
     "{a: 1",
+    "{a: Infinity, b: -Infinity, c: +Infinity, Infinity: null}",  # JSON5 reads these too
+    "{$a_b: 1, \u00e9t\u00e9: 2, _x: 3}",  # non-ASCII identifier keys are JavaScript and JSON5
+    "{a: 1, a: 2}",  # the last of a repeated key wins, as in JavaScript
 ]
 
 
