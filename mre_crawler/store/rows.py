@@ -152,7 +152,7 @@ def _add_listing(batch: _Batch, x: it.TrackListing) -> None:
 
 def _add_track(batch: _Batch, x: it.Track) -> None:
     slug = _track_stub(batch, x.slug)
-    guess = zone_from_address(x.country_code, x.country, x.region, x.postcode)
+    guess = zone_from_address(x.country_code, x.country, x.region, x.postcode, x.city)
     batch.put(TRACKS_FROM_DASHBOARD, (
         slug, x.name, x.address_name, list(x.address_lines) or None, x.city, x.region, x.postcode, x.country,
         x.country_code, x.phone, x.website, x.email, x.facebook, x.live_status, x.results_this_month,
