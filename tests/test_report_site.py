@@ -170,7 +170,8 @@ def test_every_page_loads_in_chromium_without_errors_and_every_link_resolves(sit
                 con.execute("select driver_id from mart_bumpup_drivers order by bumpup_rank, driver_id limit 1").fetchone()
         practice = sorted(site.glob("practice-*.html"))[-1]
         for name, target in (("event", site / f"event-{b0['event_id']}.html"), ("ladder", ladder),
-                             ("driver", site / f"driver-{driver[0]}.html"), ("practice", practice)):
+                             ("driver", site / f"driver-{driver[0]}.html"), ("practice", practice),
+                             ("practice-driver", next(site.glob("driver-practice-*.html")))):
             page.goto(target.as_uri())
             page.screenshot(path=str(shots / f"report-{name}.png"))
         browser.close()
@@ -178,7 +179,8 @@ def test_every_page_loads_in_chromium_without_errors_and_every_link_resolves(sit
     assert errors == []
     assert broken == []
     assert sorted(p.name for p in shots.glob("*.png")) == [
-        "report-driver.png", "report-event.png", "report-ladder.png", "report-practice.png"]
+        "report-driver.png", "report-event.png", "report-ladder.png", "report-practice-driver.png",
+        "report-practice.png"]
 
 
 def test_practice_only_drivers_get_a_page_with_their_best_laps_over_time(site: Path, generated):
