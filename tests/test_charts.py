@@ -23,3 +23,14 @@ def test_ladder_draws_every_driver_escapes_names_and_one_arrow_per_bump_up():
     assert "<b>Ann</b>" not in svg and "&lt;b&gt;Ann&lt;/b&gt;" in svg and "Bo &amp; Co" in svg
     assert svg.count('class="bumpup"') == 1
     assert all(name in svg for name in ("Cy", "Dee"))
+
+
+def test_y_tick_labels_of_one_axis_have_the_same_decimals():
+    import re
+
+    from mre_crawler.charts.xy import Series, xy_chart_svg
+
+    svg = str(xy_chart_svg([Series("t", [(0, 37.25), (1, 38.3)])], [(0, "a"), (1, "b")], x_label="x", y_label="y",
+                           title="t"))
+    labels = re.findall(r'text-anchor="end" font-size="11" fill="#444">([^<]+)</text>', svg)
+    assert len(labels) >= 3 and "38.0" in labels and len({len(lbl.partition(".")[2]) for lbl in labels}) == 1, labels

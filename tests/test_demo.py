@@ -165,7 +165,24 @@ def test_demo_runs_every_stage_offline_and_a_second_run_changes_nothing(demo_hom
     assert duckdb.sql(f"select count(*) from '{parquet / 'mart_bumpups.parquet'}'").fetchall()[0][0] == len(truth["bumpups"])
 
     # what next
-    assert f'psql "$(mre db url --database {DEMO_DB})"' in out and "import duckdb" in out and str(warehouse) in out and "MRE_CONTACT" in out
+    assert f'"$(mre db url --database {DEMO_DB})"' in out and "import duckdb" in out and str(warehouse) in out and "MRE_CONTACT" in out
+    _what_next_runs_as_printed(out, demo_home)
+
+    # the demo's warehouse build is a run `mre health` sees (as `mre warehouse build` records it)
+    from mre_crawler import alerts
+
+    build = demo_conn.execute("SELECT ok, metrics FROM mre.run_metrics WHERE kind = 'warehouse-build'").fetchall()
+    assert len(build) == 1 and build[0][0] is True and build[0][1]["session_types"] == len(truth["races"]) + truth["pages"]["practice_session"]
+    low = next(r for r in alerts.evaluate(demo_conn, dt.timedelta(hours=24)) if r.rule == "low_confidence_session_types")
+    assert low.value is not None and "no warehouse build" not in low.detail
+
+    # numbers are right-aligned in the printed tables: the fastest laps (PostgreSQL numeric) end in one column
+    block = out[out.index("Fastest laps in the A-Mains"):]
+    block = block[:block.index("└")]  # that table only
+    laps = [line for line in block.splitlines() if "│" in line][1:]  # after the header row
+    assert len(laps) >= 2
+    ends = {line.split("│")[3].rstrip(" ").__len__() for line in laps}
+    assert len(ends) == 1, laps
 
     # A second run reuses the site and the cached pages and writes nothing.
     before, changed = _record_counts(demo_conn), _newest_change(demo_conn)
@@ -176,6 +193,54 @@ def test_demo_runs_every_stage_offline_and_a_second_run_changes_nothing(demo_hom
     assert "nothing changed" in again and "0 rows written" in again
     assert _record_counts(demo_conn) == before and _newest_change(demo_conn) == changed
     assert page.exists() and (parquet / "_manifest.json").exists()
+
+
+def _what_next_runs_as_printed(out: str, home: Path) -> None:
+    """Every program the "What next" lines name is installed, or it is `mre` and an install line
+    (./mre install) comes first; the demo's psql line really opens the demo's database."""
+    import shlex
+    import shutil
+    import subprocess
+
+    section = out[out.index("What next"):].splitlines()[1:]
+    commands = [line.strip().split("  #")[0].strip() for line in section
+                if line.startswith("  ") and not line.strip().startswith("#") and "made up" not in line]
+    assert commands
+    mre_on_path = shutil.which("mre") is not None
+    installed = False
+    for cmd in commands:
+        words = shlex.split(cmd)
+        while "=" in words[0]:  # VAR=value mre ...
+            words = words[1:]
+        program = words[0]
+        if program == "export":
+            continue
+        if program.endswith("mre") and words[1:2] == ["install"]:
+            installed = True
+            continue
+        if program == "mre":
+            assert mre_on_path or installed, f"{cmd!r} before ./mre install"
+            continue
+        assert shutil.which(program) or Path(program).is_file(), f"{cmd!r}: {program} is not installed"
+    psql = next(c for c in commands if "db url --database" in c and "health" not in c)
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(shutil.which('mre') or Path(__file__).parents[1] / '.venv/bin/mre').parent}:{env['PATH']}"
+    done = subprocess.run(["bash", "-c", psql + " -At -c 'SELECT count(*) FROM mre.races'"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and int(done.stdout.strip()) > 0, done.stderr
+
+
+def test_what_next_puts_mre_on_the_path_first_and_uses_the_psql_it_finds():
+    from mre_crawler.demo import DemoOptions, DemoResult, what_next_lines
+
+    result = DemoResult(site_dir=Path("/nowhere"), warehouse_path=Path("/w.duckdb"), report_dir=Path("/r"))
+    lines = what_next_lines(DemoOptions(), result, mre_on_path=False, psql="/opt/pg/bin/psql")
+    first_mre = next(i for i, (cmd, _) in enumerate(lines) if cmd.startswith("mre ") or " mre " in cmd
+                     or "$(mre " in cmd)
+    assert lines[0][0].endswith("mre install") and first_mre > 0
+    assert lines[1][0] == '/opt/pg/bin/psql "$(mre db url --demo)"'
+    lines = what_next_lines(DemoOptions(), result, mre_on_path=True, psql="psql")
+    assert not any(cmd.endswith("install") for cmd, _ in lines) and lines[0][0] == 'psql "$(mre db url --demo)"'
 
 
 @pytest.mark.db

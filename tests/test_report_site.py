@@ -170,7 +170,8 @@ def test_every_page_loads_in_chromium_without_errors_and_every_link_resolves(sit
                 con.execute("select driver_id from mart_bumpup_drivers order by bumpup_rank, driver_id limit 1").fetchone()
         practice = sorted(site.glob("practice-*.html"))[-1]
         for name, target in (("event", site / f"event-{b0['event_id']}.html"), ("ladder", ladder),
-                             ("driver", site / f"driver-{driver[0]}.html"), ("practice", practice)):
+                             ("driver", site / f"driver-{driver[0]}.html"), ("practice", practice),
+                             ("practice-driver", next(site.glob("driver-practice-*.html")))):
             page.goto(target.as_uri())
             page.screenshot(path=str(shots / f"report-{name}.png"))
         browser.close()
@@ -178,4 +179,32 @@ def test_every_page_loads_in_chromium_without_errors_and_every_link_resolves(sit
     assert errors == []
     assert broken == []
     assert sorted(p.name for p in shots.glob("*.png")) == [
-        "report-driver.png", "report-event.png", "report-ladder.png", "report-practice.png"]
+        "report-driver.png", "report-event.png", "report-ladder.png", "report-practice-driver.png",
+        "report-practice.png"]
+
+
+def test_practice_only_drivers_get_a_page_with_their_best_laps_over_time(site: Path, generated):
+    from mre_crawler.report.format import lap
+    from mre_crawler.report.site import practice_driver_href
+
+    with duckdb.connect(str(generated[0]), read_only=True) as con:
+        rows = con.execute("""select t.driver_key, t.driver_name, t.practice_date, t.best_lap
+                              from mart_practice_driver_track_trend t
+                              where t.driver_key not in (select driver_name_key from stg_drivers
+                                                         where driver_name_key is not null)
+                              order by 1, 3""").fetchall()
+    keys = {r[0] for r in rows}
+    assert keys, "the generated site must have drivers seen only at practice"
+    listing = lxml.html.parse(str(site / "drivers.html")).getroot()
+    listed = set(listing.xpath("//h2[@id='practice-only']/following-sibling::table[1]//a/@href"))
+    assert listed == {practice_driver_href(k) for k in keys}
+    practice_pages = " ".join(p.read_text(encoding="utf-8") for p in site.glob("practice-*.html"))
+    for key in keys:
+        page = site / practice_driver_href(key)
+        doc = lxml.html.parse(str(page)).getroot()
+        assert doc.xpath("//svg"), f"{page.name}: no best-lap chart"
+        table = doc.xpath("//h2[starts-with(., 'Practice: best laps')]/following-sibling::table[1]")[0]
+        shown = [(r.xpath("string(td[1])").strip(), r.xpath("string(td[5])").strip()) for r in table.xpath(".//tr[td]")]
+        mine = [r for r in rows if r[0] == key]
+        assert sorted(b for _, b in shown) == sorted(lap(r[3]) for r in mine)
+        assert f'href="{page.name}"' in practice_pages  # the practice day pages link to it

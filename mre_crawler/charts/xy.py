@@ -41,6 +41,12 @@ def _tick_label(v: float) -> str:
     return f"{v:.3f}".rstrip("0").rstrip(".")
 
 
+def _tick_labels(values: list[float]) -> list[str]:
+    """One axis's labels with the same number of decimals (37.6, 37.8, 38.0, not 37.8, 38)."""
+    places = max((len(label.partition(".")[2]) for label in map(_tick_label, values)), default=0)
+    return [f"{v:.{places}f}" for v in values]
+
+
 def xy_chart_svg(series: list[Series], x_ticks: list[tuple[float, str]], *, x_label: str, y_label: str,
                  title: str, width: int = WIDTH, height: int = 380, min_y_span: float = 1.0) -> Markup:
     """``min_y_span``: the least y range drawn, so a few hundredths between two laps do not fill
@@ -72,10 +78,10 @@ def xy_chart_svg(series: list[Series], x_ticks: list[tuple[float, str]], *, x_la
            f'height="{height}" role="img" aria-label="{escape(title)}">',
            f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fcfcfc" stroke="#e2e2e2"/>',
            f'<text x="{LEFT}" y="22" font-size="14" font-weight="700">{escape(title)}</text>']
-    for v in y_ticks:
+    for v, tick in zip(y_ticks, _tick_labels(y_ticks)):
         out.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{sy(v):.1f}" y2="{sy(v):.1f}" stroke="#e6e6e6"/>')
         out.append(f'<text x="{LEFT - 8}" y="{sy(v) + 4:.1f}" text-anchor="end" font-size="11" fill="#444">'
-                   f'{_tick_label(v)}</text>')
+                   f'{tick}</text>')
     for v, label in x_ticks:
         out.append(f'<line x1="{sx(v):.1f}" x2="{sx(v):.1f}" y1="{TOP + ph}" y2="{TOP + ph + 5}" stroke="#888"/>')
         out.append(f'<text x="{sx(v):.1f}" y="{TOP + ph + 18}" text-anchor="middle" font-size="11" fill="#444">'

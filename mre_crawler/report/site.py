@@ -48,6 +48,16 @@ def driver_href(driver_id: int) -> str:
     return f"driver-{driver_id}.html"
 
 
+def practice_driver_href(driver_key: str) -> str:
+    """A practice-only driver's page: the name key in letters and digits, plus a short hash of the
+    key (two keys that differ only in punctuation or accents get different pages)."""
+    import hashlib
+    import re
+
+    slug = re.sub(r"[^a-z0-9]+", "-", driver_key.lower()).strip("-")[:40] or "driver"
+    return f"driver-practice-{slug}-{hashlib.sha1(driver_key.encode()).hexdigest()[:6]}.html"
+
+
 def track_href(slug: str) -> str:
     return f"track-{fmt.slug(slug)}.html"
 
@@ -114,14 +124,35 @@ def build_report(con: duckdb.DuckDBPyConnection, out: Path) -> ReportSummary:
                 "race": race, "row": row, "event": events_by_id.get(race["event_id"]),
                 "field": len(wh.results[race["race_id"]]), "bump": bumpup_text(b) if b else None})
     classes = sorted({c for d in wh.drivers for c in d["classes"] or []})
-    w.page("drivers.html", "drivers.html.j2", title="Drivers", drivers=wh.drivers, classes=classes, **common)
     for d in wh.drivers:
         entries = sorted(driver_races.get(d["driver_id"], []),
                          key=lambda x: (x["race"]["completed_local"] or dt.datetime.min), reverse=True)
         trend = wh.practice_trend.get(d["driver_name_key"] or "", [])
-        w.page(driver_href(d["driver_id"]), "driver.html.j2", title=d["driver_name"], driver=d, entries=entries,
+        w.page(driver_href(d["driver_id"]), "driver.html.j2", title=d["driver_name"], driver=d, practice_only=False,
+               entries=entries,
                history=wh.driver_history.get(d["driver_id"], []), trend=trend,
                trend_chart=_trend_chart(trend, track_names), track_names=track_names, **common)
+
+    # Drivers seen only at practice (no race result under their name) get a page of their own: the
+    # practice best laps over time, as a racer's page shows them.
+    practice_only = []
+    for key, trend in sorted(wh.practice_trend.items()):
+        if key in by_key or not key:
+            continue
+        name = next((t["driver_name"] for t in trend if t.get("driver_name")), key)
+        driver = {"driver_name": name, "driver_key": key, "href": practice_driver_href(key),
+                  "days": len({t["practice_date"] for t in trend}),
+                  "tracks": sorted({track_names.get(t["track_slug"], t["track_slug"]) for t in trend}),
+                  "last_practice": max(t["practice_date"] for t in trend)}
+        practice_only.append(driver)
+        w.page(driver["href"], "driver.html.j2", title=name, driver=driver, practice_only=True, entries=[],
+               history=[], trend=trend, trend_chart=_trend_chart(trend, track_names), track_names=track_names,
+               **common)
+    practice_only.sort(key=lambda d: (d["driver_name"].lower(), d["driver_key"]))
+    driver_pages = {key: driver_href(did) for key, did in by_key.items()}
+    driver_pages.update({d["driver_key"]: d["href"] for d in practice_only})
+    w.page("drivers.html", "drivers.html.j2", title="Drivers", drivers=wh.drivers, classes=classes,
+           practice_only=practice_only, **common)
 
     for day in wh.practice_days:
         sid = day["source_event_id"]
@@ -131,7 +162,7 @@ def build_report(con: duckdb.DuckDBPyConnection, out: Path) -> ReportSummary:
         w.page(practice_href(sid), "practice.html.j2", title=f"Practice {fmt.when(day['practice_date'])}",
                day=day, track_name=track_names.get(day["track_slug"], day["track_slug"]),
                classes=wh.practice_classes.get(sid, []), sessions=sorted(sessions.items(), key=lambda kv: kv[0].lower()),
-               driver_ids=by_key, chart=_practice_chart(wh.practice_laps.get(sid, []), day), **common)
+               driver_pages=driver_pages, chart=_practice_chart(wh.practice_laps.get(sid, []), day), **common)
     return ReportSummary(out, w.pages, len(wh.events), len(wh.drivers), len(wh.practice_days))
 
 

@@ -293,6 +293,19 @@ def build_practice(
         ])
         for m in available
     ]
+    # A month without practice days: what real LiveRC answers is not captured (FIELD-GUIDE section 8
+    # only says such months are left out of the month <select>); the generator answers as LiveRC
+    # would, with the month view and an empty day table. Every month from the first practice day's
+    # to the capture day's has a page, so a discovery over any range in between reads no 404.
+    if available:
+        month = dt.date.fromisoformat(available[-1] + "-01")
+        last = reference.replace(day=1)
+        while month <= last:
+            key = month.strftime("%Y-%m")
+            if key not in by_month:
+                months_items.append(PracticeMonth(slug, key, list(available), []))
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+        months_items.sort(key=lambda m: m.month, reverse=True)
     shared = [{"track_slug": slug, "transponder": loaners[0].transponder,
                "drivers": [d.name for d in loaners]}]
     multi_t = [{"track_slug": slug, "driver_name": multi[0].name, "transponders": [d.transponder for d in multi],

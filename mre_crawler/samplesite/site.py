@@ -228,7 +228,7 @@ def iter_track(params: SiteParams, index: int, truth: Truth | None = None) -> It
 def _track_item(rng: random.Random, info: TrackInfo, totals: dict, events: int, practice) -> Track:
     place = info.place
     has_phone = rng.random() < 0.6
-    ref_month = max((m.month for m in practice.months), default=None)
+    ref_month = max((m.month for m in practice.months if m.days), default=None)
     return Track(
         slug=info.slug, name=info.name, address_name=info.name,
         address_lines=[place.street, place.city_line, place.country], city=place.city, region=place.region,
