@@ -21,7 +21,8 @@ from warehouse.sources import ArrowSources
 
 TRACKS, EVENTS_PER_TRACK, SEED = 50, 21, 7
 BUMPUP_MODELS = ["stg_races", "stg_race_results", "stg_events", "stg_drivers", "stg_bumpup_corrections",
-                 "int_race_tiers", "int_bumpups_detected", "mart_bumpups"]
+                 "int_race_tiers", "int_bumpups_detected", "mart_bumpups",
+                 "stg_heat_sheet_races", "stg_lineups", "int_lineups_matched", "mart_lineup_bumpups"]
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from warehouse.item_sources import item_sources
 from warehouse.models import discover_models
 from warehouse.runner import SQL_DIR, run_models, select_models
+from warehouse.sources import ArrowSources
 
 NITRO = "1/8 Nitro Buggy"
 DAY = dt.datetime(2025, 11, 16, 8, 0)
@@ -21,7 +23,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     "stg_races": {
         "race_id": "bigint", "event_id": "bigint", "track_slug": "varchar", "class_name": "varchar",
         "race_name": "varchar", "round_name": "varchar", "completed_local": "timestamp",
-        "schedule_index": "integer", "length_seconds": "integer",
+        "schedule_index": "integer", "length_seconds": "integer", "race_number": "integer",
     },
     "stg_race_results": {
         "race_id": "bigint", "driver_id": "bigint", "finish_position": "integer", "qual_position": "integer",
@@ -39,6 +41,8 @@ MODELS = [
     "int_race_tiers", "int_bumpups_detected", "mart_bumpups", "mart_bumpup_ladders", "mart_bumpup_event_classes",
     "mart_bumpup_entry_routes", "mart_bumpup_route_summary", "mart_bumpup_drivers", "mart_bumpup_track_trends",
     "mart_bumpup_driver_history", "mart_bumpup_skipped_races",
+    # heat-sheet grids (mart_bumpups takes a main's grid until its results exist); none here
+    "stg_heat_sheet_races", "stg_lineups", "int_lineups_matched", "mart_lineup_bumpups",
 ]
 
 
@@ -97,6 +101,7 @@ def build(mains: list[Main], corrections: Iterable[Mapping[str, Any]] = ()) -> d
                                 "track_slug": "testtrack"} for e in events])
     _table(con, "stg_drivers", [])
     _table(con, "stg_bumpup_corrections", corrections)
+    ArrowSources(item_sources([])).load(con)  # empty heat-sheet sources
     run_models(con, select_models(discover_models(SQL_DIR / "models"), MODELS))
     return con
 

@@ -18,6 +18,7 @@ from warehouse.sources import ArrowSources
 MODELS = ["stg_races", "stg_race_results", "stg_events", "stg_heat_sheet_races", "stg_lineups",
           "stg_overall_ranking_rows", "stg_round_ranking_rows", "int_race_tiers", "int_lineups_matched",
           "mart_class_final_positions", "mart_lineup_bumpups"]
+BUMPUP_MODELS = ["stg_drivers", "stg_bumpup_corrections", "int_bumpups_detected", "mart_bumpups"]
 TYPES = ("event", "race_result", "heat_sheet", "round_ranking", "overall_ranking")
 
 
@@ -127,3 +128,35 @@ def test_the_new_models_pass_their_grain_checks(site):
     runs = run_checks(con, [m for m in models if m.name not in ("stg_races", "stg_race_results", "stg_events",
                                                                   "int_race_tiers")], None)
     assert runs and [r.name for r in runs if not r.passed] == []
+
+
+def test_mart_bumpups_takes_the_grid_before_results_exist_and_the_results_after(site):
+    """With the top mains not yet run, mart_bumpups holds every bump-up into them from their heat-sheet
+    grids (medium confidence, check heat_sheet_grid); the other bump-ups still come from results. With
+    every result stored, no row comes from a grid."""
+    truth, pages, full = site
+    sources = {b["source_race_id"] for b in truth.bumpups}
+    top = {b["target_race_id"] for b in truth.bumpups} - sources
+    con = duckdb.connect()
+    ArrowSources(item_sources([(p.url, p.page_type, p.meta, p.items) for p in pages
+                               if not (p.page_type == "race_result" and p.meta["race_id"] in top)])).load(con)
+    run_models(con, select_models(discover_models(SQL_DIR / "models"), MODELS + BUMPUP_MODELS))
+    rows = con.execute("select target_race_id, driver_id, source_race_id, target_grid_position, confidence,"
+                       " checks_passed, target_finish_position from mart_bumpups").fetchall()
+    expected = {(b["target_race_id"], b["driver_id"], b["source_race_id"]) for b in truth.bumpups}
+    # every bump-up into a main that has not run comes from its grid (the rest still come from
+    # results; with A1 missing, the results-only detection also reads A2 as the target: not asserted)
+    assert {r[:3] for r in rows if r[0] in top} == {e for e in expected if e[0] in top}
+    assert {e for e in expected if e[0] not in top} <= {r[:3] for r in rows}
+    from_grid = [r for r in rows if r[0] in top]
+    assert from_grid and all(r[4] == "medium" and r[5] == ["heat_sheet_grid"] and r[6] is None for r in from_grid)
+    grid_slot = {(b["target_race_id"], b["driver_id"]): b["target_grid_position"] for b in truth.bumpups}
+    assert all(r[3] == grid_slot[(r[0], r[1])] for r in from_grid)
+    assert not any("heat_sheet_grid" in r[5] for r in rows if r[0] not in top)
+    con.close()
+    con = duckdb.connect()
+    ArrowSources(item_sources([(p.url, p.page_type, p.meta, p.items) for p in pages])).load(con)
+    run_models(con, select_models(discover_models(SQL_DIR / "models"), MODELS + BUMPUP_MODELS))
+    rows = con.execute("select target_race_id, driver_id, source_race_id, checks_passed from mart_bumpups").fetchall()
+    assert {r[:3] for r in rows} == expected and not any("heat_sheet_grid" in r[3] for r in rows)
+    con.close()

@@ -6,6 +6,9 @@
 -- mre.bumpup_corrections per target race and driver): 'suppress' removes a row, 'add' keeps or
 -- creates it with confidence 'curated' (an added row the results do not show gets its positions
 -- from whatever results are stored), 'clear' withdraws the correction.
+-- Before a main's results are stored, its heat-sheet grid (mart_lineup_bumpups, evidence 'grid, no
+-- results yet') gives its bump-ups, at medium confidence; once results exist they alone decide, and a
+-- grid the results contradict (a sheet rebuilt after the race ran) never adds a row.
 -- Columns: event_id, track_slug, event_name, event_date, class_name (the ladder class),
 -- source_race_id, source_race_name, source_tier_label, target_race_id, target_race_name,
 -- target_tier_label, driver_id, driver_name (as printed on the race page), bumpup_kind
@@ -97,10 +100,50 @@ kept as (
     where c.correction_action is null or c.correction_action <> 'suppress'
 ),
 
+grid_only as (
+    select
+        g.event_id,
+        tt.track_slug,
+        g.class_name,
+        g.source_race_id,
+        st.race_name as source_race_name,
+        st.tier_label as source_tier_label,
+        st.tier_rank as source_tier_rank,
+        g.target_race_id,
+        tt.race_name as target_race_name,
+        tt.tier_label as target_tier_label,
+        tt.tier_rank as target_tier_rank,
+        g.driver_id,
+        g.driver_name as printed_driver_name,
+        case when st.tier_kind = 'lcq' then 'lcq' else 'advance' end as bumpup_kind,
+        g.source_position as source_finish_position,
+        sr.result_status as source_status,
+        cast(null as integer) as target_qual_position,
+        cast(g.grid_position as integer) as target_grid_position,
+        cast(g.grid_position as integer) as target_start_position,
+        cast(null as integer) as target_finish_position,
+        cast(null as varchar) as target_status,
+        cast(null as bigint) as target_field_size,
+        'medium' as detected_confidence,
+        ['heat_sheet_grid'] as checks_passed,
+        cast([] as varchar[]) as checks_failed,
+        ['from the heat sheet grid: the main has no stored results yet'] as check_notes
+    from mart_lineup_bumpups as g
+    join tiers as st on st.race_id = g.source_race_id
+    join tiers as tt on tt.race_id = g.target_race_id
+    left join results as sr on sr.race_id = g.source_race_id and sr.driver_id = g.driver_id
+    left join active_correction as c on c.target_race_id = g.target_race_id and c.driver_id = g.driver_id
+    where g.evidence = 'grid, no results yet' and g.is_bumpup and g.driver_id is not null
+      and c.correction_action is null
+    qualify row_number() over (partition by g.target_race_id, g.driver_id order by g.grid_position) = 1
+),
+
 combined as (
     select * from kept
     union all by name
     select * from added_only
+    union all by name
+    select * from grid_only
 ),
 
 events as (
