@@ -601,9 +601,8 @@ class Demo:
             else:
                 c.print(f"  [cyan]{cmd:<{width}}[/]  [dim]# {what}[/]", highlight=False, soft_wrap=True)
         slugs = ", ".join(t["slug"] for t in self.truth["tracks"])
-        serve = "mre" if shutil.which("mre") else "./mre"
         c.print(f"  [dim]The demo's tracks ({slugs}) are made up; browse its pages with: "
-                f"{serve} serve {self.result.site_dir}[/]", highlight=False, soft_wrap=True)
+                f"mre serve {self.result.site_dir}[/]", highlight=False, soft_wrap=True)
 
 
 CHECKOUT_MRE = Path(__file__).resolve().parent.parent / "mre"  # the bootstrap script beside the code
