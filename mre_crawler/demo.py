@@ -202,13 +202,34 @@ def ensure_site(site_dir: Path, options: DemoOptions) -> bool:
 
     wanted = json.loads(json.dumps(site_params_json(options)))
     try:
-        if load_truth(site_dir).get("params") == wanted and (site_dir / "manifest.tsv").is_file():
+        if (load_truth(site_dir).get("params") == wanted and (site_dir / "manifest.tsv").is_file()
+                and _has_every_month_view(site_dir, dt.date.fromisoformat(wanted["reference_date"]))):
             return True
     except (OSError, ValueError):
         pass
     generate(site_dir, tracks=options.tracks, events=options.events, seed=options.seed,
              practice_days=PRACTICE_DAYS_PER_TRACK, practice_months=PRACTICE_MONTHS, force=True)
     return False
+
+
+def _has_every_month_view(site_dir: Path, reference: dt.date) -> bool:
+    """A site from an older generator lacks the (empty) month views of months without practice,
+    which discovery reads as 404s: such a site is generated again rather than reused."""
+    from mre_crawler.samplesite import read_manifest
+    from mre_crawler.urls import read_url
+
+    months: dict[str, set[str]] = {}
+    for _file, url, page_type in read_manifest(site_dir):
+        if page_type == "practice_month":
+            page = read_url(url)
+            months.setdefault(page.slug, set()).add(page.day[:7])
+    for have in months.values():
+        month = dt.date.fromisoformat(min(have) + "-01")
+        while month <= reference:
+            if month.strftime("%Y-%m") not in have:
+                return False
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+    return True
 
 
 def practice_days_by_track(site_dir: Path) -> dict[str, list[dt.date]]:
@@ -580,9 +601,8 @@ class Demo:
             else:
                 c.print(f"  [cyan]{cmd:<{width}}[/]  [dim]# {what}[/]", highlight=False, soft_wrap=True)
         slugs = ", ".join(t["slug"] for t in self.truth["tracks"])
-        serve = "mre" if shutil.which("mre") else "./mre"
         c.print(f"  [dim]The demo's tracks ({slugs}) are made up; browse its pages with: "
-                f"{serve} serve {self.result.site_dir}[/]", highlight=False, soft_wrap=True)
+                f"mre serve {self.result.site_dir}[/]", highlight=False, soft_wrap=True)
 
 
 CHECKOUT_MRE = Path(__file__).resolve().parent.parent / "mre"  # the bootstrap script beside the code

@@ -254,3 +254,21 @@ def test_demo_quick_stops_after_the_results_crawl(demo_home, demo_conn, capsys):
     assert demo_conn.execute("SELECT count(*) FROM mre.practice_days").fetchone()[0] == 0
     assert not (demo_home / "demo" / "warehouse.duckdb").exists() and not (demo_home / "demo" / "parquet").exists()
     assert "3/3 results crawl" in out and "Events per track" in out and "mre demo" in out
+
+
+def test_a_demo_site_without_the_empty_month_views_is_generated_again(tmp_path):
+    """A site left by an older generator (no month view for a month without practice, so
+    discovery reads 404s there) is not reused."""
+    from mre_crawler.demo import DemoOptions, ensure_site
+    from mre_crawler.samplesite import load_truth
+
+    site, options = tmp_path / "site", DemoOptions(tracks=1, events=1)
+    assert ensure_site(site, options) is False and ensure_site(site, options) is True
+    days = {d.strftime("%Y-%m") for d in sum(practice_days_by_track(site).values(), [])}
+    manifest = site / "manifest.tsv"
+    lines = manifest.read_text(encoding="utf-8").splitlines(keepends=True)
+    empty = [ln for ln in lines if "\tpractice_month" in ln and ln.split("d=")[1][:7] not in days]
+    assert empty, "the demo's site must have a month without practice"
+    manifest.write_text("".join(ln for ln in lines if ln != empty[0]), encoding="utf-8")
+    assert ensure_site(site, options) is False
+    assert empty[0] in manifest.read_text(encoding="utf-8") and load_truth(site)["params"]["tracks"] == 1
