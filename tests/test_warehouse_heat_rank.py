@@ -160,3 +160,18 @@ def test_mart_bumpups_takes_the_grid_before_results_exist_and_the_results_after(
     rows = con.execute("select target_race_id, driver_id, source_race_id, checks_passed from mart_bumpups").fetchall()
     assert {r[:3] for r in rows} == expected and not any("heat_sheet_grid" in r[3] for r in rows)
     con.close()
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_the_overall_ranking_orders_a_triple_main_as_its_multi_main_page_does(seed):
+    """The generated overall final ranking and multi-main page of the same triple A-main agree: the
+    overall's first rows of the class are the multi-main standing, driver for driver, with its points."""
+    pages = list(iter_site(SiteParams(4, 5, seed, practice_days=0)))
+    multi = {(x.event_id, x.class_name): x for p in pages if p.page_type == "multi_main" for x in p.items}
+    overall = {o.event_id: o for p in pages if p.page_type == "overall_ranking" for o in p.items}
+    checked = 0
+    for (event_id, cls), x in multi.items():
+        rows = [r for r in overall[event_id].rows if r.class_name == cls][: len(x.rows)]
+        assert [(r.driver_name, r.points) for r in rows] == [(m.driver_name, m.points) for m in x.rows]
+        checked += 1
+    assert checked  # the seed has triple A-mains

@@ -280,22 +280,26 @@ def render_round_ranking(rk: RoundRanking, *, track_name: str, event_name: str, 
 # ---------------------------------------------------------------------------------------------
 # Overall final ranking
 # ---------------------------------------------------------------------------------------------
-def _triple_order(legs: list[RaceSpec]) -> list[tuple[int, int, RaceResult]]:
-    """(points, best place, the best leg's result) per driver, in overall order.
+def _triple_order(legs: list[RaceSpec], event_id: int, plan_index: int) -> list[tuple[int, int, RaceResult]]:
+    """(points, best place, the best leg's result) per driver, in the overall order of the event's
+    multi-main page: the same legs scored by the same rule (IFMAR or ROAR, drawn from the multi-main
+    page's own stream; FIELD-GUIDE §11.6). [INF] §11.5: LiveRC's "[x] [y]" are probably these two
+    numbers."""
+    from mre_crawler.samplesite.multimain import RULES, build_result
 
-    Our own simple IFMAR reading (FIELD-GUIDE §11.6): best two of three places add up, the best
-    single finish then that leg's laps/time break ties. [INF] §11.5: LiveRC's "[x] [y]" are
-    probably these two numbers."""
-    places: dict[int, list[tuple[int, RaceResult]]] = {}
+    legs = sorted(legs, key=lambda s: s.leg or 0)
+    rule = random.Random(f"multimain:{event_id}:{plan_index}").choices(RULES, (0.7, 0.3))[0]
+    x = build_result(slug="", event_id=event_id, multi_main_id=0, class_name="", letter="A", fmt="Triple",
+                     legs=[s.results for s in legs], scheduled=3,
+                     seeding=[d.driver_id for d in legs[0].grid], rule=rule)
+    runs: dict[str, list[RaceResult]] = {}
     for leg in legs:
         for res in leg.results:
-            places.setdefault(res.driver_id, []).append((res.position, res))
+            runs.setdefault(res.driver_name, []).append(res)
     out = []
-    for runs in places.values():
-        runs.sort(key=lambda p: p[0])
-        counted = runs[:2] if len(runs) >= 3 else runs[:1]
-        out.append((sum(p for p, _ in counted), runs[0][0], runs[0][1]))
-    out.sort(key=lambda t: (t[0], t[1], -(t[2].laps or 0), t[2].total_time or math.inf, t[2].driver_id))
+    for row in x.rows:
+        best = min(runs[row.driver_name], key=lambda r: (r.position, -(r.laps or 0), r.total_time or math.inf))
+        out.append((row.points, best.position, best))
     return out
 
 
@@ -303,7 +307,7 @@ def overall_ranking(build: EventBuild, v: dict) -> OverallRanking:
     slug, eid = build.event.track_slug, build.event.event_id
     rk = OverallRanking(slug, eid)
     word = str(v["main_word"])
-    for plan in build.plans:
+    for plan_index, plan in enumerate(build.plans):
         mains = [s for s in build.races if s.cls is plan.cls and s.round_index == 99]
         # top main first: A (A1..A3 as one), then B, C, D; an LCQ ranks below its A-main
         tiers: list[tuple[str, list[RaceSpec]]] = []
@@ -318,7 +322,7 @@ def overall_ranking(build: EventBuild, v: dict) -> OverallRanking:
         pos = 0
         for label, group in tiers:
             if len(group) > 1:  # a triple main
-                for points, best, res in _triple_order(group):
+                for points, best, res in _triple_order(group, eid, plan_index):
                     if res.driver_id in seen:
                         continue
                     seen.add(res.driver_id)
