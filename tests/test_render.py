@@ -99,7 +99,8 @@ def test_a_bot_check_page_is_recognised_and_a_login_captcha_is_not():
     assert render_reason(HtmlResponse("https://x.liverc.com/", body=login), "race_result") is None
 
 
-def test_pages_built_by_javascript_store_the_rows_the_static_pages_store(sites, chromium, crawl, serve, pg_conn):
+def test_pages_built_by_javascript_store_the_rows_the_static_pages_store(sites, chromium, crawl, serve, pg_conn,
+                                                                          pg_url, monkeypatch, capsys):
     static, scripted, changed = sites
     events, practice = _crawl_all(crawl, serve, static)
     assert not events.failures and not practice.failures
@@ -115,6 +116,17 @@ def test_pages_built_by_javascript_store_the_rows_the_static_pages_store(sites, 
     assert "rendered      2 in chromium (no lap data 2)" in format_summary(events)
     differences = diff_snapshots(baseline, db_snapshot(pg_conn))
     assert not differences, explain(differences)
+    # fetched_pages.rendered (0160): exactly the pages that needed a browser, under their LiveRC URLs.
+    rendered = {u for (u,) in pg_conn.execute("SELECT url FROM mre.fetched_pages WHERE rendered").fetchall()}
+    assert rendered == set(changed)
+    static_count = pg_conn.execute("SELECT count(*) FROM mre.fetched_pages WHERE NOT rendered").fetchone()[0]
+    assert static_count > 0
+    from mre_crawler.cli import main
+
+    monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
+    capsys.readouterr()
+    assert main(["db", "status"]) == 0
+    assert f"rendered in chromium: {len(changed)} page(s)" in capsys.readouterr().out
 
 
 def test_the_rendered_page_is_what_the_cache_keeps_so_a_recrawl_renders_nothing(sites, chromium, crawl, serve, pg_conn):
