@@ -63,7 +63,20 @@ class WorkerSpider(TrackSpider):
             scheduler.callback_done(failure.request.meta.get("mre_claim"))
 
     def on_failure(self, request: scrapy.Request, reason: str) -> None:
-        """A worker has no input of its own to call bad: failed pages are listed, as always."""
+        """A worker has no input of its own to call bad: the page goes into the shared failure
+        list in Redis now (not at exit: a worker killed later keeps it there)."""
+        from mre_crawler.middlewares.redirect import requested_url
+
+        self._shared_failure(request.meta.get("mre_claim"), requested_url(request), reason)
 
     def on_quarantine(self, response, page_type, exc) -> None:
-        """As :meth:`on_failure`."""
+        """As :meth:`on_failure` (under the URL asked for, which is the claim's, not a redirect's)."""
+        from mre_crawler.middlewares.redirect import requested_url
+
+        url = requested_url(response.request) if response.request is not None else response.url
+        self._shared_failure(response.meta.get("mre_claim"), url, f"quarantined: {exc.reason}")
+
+    def _shared_failure(self, claim_id, url: str, reason: str) -> None:
+        scheduler = getattr(self.crawler, "mre_scheduler", None)
+        if scheduler is not None:
+            scheduler.page_failed(claim_id, url, reason)

@@ -99,7 +99,8 @@ def test_a_bot_check_page_is_recognised_and_a_login_captcha_is_not():
     assert render_reason(HtmlResponse("https://x.liverc.com/", body=login), "race_result") is None
 
 
-def test_pages_built_by_javascript_store_the_rows_the_static_pages_store(sites, chromium, crawl, serve, pg_conn):
+def test_pages_built_by_javascript_store_the_rows_the_static_pages_store(sites, chromium, crawl, serve, pg_conn,
+                                                                          pg_url, monkeypatch, capsys):
     static, scripted, changed = sites
     events, practice = _crawl_all(crawl, serve, static)
     assert not events.failures and not practice.failures
@@ -115,6 +116,17 @@ def test_pages_built_by_javascript_store_the_rows_the_static_pages_store(sites, 
     assert "rendered      2 in chromium (no lap data 2)" in format_summary(events)
     differences = diff_snapshots(baseline, db_snapshot(pg_conn))
     assert not differences, explain(differences)
+    # fetched_pages.rendered (0160): exactly the pages that needed a browser, under their LiveRC URLs.
+    rendered = {u for (u,) in pg_conn.execute("SELECT url FROM mre.fetched_pages WHERE rendered").fetchall()}
+    assert rendered == set(changed)
+    static_count = pg_conn.execute("SELECT count(*) FROM mre.fetched_pages WHERE NOT rendered").fetchone()[0]
+    assert static_count > 0
+    from mre_crawler.cli import main
+
+    monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
+    capsys.readouterr()
+    assert main(["db", "status"]) == 0
+    assert f"rendered in chromium: {len(changed)} page(s)" in capsys.readouterr().out
 
 
 def test_the_rendered_page_is_what_the_cache_keeps_so_a_recrawl_renders_nothing(sites, chromium, crawl, serve, pg_conn):
@@ -187,3 +199,54 @@ def test_a_render_is_one_more_request_to_the_track_counted_against_its_budget(si
         # The plain fetch and chromium's load; nothing else (its scripts are inline, the rest is blocked).
         assert len(server.requests_for(url)) == 2
     assert len(server.log) == result.fetched == result.budget_used
+
+
+def test_a_request_asking_for_a_browser_renders_after_the_redis_queue(sites, chromium, crawl, serve, pg_conn, pg_url,
+                                                                     redis_server, tmp_path):
+    """``meta["playwright"]`` (and its page methods) survive scrapy-redis's pickle queue: a race
+    request that asks for a browser, enqueued and claimed by ``mre worker``, is fetched once, in
+    chromium, and stores the rows its static page stores."""
+    from scrapy_playwright.page import PageMethod
+
+    from mre_crawler.render import WAIT_FOR
+    from mre_crawler.workers.enqueue import redis_for
+    from mre_crawler.workers.queue import ClaimQueue
+    from spiders.track import TrackSpider
+    from tests.test_workers import finish, start_workers
+
+    static, scripted, changed = sites
+    _crawl_all(crawl, serve, static)
+    baseline = db_snapshot(pg_conn)
+    truncate_mre(pg_conn)
+    # Everything but the scripted pages, stored in process (no browser: those three are listed).
+    events, practice = _crawl_all(crawl, serve, scripted, MRE_CHROMIUM="/nonexistent")
+    assert sorted(u for u, _ in events.failures + practice.failures) == sorted(changed)
+    races = changed[:SCRIPTED_RACES]
+    ids = {int(u.rsplit("=", 1)[1]): u for u in races}
+    event_of = dict(pg_conn.execute("SELECT race_id, event_id FROM mre.races WHERE race_id = ANY(%s)",
+                                    (list(ids),)).fetchall())
+    assert sorted(event_of) == sorted(ids)  # the event page listed them; their rows are missing
+
+    track = _track(scripted)
+    spider = TrackSpider(track=track)
+    queue = ClaimQueue(redis_for(redis_server.url), spider, "mre:queue")
+    for race_id, url in ids.items():
+        request = spider.page_request(url, spider.parse_race, "race_result", race_id=race_id,
+                                      track_slug=track, event_id=event_of[race_id], event_finished=True)
+        request.meta.update(playwright=True, mre_render="asked for", playwright_page_methods=[
+            PageMethod("wait_for_selector", WAIT_FOR["race_result"], state="attached", timeout=15_000)])
+        queue.push(request)
+    assert len(queue) == SCRIPTED_RACES
+
+    server = serve(scripted)
+    [(code, out)] = finish(start_workers(1, server, redis_server.url, pg_url, tmp_path / "homes", per_track=2))
+    assert code == 0 and "shared crawl idle: 0 failed pages" in out, out
+    # One request each, chromium's: without the meta the worker would fetch it plainly first.
+    assert {u: len(server.requests_for(u)) for u in races} == {u: 1 for u in races}
+    rendered = {u for (u,) in pg_conn.execute("SELECT url FROM mre.fetched_pages WHERE rendered").fetchall()}
+    assert rendered == set(races)
+    # The race rows are now the static site's; what still differs is the practice day alone.
+    differences = diff_snapshots(baseline, db_snapshot(pg_conn))
+    left = {changed[-1]: "not rendered in this test"}
+    assert not unexcused(differences, left), explain(unexcused(differences, left))
+    assert redis_server.client().llen("mre:queue") == 0

@@ -55,17 +55,21 @@ def enqueue_tracks(truth: dict, redis_url: str) -> None:
         enqueue_start("track", {"track": track["slug"]}, {"MRE_REDIS_URL": redis_url})
 
 
-def start_workers(n: int, server: FaultServer, redis_url: str, db_url: str, home: Path, per_track: int) -> list[subprocess.Popen]:
-    """``n`` ``mre worker --idle-exit 1`` processes; worker i identifies as ``worker{i}@…`` in its user agent."""
+def start_workers(n: int, server: FaultServer, redis_url: str, db_url: str, home: Path, per_track: int,
+                  idle_exit: float = 1, settings: tuple[str, ...] = (), first: int = 0) -> list[subprocess.Popen]:
+    """``n`` ``mre worker --idle-exit 1`` processes; worker i identifies as ``worker{i}@…`` in its
+    user agent (numbered from ``first``); ``settings``: more ``-s NAME=VALUE``."""
     with psycopg.connect(db_url, autocommit=True) as conn:
         migrate(conn)
     procs = []
-    for i in range(n):
+    for i in range(first, first + n):
         env = dict(os.environ, MRE_DATABASE_URL=db_url, MRE_REDIS_URL=redis_url, MRE_SITE=server.site,
                    MRE_HOME=str(home / f"worker{i}"), MRE_CONTACT=f"worker{i}@example.invalid",
                    MRE_CONCURRENCY_PER_TRACK=str(per_track))
+        extra = [arg for setting in settings for arg in ("-s", setting)]
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "mre_crawler", "worker", "--idle-exit", "1", "-s", "WORKER_ALIVE_SECONDS=2"],
+            [sys.executable, "-m", "mre_crawler", "worker", "--idle-exit", str(idle_exit),
+             "-s", "WORKER_ALIVE_SECONDS=2", *extra],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     return procs
 
@@ -233,3 +237,103 @@ def test_sync_enqueue_hands_each_followed_tracks_plan_to_the_workers(small_site,
         assert_healthy_survivors(finish(start_workers(1, server, redis_server.url, db_url, tmp_path / "h2", 2)))
         later = Counter(e.page_type for e in server.log[first:] if e.page_type != "robots")
         assert later == Counter({"track_dashboard": len(truth["tracks"]), "track_events": len(truth["tracks"])})
+
+
+# -- the shared failure list (P:failed) ------------------------------------------------------------
+def shared_failed(redis_server) -> dict[str, str]:
+    from mre_crawler.workers.enqueue import shared_failures
+
+    return dict(shared_failures(redis_server.client(), "mre"))
+
+
+def wait_for(condition, seconds: float = 120.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("enqueue", ["crawl", "sync"])
+def test_a_killed_workers_failed_pages_stay_in_the_shared_failure_list(enqueue, small_site, make_database,
+                                                                       redis_server, tmp_path):
+    """A worker writes each failed page into Redis as it fails: killed with kill -9 after its
+    share is done, its failures are still listed by the next worker and by the next enqueue
+    (``mre crawl track --enqueue`` or ``mre sync --enqueue``, exit 0: partial results are results)."""
+    site, truth = small_site
+    db_url = make_database()
+    client = redis_server.client()
+    with FaultServer(site) as server:
+        rule = server.add_rule({"action": "status", "status": 404, "page_type": "race_result", "share": 0.2})
+        failing = server.chosen(rule)
+        assert len(failing) >= 2
+        enqueue_tracks(truth, redis_server.url)
+        [worker0] = start_workers(1, server, redis_server.url, db_url, tmp_path / "homes", 2, idle_exit=120)
+        # Its whole share done and acked (nothing queued, nothing claimed), the worker still running.
+        wait_for(lambda: len(server.log) > 0 and client.llen("mre:queue") == 0
+                 and not any(client.hlen(k) for k in client.scan_iter(match="mre:inflight:*")))
+        assert worker0.poll() is None
+        worker0.send_signal(signal.SIGKILL)
+        worker0.communicate(timeout=60)
+        assert sorted(shared_failed(redis_server)) == failing
+        assert all(reason == "HTTP 404" for reason in shared_failed(redis_server).values())
+
+        [(code, out)] = finish(start_workers(1, server, redis_server.url, db_url, tmp_path / "homes", 2, first=1))
+        assert code == 0, out
+        assert f"shared crawl idle: {len(failing)} failed pages over all workers:" in out, out
+        assert all(url in out for url in failing)
+
+    env = dict(os.environ, MRE_DATABASE_URL=db_url, MRE_REDIS_URL=redis_server.url, MRE_HOME=str(tmp_path / "e"))
+    slug = truth["tracks"][0]["slug"]
+    if enqueue == "crawl":
+        command = ["crawl", "track", slug, "--enqueue"]
+    else:
+        assert subprocess.run([sys.executable, "-m", "mre_crawler", "follow", slug], cwd=ROOT, env=env,
+                              capture_output=True).returncode == 0
+        command = ["sync", "--enqueue"]
+    done = subprocess.run([sys.executable, "-m", "mre_crawler", *command], cwd=ROOT,
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "start requests" in done.stdout, done.stdout
+    assert f"the last shared crawl left {len(failing)} failed pages:" in done.stdout, done.stdout
+    assert all(url in done.stdout for url in failing)
+    assert shared_failed(redis_server) == {}  # the new shared crawl starts with none
+
+
+def test_a_failure_is_cleared_when_another_worker_stores_the_page(small_site, small_baseline, make_database,
+                                                                  redis_server, tmp_path):
+    """Worker 0 fails some race pages (a 404 the first time each is asked for), which go into the
+    list at once; killed (kill -9) before it commits them, its claims go back, worker 1 fetches
+    them again, stores them, and takes them off the list."""
+    site, truth = small_site
+    db_url = make_database()
+    client = redis_server.client()
+    with FaultServer(site) as server:
+        # The first rule that applies decides: the 404 before the slow answer.
+        server.add_rule({"action": "status", "status": 404, "page_type": "race_result", "share": 0.3, "first": 1})
+        server.add_rule(SLOW_RACES)
+        enqueue_tracks(truth, redis_server.url)
+        # Worker 0 commits nothing before the end of its share (one batch; every claim taken at once).
+        procs = start_workers(1, server, redis_server.url, db_url, tmp_path / "homes", 2, idle_exit=120,
+                              settings=("MRE_STORE_BATCH_PAGES=100000", "CONCURRENT_REQUESTS=1000"))
+        # Killed as soon as a failure is listed (its share still going on: nothing committed).
+        wait_for(lambda: shared_failed(redis_server) or procs[0].poll() is not None, seconds=300)
+        procs[0].send_signal(signal.SIGKILL)
+        listed = shared_failed(redis_server)
+        procs[0].communicate(timeout=60)
+        assert procs[0].returncode == -signal.SIGKILL
+        assert listed and all(reason == "HTTP 404" for reason in listed.values())
+        # Not committed: the failed pages are among the claims the dead worker still holds.
+        held = b"".join(v for k in client.scan_iter(match="mre:inflight:*") for v in client.hvals(k))
+        assert all(url.encode() in held for url in listed), listed
+
+        server.clear_rules()  # every page answers as it is for worker 1
+        server.add_rule(SLOW_RACES)
+        [(code, out)] = finish(start_workers(1, server, redis_server.url, db_url, tmp_path / "homes", 2, first=1))
+        assert code == 0, out
+        assert "shared crawl idle: 0 failed pages over all workers" in out, out
+        assert shared_failed(redis_server) == {}
+        for url in listed:
+            assert [e.status for e in server.requests_for(url)] == [404, 200]
+    check_same_database(small_baseline, db_url)

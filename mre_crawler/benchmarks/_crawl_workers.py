@@ -66,12 +66,19 @@ def run_workers(args) -> int:
                         env = dict(os.environ, MRE_DATABASE_URL=db_url, MRE_REDIS_URL=redis.url, MRE_SITE=server.site,
                                    MRE_HOME=str(work / f"home{k}-{i}"), MRE_CONCURRENCY_PER_TRACK="8",
                                    MRE_STORE_BATCH_PAGES="100")
-                        procs.append(subprocess.Popen([sys.executable, "-m", "mre_crawler", "worker", "--idle-exit", "1"],
-                                                      cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+                        with open(work / f"worker{k}-{i}.out", "w") as out:  # its summary, shown if it did not exit 0
+                            procs.append(subprocess.Popen([sys.executable, "-m", "mre_crawler", "worker", "--idle-exit", "1"],
+                                                          cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
                     codes = [p.wait() for p in procs]
                     pages = [e for e in server.log if not e.path.endswith("/robots.txt")]
                 if any(codes):
                     console.print(f"  {k} workers: exit codes {codes}")
+                    for i, code in enumerate(codes):
+                        if code:
+                            lines = (work / f"worker{k}-{i}.out").read_text(errors="replace").splitlines()
+                            console.print(f"  worker {i} (exit {code}), last lines:", markup=False)
+                            for line in lines[-15:]:
+                                console.print(f"    {line}", markup=False)
                 with psycopg.connect(db_url, autocommit=True) as conn:
                     stored = conn.execute("SELECT count(*) FROM mre.races").fetchone()[0]
                 span = max(e.at for e in pages) - min(e.at for e in pages)

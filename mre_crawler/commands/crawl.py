@@ -85,13 +85,14 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _enqueue_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--enqueue", action="store_true",
                    help="put the start pages into the shared crawl in Redis (MRE_REDIS_URL) for `mre worker` "
-                        "processes, instead of crawling here")
+                        "processes, instead of crawling here; lists the failed pages of the shared crawl it "
+                        "joins (or of the last one, which it clears): exit 0, as partial results are results")
 
 
 def enqueue(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) -> int:
     """``--enqueue``: the start requests go to Redis; the workers crawl (and report) the rest."""
     from mre_crawler.cli import UsageError
-    from mre_crawler.workers.enqueue import enqueue_start
+    from mre_crawler.workers.enqueue import enqueue_start, failure_report
 
     try:
         done = enqueue_start(spider, spider_args, settings_from_args(args))
@@ -108,6 +109,8 @@ def enqueue(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) 
           + (f" ({done.already_seen} already seen by the shared crawl in progress)" if done.already_seen else "")
           + (", joining the shared crawl in progress" if done.joined else ", a new shared crawl")
           + f"; {done.queued} requests waiting")
+    for line in failure_report(done):
+        print(line)
     return 0
 
 

@@ -102,6 +102,9 @@ def run_status(args: argparse.Namespace) -> int:
                 for t in tables:
                     n = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("mre", t))).fetchone()[0]
                     print(f"  {t:<{width}}  {n:>10,}")
+            if "0160_fetched_pages_rendered.sql" in done:
+                rendered = conn.execute("SELECT count(*) FILTER (WHERE rendered) FROM mre.fetched_pages").fetchone()[0]
+                print(f"rendered in chromium: {rendered:,} page(s) last fetched through the browser")
             if "page_archive" in tables:
                 from mre_crawler.archive import archive_for
                 from mre_crawler.commands.archive import archive_summary

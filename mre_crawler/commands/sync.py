@@ -134,6 +134,13 @@ def _enqueue(settings, args: argparse.Namespace, only: list[str]) -> int:  # noq
         print(f"{t.slug}: {t.added} start requests enqueued for `mre worker` ({t.settled} settled events skipped)"
               + ("; practice days are not shared by workers: run `mre sync --track " + t.slug + "` for them"
                  if t.practice_skipped else ""))
+    if tracks:
+        # The first enqueue saw the failure list before it started a new shared crawl (or joined one).
+        from mre_crawler.workers.enqueue import Enqueued, failure_report
+
+        first = tracks[0]
+        for line in failure_report(Enqueued(0, 0, first.shared_joined, 0, first.shared_failed)):
+            print(line)
     if not tracks:
         print("nothing followed: add a track with `mre follow SLUG`")
     else:

@@ -14,7 +14,8 @@ its unfinished requests go back ~15 s later, put there by another worker.
 
 Each worker records its own run in `mre.crawl_runs` (spider `worker`) and prints the summary
 of its share. When it leaves an idle shared crawl it also prints the failed pages of the whole
-shared crawl (every worker's, as the workers that left before it recorded them in Redis).
+shared crawl: every worker writes a page into Redis as it fails (so a killed worker's failures
+are kept) and takes it out when a later store of the page succeeds.
 
 Exit codes: 0 ran (failed pages listed); 1 Redis or the database could not be reached, or every
 page this worker took failed; 2 bad setting; 3 its crawl-health checks failed.
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from mre_crawler.db import DatabaseUnavailable
     from mre_crawler.exitcodes import EXIT_FAILED, EXIT_OK
     from mre_crawler.workers import worker_settings
-    from mre_crawler.workers.enqueue import redis_for, shared_keys
+    from mre_crawler.workers.enqueue import redis_for, shared_failures, shared_keys
 
     if args.idle_exit is not None and args.idle_exit < 0:
         raise UsageError("--idle-exit must be 0 or more seconds")
@@ -90,14 +91,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"mre worker: {exc}", file=sys.stderr)
         return EXIT_FAILED
     keys = shared_keys(config.redis_prefix)
-    if result.failures:
-        server.rpush(keys["failed"], *[f"{url}\t{reason}" for url, reason in result.failures])
     print(format_summary(result).replace("crawl worker:", f"worker {worker_id}:", 1))
     print(f"  claimed       {result.stat('mre/worker/claimed')} requests from the shared queue "
           f"(done {result.stat('mre/worker/acked')}, given back {result.stat('mre/worker/given_back')}, "
           f"recovered from dead workers {result.stat('mre/worker/recovered')})")
     if server.llen(keys["queue"]) == 0 and not any(server.hlen(k) for k in server.scan_iter(match=f"{config.redis_prefix}:inflight:*")):
-        failed = [line.decode().split("\t", 1) for line in server.lrange(keys["failed"], 0, -1)]
+        failed = shared_failures(server, config.redis_prefix)
         print(f"shared crawl idle: {len(failed)} failed pages over all workers" + (":" if failed else ""))
         for url, reason in failed[:50]:
             print(f"    {url}  {reason}")

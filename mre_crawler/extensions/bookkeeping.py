@@ -111,6 +111,7 @@ class CrawlBookkeeping:
             url, page_type, response.status, hashlib.sha256(body).hexdigest(), len(body),
             from_cache="cached" in response.flags, body=keep,
             meta={k: request.meta[k] for k in ID_KEYS if request.meta.get(k) is not None},
+            rendered="playwright" in response.flags,
         )
 
     def stored_body(self, url: str) -> str | None:

@@ -112,7 +112,10 @@ class LiveRCDownloadHandler(BaseDownloadHandler):
             self.stats.inc_value("mre/replay/site_requests")
             if "download_latency" in replayed.meta:  # set on the copy; AutoThrottle and metrics read it
                 request.meta["download_latency"] = replayed.meta["download_latency"]
-            response = response.replace(url=request.url)
+            # The LiveRC request too, not only its URL: scrapy-playwright's response carries the
+            # request it was given (the replay copy), and Scrapy passes response.request on to
+            # response_received, so a rendered page was recorded under the replay URL.
+            response = response.replace(url=request.url, request=request)
         self.pauses.note_answer(request, response)
         return response
 

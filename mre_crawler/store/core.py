@@ -150,17 +150,19 @@ class Store:
         *,
         body: bytes | None = None,
         meta: dict | None = None,
+        rendered: bool = False,
     ) -> None:
         """Bookkeeping for fetched_pages (written with the next flush; not counted as data rows).
 
         With ``body`` (and an archive) the body goes to the raw page archive with the same flush:
         its file is written before the transaction that commits its index row. ``meta``: the ids
         the crawler carried, which a re-parse needs (a race page does not show its event).
+        ``rendered``: the body came from chromium (scrapy-playwright's ``playwright`` flag).
 
         A fetch record says nothing about storage: only ``stored_pages``, written with a page's
         rows, tells that a body is stored (:meth:`stored_hashes`)."""
         fetched_at = fetched_at or _now()
-        row = (url, page_type, status, body_sha256, nbytes, bool(from_cache), fetched_at, self.run_id)
+        row = (url, page_type, status, body_sha256, nbytes, bool(from_cache), fetched_at, self.run_id, bool(rendered))
         archived = None
         if body and self.archive is not None:
             archived = (_archive_row(url, page_type, status, body_sha256, len(body), fetched_at, meta), body)

@@ -80,8 +80,9 @@ def close_dead_runs(conn: psycopg.Connection) -> int:
 def _write_fetches(cur: psycopg.Cursor, rows: list[tuple], run_id: int | None) -> None:
     cur.executemany(
         """INSERT INTO mre.fetched_pages AS f
-               (url, page_type, status, body_sha256, bytes, from_cache, fetched_at, first_fetched_at, changed_at, run_id)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+               (url, page_type, status, body_sha256, bytes, from_cache, fetched_at, first_fetched_at, changed_at, run_id,
+                rendered)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
            ON CONFLICT (url) DO UPDATE SET
                page_type = COALESCE(EXCLUDED.page_type, f.page_type), status = EXCLUDED.status,
                changed_at = CASE WHEN EXCLUDED.body_sha256 IS DISTINCT FROM f.body_sha256
@@ -89,6 +90,6 @@ def _write_fetches(cur: psycopg.Cursor, rows: list[tuple], run_id: int | None) -
                                  THEN EXCLUDED.fetched_at ELSE f.changed_at END,
                body_sha256 = COALESCE(EXCLUDED.body_sha256, f.body_sha256), bytes = EXCLUDED.bytes,
                from_cache = EXCLUDED.from_cache, fetched_at = EXCLUDED.fetched_at,
-               fetch_count = f.fetch_count + 1, run_id = EXCLUDED.run_id""",
-        [(u, pt, st, sha, nb, fc, at, at, at, run) for (u, pt, st, sha, nb, fc, at, run) in rows],
+               fetch_count = f.fetch_count + 1, run_id = EXCLUDED.run_id, rendered = EXCLUDED.rendered""",
+        [(u, pt, st, sha, nb, fc, at, at, at, run, rr) for (u, pt, st, sha, nb, fc, at, run, rr) in rows],
     )

@@ -23,6 +23,9 @@ class EnqueuedTrack:
     duplicates: int
     settled: int
     practice_skipped: bool
+    # The shared failure list as this track's enqueue found it (mre_crawler.workers.enqueue.Enqueued).
+    shared_failed: tuple = ()
+    shared_joined: bool = False
 
 
 def enqueue_sync(settings: Mapping[str, Any], *, practice_days: int = 7, only: list[str] | None = None,
@@ -51,7 +54,7 @@ def enqueue_sync(settings: Mapping[str, Any], *, practice_days: int = 7, only: l
                                   today=today, finished_after_days=config.event_finished_after_days)
                 done = enqueue_start("track", plan.crawl_args(), settings)
                 out.append(EnqueuedTrack(f.slug, done.added, done.already_seen, len(plan.settled_events),
-                                         plan.practice_from is not None))
+                                         plan.practice_from is not None, done.failed, done.joined))
         finally:
             rollout_lock.release(conn, LOCK_NAME)
     return out

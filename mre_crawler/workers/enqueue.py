@@ -21,10 +21,41 @@ class Enqueued:
     already_seen: int
     joined: bool  # a shared crawl was in progress (its seen set kept)
     queued: int  # requests waiting in the queue afterwards
+    # Failed pages of the shared crawl in progress (joined), or of the last one (which a new
+    # shared crawl clears): (URL, reason).
+    failed: tuple[tuple[str, str], ...] = ()
 
 
 def shared_keys(prefix: str) -> dict[str, str]:
     return {"queue": f"{prefix}:queue", "seen": f"{prefix}:seen", "failed": f"{prefix}:failed"}
+
+
+def shared_failures(server, prefix: str) -> list[tuple[str, str]]:
+    """The shared crawl's failed pages, (URL, reason) sorted by URL: every worker writes a page
+    into ``P:failed`` as it fails (a killed worker's are there too) and takes it out when a later
+    store of it commits."""
+    key = shared_keys(prefix)["failed"]
+    if server.type(key) not in (b"hash", "hash"):
+        return []  # none, or a list an older version left (cleared with the next shared crawl)
+    out = []
+    for url, value in server.hgetall(key).items():
+        url = url.decode() if isinstance(url, bytes) else url
+        value = value.decode() if isinstance(value, bytes) else value
+        out.append((url, value.split("\t", 1)[0]))
+    return sorted(out)
+
+
+def failure_report(done: Enqueued, most: int = 50) -> list[str]:
+    """Lines for an enqueue's summary: the failed pages of the shared crawl it joined, or of the
+    last shared crawl (before this enqueue started a new one)."""
+    if not done.failed:
+        return []
+    which = "the shared crawl in progress has" if done.joined else "the last shared crawl left"
+    lines = [f"{which} {len(done.failed)} failed pages:"]
+    lines += [f"    {url}  {reason}" for url, reason in done.failed[:most]]
+    if len(done.failed) > most:
+        lines.append(f"    … and {len(done.failed) - most} more")
+    return lines
 
 
 def redis_for(url: str):
@@ -51,6 +82,7 @@ def enqueue_start(spider_name: str, spider_args: Mapping[str, Any], settings: Ma
     keys = shared_keys(config.redis_prefix)
     queue = ClaimQueue(server, spider, keys["queue"])
     joined = not (len(queue) == 0 and queue.in_flight_anywhere() == 0)
+    failed = tuple(shared_failures(server, config.redis_prefix))
     if not joined:
         server.delete(keys["seen"], keys["failed"])
     seen = RFPDupeFilter(server, keys["seen"])
@@ -65,4 +97,4 @@ def enqueue_start(spider_name: str, spider_args: Mapping[str, Any], settings: Ma
         else:
             queue.push(request)
             added += 1
-    return Enqueued(added, dup, joined, len(queue))
+    return Enqueued(added, dup, joined, len(queue), failed)

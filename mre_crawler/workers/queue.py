@@ -8,7 +8,9 @@ Keys (``P`` is ``MRE_REDIS_PREFIX``, default ``mre``):
   not yet acked;
 - ``P:alive:WORKER``: exists while WORKER lives (refreshed every second, expires after
   :data:`ALIVE_SECONDS`);
-- ``P:claims``: the counter claim ids come from.
+- ``P:claims``: the counter claim ids come from;
+- ``P:failed``: hash URL -> "reason\tworker", the shared crawl's failed pages, written when a page
+  fails and deleted when a later store of it commits.
 
 Every step that moves a request is one Lua script, so two workers can never both take (or both
 give back) the same request.
@@ -127,6 +129,17 @@ class ClaimQueue(LifoQueue):
     def in_flight_anywhere(self) -> int:
         """Requests claimed and not yet acked, by every worker."""
         return sum(int(self.server.hlen(key)) for key in self.server.scan_iter(match=f"{self.prefix}:inflight:*", count=100))
+
+    # -- the shared failure list --------------------------------------------------------------
+    @property
+    def failed_key(self) -> str:
+        return f"{self.prefix}:failed"
+
+    def note_failure(self, url: str, reason: str, worker: str) -> None:
+        self.server.hset(self.failed_key, url, f"{reason}\t{worker}")
+
+    def clear_failures(self, urls: list[str]) -> None:
+        self.server.hdel(self.failed_key, *urls)
 
     def push_data(self, data: bytes) -> None:
         self.server.lpush(self.key, data)

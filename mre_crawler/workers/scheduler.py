@@ -10,6 +10,10 @@ pipeline has committed the batch those items went into. A worker killed at any m
 leaves in Redis every request whose rows are not committed, and another worker does it again
 (upserts make that harmless). When the worker closes, claims it could not finish go back on the
 queue for the others.
+
+A page that fails (its last attempt's errback ran, or it was quarantined) goes into the shared
+failure list ``P:failed`` (a hash URL -> reason) at that moment; the ack of a later successful
+store of the same page (by any worker) takes it out again.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Claim:
+    url: str = ""  # the page it asks for (its key in the shared failure list)
+    failed: bool = False  # its page failed (listed in ``P:failed``)
     items: int = 0  # items yielded and not yet out of the pipelines
     done: bool = False  # the callback (or errback) of its last attempt has run
     commit_needed: int | None = None  # the store commit after which it may be acked
@@ -98,7 +104,7 @@ class SharedScheduler(Scheduler):
     def claim(self):
         request = self.queue.claim()
         if request is not None:
-            self.claims[request.meta["mre_claim"]] = Claim()
+            self.claims[request.meta["mre_claim"]] = Claim(url=request.url)
             self.stats.inc_value("mre/worker/claimed")
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
@@ -150,9 +156,21 @@ class SharedScheduler(Scheduler):
     def _ack(self, claim_ids: list[int]) -> None:
         if claim_ids:
             self.queue.ack(*claim_ids)
+            stored = [self.claims[cid].url for cid in claim_ids if not self.claims[cid].failed and self.claims[cid].url]
+            if stored:
+                # Stored (committed) now: a failure another worker listed for it earlier is over.
+                self.queue.clear_failures(stored)
             for cid in claim_ids:
                 del self.claims[cid]
             self.stats.inc_value("mre/worker/acked", len(claim_ids))
+
+    def page_failed(self, claim_id: int | None, url: str, reason: str) -> None:
+        """A page failed here: into the shared failure list at once, so a worker killed later
+        does not take it along (and its claim is not cleared from the list when acked)."""
+        claim = self.claims.get(claim_id)
+        if claim is not None:
+            claim.failed = True
+        self.queue.note_failure(url, reason, self.queue.worker)
 
     # -- what start() asks --------------------------------------------------------------------
     def busy(self) -> bool:
