@@ -128,8 +128,26 @@ def generate_sources(con: duckdb.DuckDBPyConnection, race_laps: int, seed: float
         action varchar, driver_id bigint, source_race_id bigint, target_race_id bigint, reason varchar,
         set_by varchar, set_at timestamptz)""")
     con.execute(f"create or replace table {SETTINGS_SOURCE} as select true as session_type_inference")
+    _empty_other_sources(con)
     names = [r[0] for r in con.execute("select table_name from information_schema.tables where table_name like 'src\\_%' escape '\\'").fetchall()]
     return {n: con.execute(f'select count(*) from "{n}"').fetchall()[0][0] for n in names}
+
+
+def _empty_other_sources(con: duckdb.DuckDBPyConnection) -> None:
+    """Every other source table the store has (heat sheets, rankings, multi-main results ...), empty
+    and in the store's shape (from the DDL), so every model builds and none is skipped for a table
+    the benchmark does not fill."""
+    import pyarrow as pa
+
+    from warehouse.item_sources import SCHEMAS
+    from warehouse.sources import SOURCE_PREFIX
+
+    have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    for table, schema in SCHEMAS.items():
+        name = f"{SOURCE_PREFIX}{table}"
+        if name not in have:
+            empty = pa.schema(list(schema.items())).empty_table()  # noqa: F841 (DuckDB reads it by name)
+            con.execute(f'create table "{name}" as select * from empty')
 
 
 def _generate_practice(con: duckdb.DuckDBPyConnection, tracks: int, events: int) -> None:
