@@ -100,7 +100,36 @@ class ClaimQueue(LifoQueue):
     def keep_alive(self) -> None:
         self.server.set(self.alive_key, b"1", ex=self.alive_seconds)
 
+    def start_heartbeat(self) -> None:
+        """Refresh the alive key every second from a thread of its own, so a worker whose reactor is
+        busy for a while (a long store, the time-zone index built on the first dashboard) is not
+        taken for dead and has its claims fetched again by the others. A killed process stops the
+        thread with it: its key still expires after ``alive_seconds``."""
+        import threading
+
+        if getattr(self, "_heartbeat", None) is not None:
+            return
+        self._heartbeat_stop = threading.Event()
+
+        def beat() -> None:
+            while not self._heartbeat_stop.wait(1.0):
+                try:
+                    self.keep_alive()
+                except Exception as exc:  # Redis unreachable for a moment: the reactor's tick tries too
+                    logger.debug("heartbeat of %s: %s", self.worker, exc)
+
+        self._heartbeat = threading.Thread(target=beat, name=f"mre-heartbeat-{self.worker}", daemon=True)
+        self._heartbeat.start()
+
+    def stop_heartbeat(self) -> None:
+        thread = getattr(self, "_heartbeat", None)
+        if thread is not None:
+            self._heartbeat_stop.set()
+            thread.join(timeout=5)
+            self._heartbeat = None
+
     def leave(self) -> None:
+        self.stop_heartbeat()
         self.server.delete(self.alive_key)
 
     def recover_dead(self) -> int:

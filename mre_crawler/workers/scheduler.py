@@ -65,6 +65,8 @@ class SharedScheduler(Scheduler):
             logger.info("worker %s: %d requests waiting in the shared queue", self.queue.worker, len(self.queue))
         self.queue.keep_alive()
         self._alive_at = time.monotonic()
+        if self.queue.worker != "enqueue":
+            self.queue.start_heartbeat()
 
     # -- Scrapy's scheduler interface ---------------------------------------------------------
     def enqueue_request(self, request):
