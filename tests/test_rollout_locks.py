@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 
 import psycopg
@@ -41,6 +42,15 @@ def wait_for(conn: psycopg.Connection, query: str, params=(), timeout: float = 6
             return row
         time.sleep(0.05)
     return None
+
+
+def read_line(stream, timeout: float) -> str:  # noqa: ANN001
+    """The next line of a subprocess pipe, or "" after ``timeout`` seconds."""
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return got[0] if got else ""
 
 
 class HeldBackfill:
@@ -100,14 +110,16 @@ def test_a_second_backfill_with_wait_waits_and_finds_nothing_left(crawled, pg_ur
     try:
         second = subprocess.Popen(BACKFILL + ["--wait", "--min-confidence", "medium"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.0)
-        assert second.poll() is None  # waiting for the first
+        # its first line says whom it waits for; read it before letting the first one go (a fixed
+        # sleep was too short on a loaded machine: the second started after the first had finished)
+        first_line = read_line(second.stderr, timeout=60)
+        assert first_line.startswith("waiting: backfill run"), first_line
+        assert second.poll() is None  # still waiting for the first
         code, _, _ = held.release()
         out, err = second.communicate(timeout=120)
     finally:
         held.kill()
-    assert code == 0 and second.returncode == 0, err
-    assert "waiting: backfill run" in err
+    assert code == 0 and second.returncode == 0, first_line + err
     assert "0 races to write" in out
     assert crawled.execute("select sum(changed) from mre.session_type_backfill_runs").fetchone()[0] == 5
     assert crawled.execute("select count(*) from mre.session_type_audit").fetchone()[0] == 5
