@@ -208,3 +208,47 @@ def test_practice_only_drivers_get_a_page_with_their_best_laps_over_time(site: P
         mine = [r for r in rows if r[0] == key]
         assert sorted(b for _, b in shown) == sorted(lap(r[3]) for r in mine)
         assert f'href="{page.name}"' in practice_pages  # the practice day pages link to it
+
+
+def _multi_main_truth() -> list:
+    """The generator's multi-main pages of PARAMS: LiveRC's published standing of each triple main."""
+    return [item for p in iter_site(PARAMS, Truth()) if p.page_type == "multi_main" for item in p.items]
+
+
+def _standing_rows(site: Path, x) -> list[list[str]]:  # noqa: ANN001
+    """The rows of the A-main standings table of x's class on the event page."""
+    doc = lxml.html.parse(str(site / f"event-{x.event_id}.html")).getroot()
+    tables = doc.xpath(f"//h2[normalize-space()='{x.class_name}']/following-sibling::h3"
+                       f"[starts-with(normalize-space(), 'A-Main standings over')][1]/following-sibling::table[1]")
+    assert tables, f"no standings for {x.class_name} of event {x.event_id}"
+    return [[td.text_content().strip() for td in tr.xpath("td")] for tr in tables[0].xpath("tr[td]")]
+
+
+def test_triple_main_standings_are_liverc_s_published_standing(site: Path):
+    multi = _multi_main_truth()
+    assert multi, "the generated site must have triple mains with their multi-main pages"
+    for x in multi:
+        shown = _standing_rows(site, x)
+        expected = sorted(x.rows, key=lambda r: r.position)
+        assert [(r[0], r[1], r[-2]) for r in shown] == [(str(r.position), r.driver_name, str(r.points)) for r in expected]
+        # MRE's own scoring of the legs agrees with the page (the mart recomputes LiveRC's rule)
+        assert all(not r[-1].startswith("≠") for r in shown)
+
+
+def test_without_the_multi_main_page_the_standing_is_a_reading_of_the_legs_with_ties_left(generated, tmp_path: Path):
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(generated[0], path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("delete from mart_multi_main_standings")
+    out = tmp_path / "site"
+    assert main(["report", str(out), "--warehouse", str(path)]) == 0
+    for x in _multi_main_truth():
+        shown = _standing_rows(out, x)
+        # the counted legs' places summed are LiveRC's points (the page's own rule); ties are not broken
+        points = {r.driver_name: r.points for r in x.rows}
+        assert {r[1]: int(r[-1]) for r in shown} == points
+        for r in shown:
+            ahead = sum(p < int(r[-1]) for p in points.values())
+            tied = sum(p == int(r[-1]) for p in points.values()) > 1
+            assert r[0] == f"{ahead + 1}{'=' if tied else ''}"
+        assert "not the official result" in (out / f"event-{x.event_id}.html").read_text(encoding="utf-8")

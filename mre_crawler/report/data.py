@@ -40,6 +40,8 @@ class Warehouse:
     practice_sessions: dict[int, list[dict[str, Any]]]
     practice_laps: dict[int, list[dict[str, Any]]]  # practice day -> valid laps
     practice_trend: dict[str, list[dict[str, Any]]]  # practice driver key -> days
+    # (event id, class key, main letter) -> LiveRC's multi-main standing, in its published order
+    multi_main: dict[tuple[int, str, str], list[dict[str, Any]]] = field(default_factory=dict)
     bump_in: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)  # (target race, driver)
     bump_out: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)  # (source race, driver)
 
@@ -60,7 +62,7 @@ def load(con: duckdb.DuckDBPyConnection) -> Warehouse:
     races = rows(con, """
         select r.race_id, r.event_id, r.track_slug, r.class_name, r.race_name, r.round_name, r.completed_local,
                r.length_seconds, r.drivers, r.session_kind, r.effective_session_type,
-               t.ladder_class, t.tier_rank, t.tier_label, t.leg, t.run_order
+               t.ladder_class, t.tier_rank, t.tier_label, t.tier_letter, t.leg, t.run_order
         from mart_races r left join int_race_tiers t using (race_id)
         where r.race_source = 'race'  -- practice-day sessions have their own pages
         order by r.event_id, coalesce(t.ladder_class, r.class_name), t.tier_rank is null, t.tier_rank, t.leg,
@@ -68,6 +70,7 @@ def load(con: duckdb.DuckDBPyConnection) -> Warehouse:
     results: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows(con, """
         select r.race_id, r.driver_id, coalesce(r.printed_driver_name, d.driver_name) as driver_name,
+               d.driver_name_key,
                r.finish_position, r.car_number, r.qual_position, r.grid_position, r.laps, r.total_time_seconds,
                r.fastest_lap, r.avg_lap, r.result_status
         from stg_race_results r left join stg_drivers d using (driver_id)
@@ -112,38 +115,67 @@ def load(con: duckdb.DuckDBPyConnection) -> Warehouse:
     trend: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows(con, "select * from mart_practice_driver_track_trend order by driver_key, practice_date"):
         trend[row["driver_key"]].append(row)
+    multi_main: dict[tuple[int, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows(con, """
+        select event_id, class_key, main_letter, name_key, driver_name, published_position, published_points,
+               computed_position, computed_points, scoring_rule, scoring_rule_source, legs_completed, legs_counted
+        from mart_multi_main_standings
+        order by event_id, class_key, main_letter, published_position nulls last, computed_position, name_key"""):
+        multi_main[(row["event_id"], row["class_key"], row["main_letter"])].append(row)
     wh = Warehouse(tracks, events, races, dict(results), bumpups, event_reports, drivers, dict(history),
-                   practice_days, dict(practice_classes), dict(practice_sessions), dict(practice_laps), dict(trend))
+                   practice_days, dict(practice_classes), dict(practice_sessions), dict(practice_laps), dict(trend),
+                   dict(multi_main))
     for b in bumpups:
         wh.bump_in[(b["target_race_id"], b["driver_id"])] = b
         wh.bump_out[(b["source_race_id"], b["driver_id"])] = b
     return wh
 
 
-def triple_main_standings(races: list[dict[str, Any]], results: dict[int, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Standings over the legs of one double/triple main (the races given, leg order).
+def counted_legs(completed: int) -> int:
+    """How many legs count, by how many legs the class completed (the rule of
+    ``mart_multi_main_standings``): 3 or more -> best 2, 2 -> best 1, 1 -> that leg."""
+    return 2 if completed >= 3 else (1 if completed >= 1 else 0)
 
-    The usual rule: a leg's finishing position is its points; with three or more legs each
-    driver's worst leg is dropped; the lowest total wins, ties go to the better best leg. A driver
-    who missed a leg scores the field size plus one there. LiveRC's own multi-main page is the
-    official result; this is a reading of the legs' results.
-    """
+
+def multi_main_standings(races: list[dict[str, Any]], results: dict[int, list[dict[str, Any]]],
+                         published: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """One double/triple main's standing: ``("published", rows)`` when LiveRC's multi-main page
+    is stored (its order and points, with MRE's recomputation beside them), else
+    ``("legs", rows)``: a reading of the legs' results, the counted legs' positions summed
+    (best 2 of 3 or more legs, best 1 of 2; a leg not started counts the place the race gave it,
+    a leg not in the results at all the field size plus one), lowest first, ties shown as ties and not broken
+    (LiveRC breaks them by a rule its page names; without the page MRE does not guess)."""
     legs = [r for r in races if results.get(r["race_id"])]
-    if len(legs) < 2:
-        return []
-    drivers: dict[int, dict[str, Any]] = {}
+    if not legs and not published:
+        return "legs", []
+    drivers: dict[Any, dict[str, Any]] = {}
     for i, race in enumerate(legs):
         for row in results[race["race_id"]]:
-            d = drivers.setdefault(row["driver_id"], {"driver_id": row["driver_id"], "driver_name": row["driver_name"],
-                                                      "legs": [None] * len(legs)})
+            key = row.get("driver_name_key") or row["driver_id"]
+            d = drivers.setdefault(key, {"driver_id": row["driver_id"], "driver_name": row["driver_name"],
+                                         "legs": [None] * len(legs), "places": [None] * len(legs)})
+            d["places"][i] = row["finish_position"]  # a leg not started keeps the place it was given
             if row["result_status"] != "did_not_start":
                 d["legs"][i] = row["finish_position"]
+    if published:
+        out = []
+        for p in published:
+            d = drivers.get(p["name_key"], {"driver_id": None, "legs": [None] * len(legs)})
+            out.append({"driver_id": d["driver_id"], "driver_name": p["driver_name"], "legs": d["legs"],
+                        "rank": p["published_position"], "total": p["published_points"],
+                        "mre_rank": p["computed_position"], "mre_total": p["computed_points"],
+                        "tied": False, "agrees": (p["published_position"], p["published_points"])
+                        == (p["computed_position"], p["computed_points"])})
+        return "published", out
+    if len(legs) < 2:
+        return "legs", []
+    counted = counted_legs(len(legs))
     out = []
     for d in drivers.values():
-        points = [p if p is not None else len(results[legs[i]["race_id"]]) + 1 for i, p in enumerate(d["legs"])]
-        counted = sorted(points)[: len(points) - 1] if len(points) >= 3 else points
-        out.append({**d, "total": sum(counted), "best": min(points), "dropped": len(points) >= 3})
-    out.sort(key=lambda d: (d["total"], d["best"], d["driver_name"] or ""))
-    for rank, d in enumerate(out, 1):
-        d["rank"] = rank
-    return out
+        points = [p if p is not None else len(results[legs[i]["race_id"]]) + 1 for i, p in enumerate(d["places"])]
+        out.append({**d, "total": sum(sorted(points)[:counted])})
+    out.sort(key=lambda d: (d["total"], (d["driver_name"] or "").lower()))
+    for d in out:
+        d["rank"] = 1 + sum(o["total"] < d["total"] for o in out)
+        d["tied"] = sum(o["total"] == d["total"] for o in out) > 1
+    return "legs", out

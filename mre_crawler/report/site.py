@@ -16,7 +16,7 @@ from mre_crawler.bumpups.render import ladder_chart, plain_confidence
 from mre_crawler.bumpups.report import STATUS_TEXT, ClassLadder
 from mre_crawler.charts import Series, ladder_legend_html, xy_chart_svg
 from mre_crawler.report import format as fmt
-from mre_crawler.report.data import Warehouse, bumpup_text, load, triple_main_standings
+from mre_crawler.report.data import Warehouse, bumpup_text, counted_legs, load, multi_main_standings
 
 HERE = Path(__file__).parent
 
@@ -197,7 +197,10 @@ def _event_pages(w: _Writer, wh: Warehouse, event: dict[str, Any], races: list[d
 
 
 def _standings(class_races: list[dict[str, Any]], wh: Warehouse) -> list[dict[str, Any]]:
-    """Triple/double-main standings per tier that ran in legs."""
+    """Double/triple-main standings per tier that ran in legs: LiveRC's own when its multi-main
+    page is stored, else a reading of the legs."""
+    from mre_crawler.normalize import class_key
+
     legs_by_tier: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in class_races:
         if r["leg"] is not None and r["tier_label"]:
@@ -205,9 +208,14 @@ def _standings(class_races: list[dict[str, Any]], wh: Warehouse) -> list[dict[st
     out = []
     for label, legs in sorted(legs_by_tier.items()):
         legs.sort(key=lambda r: r["leg"])
-        table = triple_main_standings(legs, wh.results)
+        first = legs[0]
+        published = wh.multi_main.get((first["event_id"], class_key(first["class_name"]), first["tier_letter"]), [])
+        source, table = multi_main_standings(legs, wh.results, published)
         if table:
-            out.append({"tier_label": label, "legs": legs, "rows": table})
+            out.append({"tier_label": label, "legs": legs, "rows": table, "source": source,
+                        "counted": counted_legs(sum(1 for r in legs if wh.results.get(r["race_id"]))),
+                        "rule": published[0]["scoring_rule"] if published else None,
+                        "disagree": sum(1 for row in table if source == "published" and not row["agrees"])})
     return out
 
 
