@@ -19,6 +19,7 @@ from warehouse.item_sources import item_sources
 from warehouse.models import discover_models
 from warehouse.runner import SQL_DIR, run_models, select_models
 from warehouse.sources import ArrowSources
+from tests.fixtures_bumpup_truth import check_found_carry_the_truth, check_no_false_high_and_recall
 
 TRACKS, EVENTS_PER_TRACK, SEED = 25, 21, 11
 BUMPUP_MODELS = ["stg_races", "stg_race_results", "stg_events", "stg_drivers", "stg_bumpup_corrections",
@@ -62,15 +63,7 @@ def test_the_generated_site_has_every_format(generated):
 
 def test_no_false_bump_up_at_high_confidence_and_99_percent_found(generated):
     truth, con = generated
-    expected = {(b["target_race_id"], b["driver_id"]): b for b in truth.bumpups}
-    found = {
-        (r[0], r[1]): r
-        for r in con.execute("select target_race_id, driver_id, confidence from mart_bumpups").fetchall()
-    }
-    false_high = [k for k, r in found.items() if k not in expected and r[2] == "high"]
-    assert false_high == []
-    recall = sum(1 for k in expected if k in found) / len(expected)
-    assert recall >= 0.99, f"found {recall:.2%} of {len(expected)} true bump-ups"
+    check_no_false_high_and_recall(truth, con)
 
 
 @pytest.mark.parametrize("source_kind", ["bracket", "lcq", "main"])
@@ -85,21 +78,7 @@ def test_each_format_is_found(generated, source_kind):
 
 def test_found_bump_ups_carry_the_true_source_positions_and_grid_slots(generated):
     truth, con = generated
-    found = {
-        (r[0], r[1]): r[2:]
-        for r in con.execute(
-            "select target_race_id, driver_id, source_race_id, source_finish_position, target_start_position, "
-            "target_status, bumpup_kind from mart_bumpups"
-        ).fetchall()
-    }
-    wrong = []
-    for b in truth.bumpups:
-        got = found.get((b["target_race_id"], b["driver_id"]))
-        want = (b["source_race_id"], b["source_position"], b["target_grid_position"], b["target_status"],
-                "lcq" if b["source_kind"] == "lcq" else "advance")
-        if got is not None and got != want:
-            wrong.append((b, got))
-    assert wrong == []
+    check_found_carry_the_truth(truth, con)
 
 
 def test_practice_look_alikes_and_placeholders_are_never_on_a_ladder(generated):
