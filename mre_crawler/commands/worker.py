@@ -20,7 +20,8 @@ shared crawl: every worker writes a page into Redis as it fails (so a killed wor
 are kept) and takes it out when a later store of the page succeeds.
 
 Exit codes: 0 ran (failed pages listed); 1 Redis or the database could not be reached, or every
-page this worker took failed; 2 bad setting; 3 its crawl-health checks failed.
+page this worker took failed; 2 bad setting; 3 its crawl-health checks failed (a page whose rows
+the database refused is an ERROR line, so it fails them: not LiveRC's fault, but ours).
 """
 
 from __future__ import annotations
