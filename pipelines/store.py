@@ -50,9 +50,10 @@ class StorePipeline:
         self.run_id: int | None = None
         self._buffer: list[it.PageItem] = []
         self._worker: ThreadPoolExecutor | None = None
-        self._in_flight: Future | None = None
-        # Batches handed to the database and batches committed: a shared-crawl worker acks a
-        # request only once the batch holding its page is committed (mre_crawler.workers).
+        self._in_flight: tuple[int, list[it.PageItem], Future] | None = None
+        # Batches handed to the database, numbered, and the number of the last one accounted for:
+        # a shared-crawl worker acks a request only once the batch holding its page is committed
+        # (mre_crawler.workers), and gives it back or lists it failed when that batch did not.
         self.submissions = 0
         self.commits = 0
 
@@ -105,38 +106,55 @@ class StorePipeline:
             return item
         self._buffer.append(item)
         if len(self._buffer) >= self.batch_pages:
-            try:
-                self._submit()
-            except Exception as exc:
-                if not is_connection_lost(exc):
-                    raise
-                database_lost(self.crawler, exc)
+            self._submit()
         return item
 
     def _write(self, pages: list[it.PageItem]) -> Any:
-        for page in pages:
-            self.store.write_page(page)
+        try:
+            for page in pages:
+                self.store.write_page(page)
+        except Exception:
+            self.store.discard_pages()  # listed failed with the batch: not stored with the next one
+            raise
         return self.store.flush()
 
     def _collect(self) -> None:
+        """Wait for the batch in flight and account for it. Never raises: a batch that did not
+        commit is named, page by page, as not stored (a shared-crawl worker's claims on it are
+        given back or listed failed, never acked as done)."""
         if self._in_flight is not None:
-            future, self._in_flight = self._in_flight, None
-            self._count(future.result())
+            (number, pages, future), self._in_flight = self._in_flight, None
+            try:
+                counts = future.result()
+            except Exception as exc:  # noqa: BLE001 - every failure is accounted for below
+                self._not_committed(number, pages, exc)
+            else:
+                self._count(number, counts)
 
     def _submit(self) -> None:
+        # First the batch in flight (back-pressure: one flush in flight at most), so its outcome
+        # is known before this one leaves the buffer.
+        self._collect()
         pages, self._buffer = self._buffer, []
         self.submissions += 1
+        number = self.submissions
         if self._worker is None:
-            self._count(self._write(pages))
+            try:
+                counts = self._write(pages)
+            except Exception as exc:  # noqa: BLE001 - accounted for in _not_committed
+                self._not_committed(number, pages, exc)
+            else:
+                self._count(number, counts)
             return
-        self._collect()  # back-pressure: one flush in flight at most
-        self._in_flight = self._worker.submit(self._write, pages)
+        self._in_flight = (number, pages, self._worker.submit(self._write, pages))
 
-    def _count(self, counts: Any) -> None:
-        self.commits += 1
+    def _count(self, number: int, counts: Any) -> None:
+        self.commits = number
+        for url, reason in counts.failed:
+            self._page_not_stored(url, reason)
         scheduler = getattr(self.crawler, "mre_scheduler", None)
         if scheduler is not None:
-            scheduler.committed(self.commits)
+            scheduler.committed(number, failed=counts.failed)
         for name, value in (
             ("pages", counts.pages), ("rows_inserted", counts.inserted), ("rows_updated", counts.updated),
             ("rows_removed", counts.removed), ("quarantined", counts.quarantined),
@@ -144,17 +162,41 @@ class StorePipeline:
             if value:
                 self.stats.inc_value(f"mre/store/{name}", value)
 
+    def _not_committed(self, number: int, pages: list[it.PageItem], exc: BaseException) -> None:
+        """Batch ``number`` did not commit: none of its pages' rows are stored. A lost database
+        stops the crawl (a shared-crawl worker gives the pages' claims back for another worker);
+        any other failure lists every page of the batch as failed."""
+        scheduler = getattr(self.crawler, "mre_scheduler", None)
+        if is_connection_lost(exc):
+            if scheduler is not None:
+                scheduler.not_committed(number, reason=None)
+            database_lost(self.crawler, exc)
+            return
+        from mre_crawler.extensions.dblost import one_line
+
+        reason = f"store failed: {one_line(exc)}"
+        log.error("batch of %d pages not stored: %s", len(pages), reason)
+        log.debug("the store error in full", exc_info=exc)  # -vv
+        urls = [(page.url, reason) for page in pages]
+        for url, why in urls:
+            self._page_not_stored(url, why)
+        if scheduler is not None:
+            scheduler.not_committed(number, reason=reason, failed=urls)
+
+    def _page_not_stored(self, url: str, reason: str) -> None:
+        """A page whose rows did not commit: in the crawl's failed pages and counted."""
+        self.stats.inc_value("mre/store/pages_failed")
+        spider = getattr(self.crawler, "spider", None)
+        failures = getattr(spider, "failures", None)
+        if failures is not None:
+            failures.append((url, reason))
+
     def flush_now(self) -> None:
         """Write what is buffered and wait for it (a shared-crawl worker with nothing else to do)."""
         if self.store is None or lost(self.crawler):
             return
-        try:
-            self._submit()  # also when no page is buffered: fetch and quarantine records are
-            self._collect()
-        except Exception as exc:
-            if not is_connection_lost(exc):
-                raise
-            database_lost(self.crawler, exc)
+        self._submit()  # also when no page is buffered: fetch and quarantine records are
+        self._collect()
 
     def close_spider(self) -> None:
         """Write what is buffered; the run row is finished at ``spider_closed`` (:meth:`finish`),
@@ -165,11 +207,7 @@ class StorePipeline:
             if not lost(self.crawler):
                 if self._buffer:
                     self._submit()
-                self._collect()
-        except Exception as exc:
-            if not is_connection_lost(exc):
-                raise
-            database_lost(self.crawler, exc)
+            self._collect()
         finally:
             if self._worker is not None:
                 self._worker.shutdown(wait=True)

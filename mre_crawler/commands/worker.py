@@ -13,12 +13,15 @@ SIGTERM stops it cleanly: requests it had not finished go back on the queue. Kil
 its unfinished requests go back ~15 s later, put there by another worker.
 
 Each worker records its own run in `mre.crawl_runs` (spider `worker`) and prints the summary
-of its share. When it leaves an idle shared crawl it also prints the failed pages of the whole
+of its share, ending with the pages it stored (rows committed, then acked) and the pages it
+listed failed. A page whose rows the database refused is listed failed (and quarantined), never
+acked as stored; one whose batch was cut off by a lost database goes back on the queue. When it leaves an idle shared crawl it also prints the failed pages of the whole
 shared crawl: every worker writes a page into Redis as it fails (so a killed worker's failures
 are kept) and takes it out when a later store of the page succeeds.
 
 Exit codes: 0 ran (failed pages listed); 1 Redis or the database could not be reached, or every
-page this worker took failed; 2 bad setting; 3 its crawl-health checks failed.
+page this worker took failed; 2 bad setting; 3 its crawl-health checks failed (a page whose rows
+the database refused is an ERROR line, so it fails them: not LiveRC's fault, but ours).
 """
 
 from __future__ import annotations
@@ -95,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  claimed       {result.stat('mre/worker/claimed')} requests from the shared queue "
           f"(done {result.stat('mre/worker/acked')}, given back {result.stat('mre/worker/given_back')}, "
           f"recovered from dead workers {result.stat('mre/worker/recovered')})")
+    # Its share of the shared crawl: pages done here (rows committed) and pages listed failed.
+    print(f"  shared pages  stored {result.stat('mre/worker/stored')} pages, failed {result.stat('mre/worker/failed')}"
+          " here")
     if server.llen(keys["queue"]) == 0 and not any(server.hlen(k) for k in server.scan_iter(match=f"{config.redis_prefix}:inflight:*")):
         failed = shared_failures(server, config.redis_prefix)
         print(f"shared crawl idle: {len(failed)} failed pages over all workers" + (":" if failed else ""))

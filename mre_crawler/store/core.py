@@ -16,6 +16,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from mre_crawler import items as it
+from mre_crawler.extensions.dblost import is_connection_lost
 from mre_crawler.store.counts import WriteCounts
 from mre_crawler.store.quarantine import _item_raw, _jsonable, _quarantine_row, _resolve_quarantine, _write_quarantine
 from mre_crawler.store.removal import _mark_removed_laps, _mark_removed_races, _mark_removed_results, _mark_removed_scoped
@@ -28,7 +29,7 @@ from mre_crawler.store.specs import (
     ENTRIES, ENTRY_CLASSES, LAPS, MULTI_MAIN_LEGS, MULTI_MAIN_ROWS, ORDER, POINTS_ROUNDS, POINTS_ROWS, RACES_FROM_EVENT,
     RESULTS,
 )
-from mre_crawler.store.upsert import _resolve_race_times, _track_zones, copy_new_laps, upsert_rows
+from mre_crawler.store.upsert import _resolve_race_times, _track_zones, copy_new_laps, lock_keys_in_order, upsert_rows
 from mre_crawler.store.zones import recompute_track_times
 
 log = logging.getLogger("mre_crawler.store")
@@ -179,7 +180,12 @@ class Store:
         return dict(rows)
 
     def flush(self) -> WriteCounts:
-        """Write everything buffered in one transaction; return the rows it changed."""
+        """Write everything buffered in one transaction; return the rows it changed.
+
+        A batch PostgreSQL rejects is written again page by page; a page that fails on its own is
+        quarantined ("store failed: …") and named in ``counts.failed``: its rows are not stored,
+        and whoever vouches for the page (a shared-crawl claim) must not call it done. Only a lost
+        connection raises: then nothing of the batch is stored and nothing can be written."""
         with self._lock:
             pages, self._pages = self._pages, []
             side, self._side = self._side, _Batch()
@@ -187,23 +193,37 @@ class Store:
             return WriteCounts()
         try:
             counts = self._flush_retrying_conflicts(pages, side)
-        except psycopg.OperationalError:
-            raise  # the server is gone: nothing to retry page by page
         except psycopg.Error as exc:
+            if is_connection_lost(exc):
+                raise  # the server is gone: nothing to retry page by page
             if len(pages) <= 1:
                 counts = self._quarantine_failed(pages, side, exc)
             else:
                 log.warning("batch of %d pages failed (%s); retrying page by page", len(pages), _reason(exc))
-                counts = self._flush_retrying_conflicts([], side)
+                counts = WriteCounts()
+                if side.quarantine or side.fetches or side.archive:
+                    try:
+                        counts.merge(self._flush_retrying_conflicts([], side))
+                    except psycopg.Error as side_exc:
+                        if is_connection_lost(side_exc):
+                            raise
+                        # Fetch records and quarantine entries of other pages (already listed as
+                        # failed where they failed): not page rows, nothing vouches for them.
+                        log.warning("fetch and quarantine records of the batch not written: %s", _reason(side_exc))
                 for page in pages:
                     try:
                         counts.merge(self._flush_retrying_conflicts([page], _Batch()))
-                    except psycopg.OperationalError:
-                        raise
                     except psycopg.Error as page_exc:
+                        if is_connection_lost(page_exc):
+                            raise
                         counts.merge(self._quarantine_failed([page], _Batch(), page_exc))
         self.totals.merge(counts)
         return counts
+
+    def discard_pages(self) -> None:
+        """Forget the buffered pages (not their fetch and quarantine records)."""
+        with self._lock:
+            self._pages = []
 
     def close(self) -> WriteCounts:
         return self.flush()
@@ -222,7 +242,11 @@ class Store:
         for attempt in range(1, CONFLICT_RETRIES + 1):
             try:
                 return self._flush(pages, side)
-            except psycopg.errors.TransactionRollback as exc:
+            except psycopg.Error as exc:
+                # SQLSTATE class 40. psycopg's DeadlockDetected (40P01) and SerializationFailure
+                # (40001) are not subclasses of its TransactionRollback (40000): test the code.
+                if not is_conflict(exc):
+                    raise
                 if attempt == CONFLICT_RETRIES:
                     raise psycopg.DatabaseError(f"still conflicting after {attempt} tries: {_reason(exc)}") from exc
                 log.info("batch of %d pages: %s; trying again (%d)", len(pages), _reason(exc), attempt)
@@ -230,15 +254,28 @@ class Store:
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _quarantine_failed(self, pages: list[_Page], side: _Batch, exc: Exception) -> WriteCounts:
+        """The pages' rows are not stored: keep the pages in quarantine, name them in ``failed``."""
         reason = f"store failed: {_reason(exc)}"
-        log.warning("%s: %s", pages[0].url if pages else "(side writes)", reason)
+        # ERROR: the database refused rows of a whole page (not LiveRC's fault); crawl health says so.
+        for page in pages:
+            log.error("page not stored: %s (%s)", page.url, reason)
+        if not pages:
+            log.warning("fetch and quarantine records not written: %s", reason)
         batch = _Batch(fetches=side.fetches, archive=side.archive)
         for page in pages:
             batch.quarantine.append(
                 _quarantine_row(page.url, page.page_type, page.body, page.body_sha256, reason,
                                 _item_raw(page.item), "")
             )
-        return self._flush([], batch)
+        try:
+            counts = self._flush_retrying_conflicts([], batch)
+        except psycopg.Error as q_exc:
+            if is_connection_lost(q_exc):
+                raise
+            log.warning("quarantine entries of the failed pages not written: %s", _reason(q_exc))
+            counts = WriteCounts()
+        counts.failed.extend((page.url, reason) for page in pages)
+        return counts
 
     def _flush(self, pages: list[_Page], side: _Batch) -> WriteCounts:
         batch = _Batch(quarantine=list(side.quarantine), fetches=list(side.fetches), archive=list(side.archive))
@@ -250,6 +287,7 @@ class Store:
         archived = _put_bodies(self.archive, batch.archive) if batch.archive else []
         with self._tx():
             cur = self.conn.cursor()
+            lock_keys_in_order(cur, batch, (*ORDER, *lineups.SPECS))
             zones_before = _track_zones(cur, batch.dashboard_slugs) if batch.dashboard_slugs else {}
             for spec in (*ORDER, *lineups.SPECS):
                 if spec is RACES_FROM_EVENT and batch.pending_race_times:
@@ -301,6 +339,12 @@ class Store:
             if archived:
                 _write_archive_index(cur, archived, self.run_id)
         return counts
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A transaction PostgreSQL rolled back for a conflict with another one (deadlock,
+    serialization failure: SQLSTATE class 40): trying it again is safe."""
+    return (getattr(exc, "sqlstate", None) or "").startswith("40")
 
 
 def _reason(exc: BaseException) -> str:

@@ -16,6 +16,8 @@ class WriteCounts:
     quarantined: int = 0
     pages: int = 0
     by_table: dict[str, list[int]] = field(default_factory=dict)  # table -> [inserted, updated, removed]
+    # Pages whose rows the database refused (quarantined instead): (page URL, reason).
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> int:
@@ -35,4 +37,5 @@ class WriteCounts:
             self.add(table, i, u, r)
         self.quarantined += other.quarantined
         self.pages += other.pages
+        self.failed.extend(other.failed)
         return self

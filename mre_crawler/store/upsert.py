@@ -55,6 +55,45 @@ def upsert_rows(cur: psycopg.Cursor, spec: Upsert, rows: list[tuple]) -> tuple[i
     return int(ins), int(upd)
 
 
+# pg_advisory_xact_lock(KEY_LOCK_CLASS, hashtext(table:key)): see lock_keys_in_order.
+KEY_LOCK_CLASS = 7716
+
+
+def lock_keys_in_order(cur: psycopg.Cursor, batch: _Batch, specs: Iterable[Upsert]) -> int:
+    """Lock, in one global order, the keys of every table that several specs of one batch write.
+
+    Each upsert sorts its own rows, but an event's row is written by up to three specs in turn
+    (stub, events list, event page) and a track's and a race's by two: one batch can lock event
+    9 (stub) before event 3 (event page) while another locks 3 before 9. Two workers storing
+    pages of the same events then deadlocked on ``events`` (found by ``mre bench crawl
+    --workers 3``). Transaction-level advisory locks on those keys, taken up front in the order
+    of the lock ids, make overlapping batches queue behind each other instead; they are
+    released at commit. Returns the number of locks taken."""
+    by_table: dict[str, list[Upsert]] = {}
+    for spec in specs:
+        by_table.setdefault(spec.table, []).append(spec)
+    keys: set[str] = set()
+    for table, table_specs in by_table.items():
+        if len(table_specs) < 2:
+            continue
+        for spec in table_specs:
+            for key in batch.rows.get(spec.name, {}):
+                keys.add(table + ":" + "|".join(map(str, key)))
+            if spec is RACES_FROM_EVENT:
+                for key, _ in batch.pending_race_times:
+                    keys.add(table + ":" + "|".join(map(str, key)))
+    if not keys:
+        return 0
+    # Sorted by the lock id itself (not by the key: two keys may share a hash), in a subquery
+    # whose order the aggregate reads.
+    (n,) = cur.execute(
+        "SELECT count(pg_advisory_xact_lock(%s, h)) FROM "
+        "(SELECT DISTINCT hashtext(k) AS h FROM unnest(%s::text[]) AS k ORDER BY 1) AS ordered",
+        (KEY_LOCK_CLASS, sorted(keys)),
+    ).fetchone()
+    return int(n)
+
+
 def copy_new_laps(cur: psycopg.Cursor, batch: _Batch) -> int:
     """The laps of races with no lap stored yet, COPYed straight into ``mre.laps`` (no stage, no
     ON CONFLICT: a first write is nothing but inserts). Returns the rows copied; they leave the

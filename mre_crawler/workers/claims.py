@@ -2,7 +2,8 @@
 
 A claim is done when its callback's output has been read to the end (or the callback raised, or
 the errback ran: see ``spiders/worker.py``); each item it yielded counts until Scrapy reports it
-scraped, dropped or failed in the pipelines. Without the shared scheduler (no ``MRE_REDIS_URL``
+scraped, dropped or failed in the pipelines. An item a pipeline failed on never reached the store:
+its claim is listed failed, never acked as done. Without the shared scheduler (no ``MRE_REDIS_URL``
 worker) this middleware is off.
 """
 
@@ -25,8 +26,9 @@ class ClaimProgressMiddleware:
         if not crawler.settings.get("WORKER_ID"):
             raise NotConfigured  # silent: off for every crawl but a shared-crawl worker
         self.crawler = crawler
-        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+        for signal in (signals.item_scraped, signals.item_dropped):
             crawler.signals.connect(self.item_left, signal=signal)
+        crawler.signals.connect(self.item_failed, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -37,11 +39,32 @@ class ClaimProgressMiddleware:
         if scheduler is not None and response is not None:
             scheduler.item_left(response.meta.get("mre_claim"))
 
+    def item_failed(self, item: Any = None, response: Any = None, spider: Any = None, failure: Any = None,
+                    **kwargs: Any) -> None:
+        """A pipeline raised on this item: it never reached the store, so its page is not stored.
+        The claim is listed failed (``P:failed`` and the crawl's failed pages), not done."""
+        scheduler = _scheduler(self.crawler)
+        if scheduler is None or response is None:
+            return
+        from mre_crawler.middlewares.redirect import requested_url
+
+        claim_id = response.meta.get("mre_claim")
+        claim = scheduler.claims.get(claim_id)
+        url = claim.url if claim is not None and claim.url else requested_url(response.request)
+        text = (failure.getErrorMessage() if failure is not None else "") or "error"
+        reason = "not stored: " + (text.strip().splitlines() or ["error"])[0]
+        self.crawler.stats.inc_value("mre/store/pages_failed")
+        failures = getattr(self.crawler.spider, "failures", None)
+        if failures is not None:
+            failures.append((url, reason))
+        scheduler.page_failed(claim_id, url, reason)
+        scheduler.item_left(claim_id)
+
     def _track(self, response, output):
         scheduler = _scheduler(self.crawler)
         claim = response.meta.get("mre_claim") if response is not None else None
         if scheduler is not None and not isinstance(output, Request):
-            scheduler.item_out(claim)
+            scheduler.item_out(claim, output)
         return output
 
     def process_spider_output(self, response, result: Iterable[Any]) -> Iterable[Any]:

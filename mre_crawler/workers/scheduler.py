@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scrapy_redis.scheduler import Scheduler
 
@@ -34,7 +34,8 @@ class Claim:
     failed: bool = False  # its page failed (listed in ``P:failed``)
     items: int = 0  # items yielded and not yet out of the pipelines
     done: bool = False  # the callback (or errback) of its last attempt has run
-    commit_needed: int | None = None  # the store commit after which it may be acked
+    commit_needed: int | None = None  # the store batch whose commit it waits for
+    pages: set[str] = field(default_factory=set)  # URLs of the page items it yielded
 
 
 class SharedScheduler(Scheduler):
@@ -123,10 +124,13 @@ class SharedScheduler(Scheduler):
             return None
         return self.claim()
 
-    def item_out(self, claim_id: int | None) -> None:
+    def item_out(self, claim_id: int | None, item=None) -> None:
         claim = self.claims.get(claim_id)
         if claim is not None:
             claim.items += 1
+            url = getattr(item, "url", None)
+            if isinstance(url, str):
+                claim.pages.add(url)
 
     def item_left(self, claim_id: int | None) -> None:
         claim = self.claims.get(claim_id)
@@ -156,10 +160,45 @@ class SharedScheduler(Scheduler):
         # Its items (and fetch records) are in the batch being filled: the next submission.
         claim.commit_needed = store.submissions + 1
 
-    def committed(self, commits: int) -> None:
-        """The store pipeline committed its ``commits``-th batch."""
-        self.commits = commits
-        self._ack([cid for cid, c in self.claims.items() if c.commit_needed is not None and c.commit_needed <= commits])
+    def committed(self, number: int, failed=()) -> None:
+        """The store pipeline committed its batch ``number``; ``failed``: (URL, reason) of pages
+        of it whose rows the database refused (quarantined): their claims are listed failed."""
+        self.commits = number
+        settled = [cid for cid, c in self.claims.items() if c.commit_needed is not None and c.commit_needed <= number]
+        self._list_failed(settled, failed)
+        self._ack(settled)
+
+    def not_committed(self, number: int, reason: str | None, failed=()) -> None:
+        """The store pipeline's batch ``number`` did not commit: no claim waiting for it is done.
+        ``reason`` None (the database is lost): they go back on the queue for another worker (or
+        this one's next run). Otherwise every page of the batch is listed failed (``failed``),
+        and so is every claim that waited for it: a batch that failed for a reason of its own
+        would fail again, over and over, if given back."""
+        waiting = [cid for cid, c in self.claims.items() if c.commit_needed is not None and c.commit_needed <= number]
+        if reason is None:
+            if waiting:
+                n = self.queue.give_back(waiting)
+                logger.info("worker %s: %d requests whose rows did not commit back on the queue", self.queue.worker, n)
+                self.stats.inc_value("mre/worker/given_back", n)
+                for cid in waiting:
+                    del self.claims[cid]
+            return
+        self._list_failed(waiting, failed)
+        for cid in waiting:
+            claim = self.claims[cid]
+            if not claim.failed:
+                self.page_failed(cid, claim.url, reason)
+        self._ack(waiting)
+
+    def _list_failed(self, claim_ids: list[int], failed) -> None:
+        """Pages not stored: into the shared failure list, under the URL of the claim that
+        yielded them (its key there) or, when no claim here did, their own."""
+        for url, reason in failed:
+            owners = [cid for cid in claim_ids if url in self.claims[cid].pages]
+            for cid in owners:
+                self.page_failed(cid, self.claims[cid].url, reason)
+            if not owners:
+                self.queue.note_failure(url, reason, self.queue.worker)
 
     def _ack(self, claim_ids: list[int]) -> None:
         if claim_ids:
@@ -168,6 +207,7 @@ class SharedScheduler(Scheduler):
             if stored:
                 # Stored (committed) now: a failure another worker listed for it earlier is over.
                 self.queue.clear_failures(stored)
+                self.stats.inc_value("mre/worker/stored", len(stored))
             for cid in claim_ids:
                 del self.claims[cid]
             self.stats.inc_value("mre/worker/acked", len(claim_ids))
@@ -176,8 +216,9 @@ class SharedScheduler(Scheduler):
         """A page failed here: into the shared failure list at once, so a worker killed later
         does not take it along (and its claim is not cleared from the list when acked)."""
         claim = self.claims.get(claim_id)
-        if claim is not None:
+        if claim is not None and not claim.failed:
             claim.failed = True
+            self.stats.inc_value("mre/worker/failed")
         self.queue.note_failure(url, reason, self.queue.worker)
 
     # -- what start() asks --------------------------------------------------------------------
