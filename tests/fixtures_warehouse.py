@@ -102,7 +102,7 @@ def build_session_types(
     create_table(con, "stg_fetched_pages", pages)
     create_table(con, "stg_session_type_overrides", overrides)
     create_table(con, "stg_practice_sessions", practice_sessions)
-    models = select_models(discover_models(SQL_DIR / "models"), ["int_race_session_signals", "mart_race_session_types"])
+    models = select_models(discover_models(SQL_DIR / "models"), ["int_race_session_signals", "int_practice_races", "mart_race_session_types"])
     run_models(con, models)
     rel = con.sql("select * from mart_race_session_types where race_source = 'race'")
     columns = rel.columns

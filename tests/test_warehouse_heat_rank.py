@@ -144,10 +144,9 @@ def test_mart_bumpups_takes_the_grid_before_results_exist_and_the_results_after(
     rows = con.execute("select target_race_id, driver_id, source_race_id, target_grid_position, confidence,"
                        " checks_passed, target_finish_position from mart_bumpups").fetchall()
     expected = {(b["target_race_id"], b["driver_id"], b["source_race_id"]) for b in truth.bumpups}
-    # every bump-up into a main that has not run comes from its grid (the rest still come from
-    # results; with A1 missing, the results-only detection also reads A2 as the target: not asserted)
+    # every bump-up into a main that has not run comes from its grid, the rest from results, once each
     assert {r[:3] for r in rows if r[0] in top} == {e for e in expected if e[0] in top}
-    assert {e for e in expected if e[0] not in top} <= {r[:3] for r in rows}
+    assert {r[:3] for r in rows} == expected and len(rows) == len(expected)
     from_grid = [r for r in rows if r[0] in top]
     assert from_grid and all(r[4] == "medium" and r[5] == ["heat_sheet_grid"] and r[6] is None for r in from_grid)
     grid_slot = {(b["target_race_id"], b["driver_id"]): b["target_grid_position"] for b in truth.bumpups}
@@ -175,3 +174,32 @@ def test_the_overall_ranking_orders_a_triple_main_as_its_multi_main_page_does(se
         assert [(r.driver_name, r.points) for r in rows] == [(m.driver_name, m.points) for m in x.rows]
         checked += 1
     assert checked  # the seed has triple A-mains
+
+
+def test_a_missing_first_leg_gives_each_bump_up_one_row_from_its_grid(site):
+    """Only the first leg's results page of each top main is missing (A1 of a double/triple A-main,
+    the single main elsewhere); the later legs' results are stored. The results-only detection then
+    reads A2 as the target (int_bumpups_detected has rows no truth bump-up has), but mart_bumpups
+    holds each bump-up once: into A1, from A1's heat-sheet grid, and no second row into A2."""
+    truth, pages, _ = site
+    sources = {b["source_race_id"] for b in truth.bumpups}
+    top = {b["target_race_id"] for b in truth.bumpups} - sources
+    con = duckdb.connect()
+    ArrowSources(item_sources([(p.url, p.page_type, p.meta, p.items) for p in pages
+                               if not (p.page_type == "race_result" and p.meta["race_id"] in top)])).load(con)
+    run_models(con, select_models(discover_models(SQL_DIR / "models"), MODELS + BUMPUP_MODELS))
+    expected = {(b["target_race_id"], b["driver_id"], b["source_race_id"]) for b in truth.bumpups}
+    pairs = {(t, d) for t, d, _ in expected}
+    detected = con.execute("select target_race_id, driver_id from int_bumpups_detected").fetchall()
+    later_leg = [r for r in detected if r not in pairs]
+    assert later_leg, "no later leg was read as a target: the site has no double/triple main to test with"
+    rows = con.execute("select target_race_id, driver_id, source_race_id, confidence, checks_passed"
+                       " from mart_bumpups").fetchall()
+    assert len(rows) == len({r[:2] for r in rows})
+    assert not any(r[:2] in set(later_leg) for r in rows)
+    assert {r[:3] for r in rows} == expected
+    assert all(r[3] == "medium" and r[4] == ["heat_sheet_grid"] for r in rows if r[0] in top)
+    per_driver = con.execute("select event_id, class_name, driver_id, target_tier_rank, count(*) from mart_bumpups"
+                             " group by all having count(*) > 1").fetchall()
+    assert per_driver == []
+    con.close()

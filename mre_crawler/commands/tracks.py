@@ -1,4 +1,4 @@
-"""``mre tracks list`` and ``mre tracks set-timezone SLUG ZONE``.
+"""``mre tracks list``, ``mre tracks set-timezone SLUG ZONE`` and ``mre tracks resolve-zones``.
 
 A track's zone comes from its dashboard address (``mre_crawler.timezones``); ``set-timezone``
 records a person's override, which no crawl overwrites, and re-times the track's races.
@@ -26,6 +26,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     tz.add_argument("slug", help="track slug, e.g. canberraoffroad")
     tz.add_argument("zone", help="IANA zone name, e.g. Australia/Sydney")
     tz.set_defaults(func=run_set_timezone)
+    rz = t_sub.add_parser(
+        "resolve-zones",
+        help="resolve every track's time zone again from its stored address (after an upgrade)",
+        description="Resolve each crawled track's time zone again from its stored dashboard address "
+        "with this install's resolver and data, and recompute the UTC instants of the races of every "
+        "track whose zone changed. Overrides (set-timezone) are left alone; a track the data cannot "
+        "place now keeps its zone.",
+    )
+    rz.set_defaults(func=run_resolve_zones)
 
 
 def run_set_timezone(args: argparse.Namespace) -> int:
@@ -52,6 +61,24 @@ def run_set_timezone(args: argparse.Namespace) -> int:
         print(f"mre tracks: {exc}", file=sys.stderr)
         return 1
     print(f"{slug}: time zone {zone} (override); {n} race time{'s' if n != 1 else ''} recomputed")
+    return 0
+
+
+def run_resolve_zones(args: argparse.Namespace) -> int:
+    from mre_crawler.db import DatabaseUnavailable, connect
+    from mre_crawler.store import re_resolve_track_zones
+    from warehouse.migrate import migrate
+
+    try:
+        with connect(autocommit=True) as conn:
+            migrate(conn)
+            changed = re_resolve_track_zones(conn)
+    except DatabaseUnavailable as exc:
+        print(f"mre tracks: {exc}", file=sys.stderr)
+        return 1
+    for slug, old, new, n in changed:
+        print(f"{slug}: time zone {old or 'none'} -> {new}; {n} race time{'s' if n != 1 else ''} recomputed")
+    print(f"{len(changed)} track{'s' if len(changed) != 1 else ''} changed")
     return 0
 
 

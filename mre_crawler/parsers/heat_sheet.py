@@ -24,7 +24,9 @@ PAGE_TYPE = "heat_sheet"
 
 _TABLE = f"//table[{has_class('heat_sheet')}]"
 _HEAT = re.compile(r"^(?P<cls>.*?)\s*\(\s*Heat\s+(?P<k>\d+)\s*/\s*(?P<n>\d+)\s*\)$", re.IGNORECASE)
-_MAIN = re.compile(r"^(?P<cls>.*?)\s+(?:[A-Z]\d?-Main|LCQ|[A-Z]\d?-Final)$", re.IGNORECASE)
+# A main's label "<Class> A1-Main" / "<Class> LCQ" / "<Class> B-Final": the one spelling of it, read
+# here and written by the sample-site generator (samplesite.heatsheets) so the two cannot drift.
+MAIN_LABEL = re.compile(r"^(?P<cls>.*?)\s+(?:[A-Z]\d?-Main|LCQ|[A-Z]\d?-Final)$", re.IGNORECASE)
 _STATUS = re.compile(r"Status:\s*(?P<status>[^(]*)", re.IGNORECASE)
 _POS_HEADERS = ("pos", "position", "grid", "#")
 _TX_HEADERS = ("tx #", "tx", "transponder", "transponder #")
@@ -119,7 +121,7 @@ def _race_header(ctx: ParseContext, row, label: str) -> HeatSheetRace:
     if m:
         class_name, heat_number, heat_count = clean(m["cls"]), int(m["k"]), int(m["n"])
     else:
-        mm = _MAIN.match(label)
+        mm = MAIN_LABEL.match(label)
         class_name = clean(mm["cls"]) if mm else None  # "Semi A (Odd)", "LCQ": the label names no class
     return HeatSheetRace(number, label, class_name, heat_number, heat_count, status, race_id)
 

@@ -9,13 +9,13 @@ No saved copy of these pages exists: columns are found by header text, hidden so
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import unquote
 
 import lxml.html
 
 from mre_crawler.parsers.base import ParseContext, html_tree
-from mre_crawler.parsers.common import clean
+from mre_crawler.parsers.common import clean, parse_int
 from mre_crawler.parsers.detect import check_not_error_page
 
 _RACE_LINK_ID = re.compile(r"[?&]id=(\d+)")
@@ -114,3 +114,45 @@ def title_page_name(tree: lxml.html.HtmlElement) -> str:
     parts = [clean(p) for p in (title.text_content() if title is not None else "").split("::")]
     parts = [p for p in parts if p and p.lower() != "liverc"]
     return parts[-1] if len(parts) >= 3 else ""
+
+
+def class_tables(ctx: ParseContext, tables: list, panes: dict[str, str], what: str) -> Iterator[tuple[str, object]]:
+    """(class name, table) for each ranking table, the class from its header or its tab; a second
+    table of one class is left out with a problem (IMRC warns of a mobile and a desktop copy of one
+    table, FIELD-GUIDE §11.4); a table naming no class fails the page (``what`` names the table)."""
+    seen: set[str] = set()
+    for table in tables:
+        class_name = table_class_name(table, panes)
+        if not class_name:
+            raise ctx.fail(f"{what} with neither a class header nor a class tab", "class_name")
+        if class_name in seen:
+            ctx.problem(f"class[{class_name}]", None, "a second table of this class was left out")
+            continue
+        seen.add(class_name)
+        yield class_name, table
+
+
+def class_rows(ctx: ParseContext, table, class_name: str, read_row: Callable) -> list:
+    """Each body row of one class's table read by ``read_row``, the positions checked as one sequence."""
+    items = []
+    for row in table.iterfind("tbody/tr"):
+        items.append(read_row(row))
+    check_positions(ctx, [item.position for item in items], f"class[{class_name}]")
+    return items
+
+
+def ranking_row_start(ctx: ParseContext, where: str, columns: dict, row) -> tuple[list, dict[str, str], int, str]:
+    """The part every ranking row reads alike: its cells (fewer than the header's columns: the page
+    is incomplete), the visible text per field, the position (required, a number) and the driver name
+    (required)."""
+    cells = row.findall("td")
+    if len(cells) < columns["_width"]:
+        raise ctx.incomplete(f"a ranking row has {len(cells)} cells for {columns['_width']} columns", f"{where}.row")
+    texts = {f: visible(cells[i]) for f, i in columns.items() if not f.startswith("_")}
+    pos = ctx.read(f"{where}.position", texts["pos"], parse_int, required=True)
+    if pos is None:
+        raise ctx.fail(f"{where}: position {texts['pos']!r} is not a number", "position")
+    name = texts["driver"]
+    if not name:
+        raise ctx.incomplete(f"position {pos} has no driver name", f"{where}[{pos}].driver")
+    return cells, texts, pos, name

@@ -14,9 +14,9 @@ from typing import Any
 
 from mre_crawler.heat_items import OverallRanking, OverallRow
 from mre_crawler.parsers.base import ParseContext, ParseResult
-from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int, parse_laps_time
+from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_laps_time
 from mre_crawler.parsers.lineup_common import (
-    check_positions, has_class, header_key, load_fitting, pane_class_names, race_id_of, table_class_name, visible,
+    class_rows, class_tables, has_class, header_key, load_fitting, pane_class_names, race_id_of, ranking_row_start,
 )
 
 PAGE_TYPE = "overall_ranking"
@@ -48,22 +48,9 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
         raise ctx.fail("no overall ranking table (a thead with Driver, Result and Race)", "tables")
     ranking = OverallRanking(track_slug=page_track_slug(ctx), event_id=page_id(ctx, "event_id"))
     panes = pane_class_names(tree)
-    seen: set[str] = set()
-    for table in tables:
-        class_name = table_class_name(table, panes)
-        if not class_name:
-            raise ctx.fail("an overall ranking table with neither a class header nor a class tab", "class_name")
-        if class_name in seen:
-            ctx.problem(f"class[{class_name}]", None, "a second table of this class was left out")
-            continue
-        seen.add(class_name)
+    for class_name, table in class_tables(ctx, tables, panes, "an overall ranking table"):
         columns = _columns(ctx, table, class_name)
-        positions = []
-        for row in table.iterfind("tbody/tr"):
-            item = _row(ctx, class_name, columns, row)
-            positions.append(item.position)
-            ranking.rows.append(item)
-        check_positions(ctx, positions, f"class[{class_name}]")
+        ranking.rows.extend(class_rows(ctx, table, class_name, lambda row: _row(ctx, class_name, columns, row)))
     return ctx.result([ranking])
 
 
@@ -83,17 +70,8 @@ def _columns(ctx: ParseContext, table, class_name: str) -> dict[str, int]:
 
 
 def _row(ctx: ParseContext, class_name: str, columns: dict[str, int], row) -> OverallRow:
-    cells = row.findall("td")
     where = f"class[{class_name}]"
-    if len(cells) < columns["_width"]:
-        raise ctx.incomplete(f"a ranking row has {len(cells)} cells for {columns['_width']} columns", f"{where}.row")
-    text = {f: visible(cells[i]) for f, i in columns.items() if not f.startswith("_")}
-    pos = ctx.read(f"{where}.position", text["pos"], parse_int, required=True)
-    if pos is None:
-        raise ctx.fail(f"{where}: position {text['pos']!r} is not a number", "position")
-    name = text["driver"]
-    if not name:
-        raise ctx.incomplete(f"position {pos} has no driver name", f"{where}[{pos}].driver")
+    cells, text, pos, name = ranking_row_start(ctx, where, columns, row)
     raw = text["result"]
     main_place = points = laps = total = flag = None
     m = _RESULT.match(raw)

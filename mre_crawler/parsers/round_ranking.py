@@ -20,8 +20,8 @@ from mre_crawler.parsers.common import (
     clean, page_id, page_track_slug, parse_duration, parse_int, parse_laps_time, url_query_value,
 )
 from mre_crawler.parsers.lineup_common import (
-    check_positions, header_key, load_fitting, pane_class_names, panel_heading, race_id_of, table_class_name,
-    title_page_name, visible,
+    class_rows, class_tables, header_key, load_fitting, pane_class_names, panel_heading, race_id_of,
+    ranking_row_start, title_page_name,
 )
 
 PAGE_TYPE = "round_ranking"
@@ -75,25 +75,11 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
         round_name=_round_name(ctx, tree),
     )
     panes = pane_class_names(tree)
-    seen: set[str] = set()
-    for table in tables:
-        class_name = table_class_name(table, panes)
-        if not class_name:
-            raise ctx.fail("a ranking table with neither a class header nor a class tab", "class_name")
-        if class_name in seen:
-            # IMRC warns of a mobile and a desktop copy of one table (FIELD-GUIDE §11.4): read it once
-            ctx.problem(f"class[{class_name}]", None, "a second table of this class was left out")
-            continue
-        seen.add(class_name)
+    for class_name, table in class_tables(ctx, tables, panes, "a ranking table"):
         columns = _columns(ctx, table, class_name)
         if not ranking.columns:
             ranking.columns = [label for label, field in columns["_labels"] if field not in ("pos", "driver", "heat")]
-        positions = []
-        for row in table.iterfind("tbody/tr"):
-            item = _row(ctx, class_name, columns, row)
-            positions.append(item.position)
-            ranking.rows.append(item)
-        check_positions(ctx, positions, f"class[{class_name}]")
+        ranking.rows.extend(class_rows(ctx, table, class_name, lambda row: _row(ctx, class_name, columns, row)))
     return ctx.result([ranking])
 
 
@@ -128,17 +114,8 @@ def _time(ctx: ParseContext, field: str, text: str) -> float | None:
 
 
 def _row(ctx: ParseContext, class_name: str, columns: dict, row) -> RankingRow:
-    cells = row.findall("td")
     where = f"class[{class_name}]"
-    if len(cells) < columns["_width"]:
-        raise ctx.incomplete(f"a ranking row has {len(cells)} cells for {columns['_width']} columns", f"{where}.row")
-    texts = {f: visible(cells[i]) for f, i in columns.items() if not f.startswith("_")}
-    pos = ctx.read(f"{where}.position", texts["pos"], parse_int, required=True)
-    if pos is None:
-        raise ctx.fail(f"{where}: position {texts['pos']!r} is not a number", "position")
-    name = texts["driver"]
-    if not name:
-        raise ctx.incomplete(f"position {pos} has no driver name", f"{where}[{pos}].driver")
+    cells, texts, pos, name = ranking_row_start(ctx, where, columns, row)
     laps = total = flag = None
     lt = texts["laps_time"]
     if lt.upper() in ("DNS", "DNF"):

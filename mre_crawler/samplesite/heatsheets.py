@@ -15,7 +15,6 @@ so rankings are consistent with the heats and mains, and the mains' grids put bu
 from __future__ import annotations
 
 import math
-import re
 import random
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ from mre_crawler.heat_items import (
     HeatSheet, HeatSheetRace, LineupEntry, OverallRanking, OverallRow, RankingRow, RoundRanking,
 )
 from mre_crawler.items import STATUS_DNS, RaceResult
+from mre_crawler.parsers.heat_sheet import MAIN_LABEL
 from mre_crawler.samplesite.render import breadcrumb, class_slug, h, page
 from mre_crawler.samplesite.racing import mss, secs3
 
@@ -83,7 +83,7 @@ def _label_class(spec: RaceSpec) -> str | None:
     label = _label(spec)
     if spec.heat and label.startswith(spec.cls.name):
         return spec.cls.name
-    m = re.match(r"^(?P<cls>.*?)\s+(?:[A-Z]\d?-Main|LCQ|[A-Z]\d?-Final)$", label, re.IGNORECASE)
+    m = MAIN_LABEL.match(label)
     return m["cls"] if m else None
 
 

@@ -62,12 +62,12 @@ from mre_crawler.store.specs import (
     TRACK_STUB, TRACKS_FROM_DASHBOARD, TRACKS_FROM_LISTING, Upsert,
 )
 from mre_crawler.store.upsert import upsert_rows
-from mre_crawler.store.zones import recompute_track_times, set_track_zone
+from mre_crawler.store.zones import re_resolve_track_zones, recompute_track_times, set_track_zone
 
 __all__ = [
     "CONFLICT_RETRIES", "DRIVERS", "ENTRIES", "ENTRY_CLASSES", "ENTRY_LISTS", "EVENT_STUB", "EVENTS_FROM_LIST",
     "EVENTS_FROM_PAGE", "LAPS", "ORDER", "POINTS_ROUNDS", "POINTS_ROWS", "POINTS_TABLES", "RACES_FROM_EVENT",
     "RACES_FROM_PAGE", "RESULT_COLS", "RESULTS", "RUN_LOCK_CLASS", "SCHEMA", "Store", "TRACK_STUB",
     "TRACKS_FROM_DASHBOARD", "TRACKS_FROM_LISTING", "UnsupportedItem", "Upsert", "WriteCounts", "close_dead_runs",
-    "recompute_track_times", "set_track_zone", "supports", "upsert_rows",
+    "re_resolve_track_zones", "recompute_track_times", "set_track_zone", "supports", "upsert_rows",
 ]

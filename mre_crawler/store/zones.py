@@ -69,3 +69,33 @@ def set_track_zone(conn: psycopg.Connection, slug: str, zone: str, note: str | N
             (slug, zone, SOURCE_OVERRIDE, note or "set by mre tracks set-timezone"),
         )
         return recompute_track_times(conn, slug, _in_tx=True)
+
+
+def re_resolve_track_zones(conn: psycopg.Connection) -> list[tuple[str, str | None, str | None, int]]:
+    """Resolve every crawled track's zone again from its stored dashboard address with the resolver
+    this install has (after an upgrade of the resolver or its data), and re-time the races of each
+    track whose zone changed. A person's override is left alone; a track whose address gives no
+    zone now keeps the one it has (nothing good replaced by nothing).
+
+    Returns (slug, old zone, new zone, races updated) per track changed."""
+    from mre_crawler.timezones import zone_from_address
+
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+        conn.commit()
+    rows = conn.execute(
+        "SELECT slug, country_code, country, region, postcode, city, time_zone, time_zone_source FROM mre.tracks"
+        " WHERE time_zone_source IS DISTINCT FROM %s AND (country_code IS NOT NULL OR country IS NOT NULL)"
+        " ORDER BY slug", (SOURCE_OVERRIDE,)).fetchall()
+    changed = []
+    for slug, cc, country, region, postcode, city, zone, source in rows:
+        guess = zone_from_address(cc, country, region, postcode, city)
+        if guess.zone is None or (guess.zone, guess.source) == (zone, source):
+            continue
+        with conn.transaction():
+            conn.execute(
+                "UPDATE mre.tracks SET time_zone = %s, time_zone_source = %s, time_zone_note = %s, updated_at = now()"
+                " WHERE slug = %s AND time_zone_source IS DISTINCT FROM %s",
+                (guess.zone, guess.source, guess.reason, slug, SOURCE_OVERRIDE))
+            n = recompute_track_times(conn, slug, _in_tx=True) if guess.zone != zone else 0
+        changed.append((slug, zone, guess.zone, n))
+    return changed

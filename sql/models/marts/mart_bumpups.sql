@@ -8,7 +8,9 @@
 -- from whatever results are stored), 'clear' withdraws the correction.
 -- Before a main's results are stored, its heat-sheet grid (mart_lineup_bumpups, evidence 'grid, no
 -- results yet') gives its bump-ups, at medium confidence; once results exist they alone decide, and a
--- grid the results contradict (a sheet rebuilt after the race ran) never adds a row.
+-- grid the results contradict (a sheet rebuilt after the race ran) never adds a row. When only the
+-- first leg of a double/triple main lacks results, its grid row stands and the detection's row into
+-- the later leg (the first one with results) is dropped: one row per bump-up.
 -- Columns: event_id, track_slug, event_name, event_date, class_name (the ladder class),
 -- source_race_id, source_race_name, source_tier_label, target_race_id, target_race_name,
 -- target_tier_label, driver_id, driver_name (as printed on the race page), bumpup_kind
@@ -138,8 +140,25 @@ grid_only as (
     qualify row_number() over (partition by g.target_race_id, g.driver_id order by g.grid_position) = 1
 ),
 
+-- a detected row whose target is a later leg of a tier whose earlier leg's grid already gives this
+-- driver's bump-up: the earlier leg has no stored results (A1's page missing or failed), so the
+-- results-only detection took A2 as the first leg the driver appears in. The grid names the true
+-- target (the first leg); the later-leg row would be the same bump-up twice. A person's 'add' keeps it.
+superseded_by_grid as (
+    select distinct k.target_race_id, k.driver_id
+    from kept as k
+    join grid_only as g
+        on g.event_id = k.event_id and g.class_name = k.class_name and g.driver_id = k.driver_id
+        and g.target_tier_rank = k.target_tier_rank and g.target_race_id <> k.target_race_id
+    join int_race_tiers as kt on kt.race_id = k.target_race_id
+    join int_race_tiers as gt on gt.race_id = g.target_race_id
+    left join active_correction as c on c.target_race_id = k.target_race_id and c.driver_id = k.driver_id
+    where gt.run_order < kt.run_order and c.correction_action is null
+),
+
 combined as (
-    select * from kept
+    select k.* from kept as k
+    anti join superseded_by_grid as x on x.target_race_id = k.target_race_id and x.driver_id = k.driver_id
     union all by name
     select * from added_only
     union all by name

@@ -39,11 +39,6 @@ with races as (
     from stg_races
 ),
 
-practice_sessions as (
-    select session_id, source_event_id, track_slug, class_name
-    from stg_practice_sessions
-),
-
 race_events as (
     select event_id, source_event_id
     from stg_events
@@ -169,26 +164,7 @@ race_rows as (
 ),
 
 practice_rows as (
-    select
-        'practice-' || session_id as race_key,
-        'practice' as race_source,
-        cast(null as bigint) as race_id,
-        cast(null as bigint) as event_id,
-        session_id as practice_session_id,
-        source_event_id,
-        track_slug,
-        class_name,
-        cast(null as varchar) as round_name,
-        cast(null as varchar) as race_name,
-        'practiceday' as session_type,
-        'practiceday' as session_kind,
-        'high' as confidence,
-        ['event'] as signals_agreed,
-        cast([] as varchar[]) as signals_disagreed,
-        'practiceday' as inferred_session_type,
-        'practiceday' as inferred_session_kind,
-        'high' as inferred_confidence
-    from practice_sessions
+    select * from int_practice_races
 )
 
 -- by name: columns a practice row has no value for (round, label, overrides) are NULL

@@ -137,9 +137,9 @@ left join withdrawn_override_writes as wd using (race_id)
 
 practice_rows as (
 select
-    'practice-' || s.session_id as race_key,
-    'practice' as race_source,
-    s.session_id as practice_session_id,
+    pr.race_key,
+    pr.race_source,
+    pr.practice_session_id,
     s.source_event_id,
     s.track_slug,
     pe.event_name,
@@ -153,15 +153,15 @@ select
     cast(round(s.length_seconds) as integer) as length_seconds,
     1 as drivers,
     s.laps as result_laps,
-    'practiceday' as session_type,
-    'practiceday' as stored_session_type,
+    pr.session_type,
+    pr.session_type as stored_session_type,
     settings.session_type_inference,
-    'practiceday' as inferred_session_type,
-    'practiceday' as effective_session_type,
-    st.session_kind,
-    st.confidence as session_type_confidence,
-    st.signals_agreed as session_type_signals_agreed,
-    st.signals_disagreed as session_type_signals_disagreed,
+    pr.inferred_session_type,
+    pr.session_type as effective_session_type,
+    pr.session_kind,
+    pr.confidence as session_type_confidence,
+    pr.signals_agreed as session_type_signals_agreed,
+    pr.signals_disagreed as session_type_signals_disagreed,
     s.start_local,
     s.start_utc,
     s.end_local,
@@ -174,7 +174,7 @@ from practice_sessions as s
 cross join settings
 left join practice_days as pd using (source_event_id)
 left join practice_events as pe using (source_event_id)
-left join session_types as st on st.race_key = 'practice-' || s.session_id
+join int_practice_races as pr on pr.practice_session_id = s.session_id
 )
 
 -- by name: columns one side has no value for are NULL (a race has no transponder, a practice
