@@ -283,6 +283,26 @@ def find_assignments(text: str, name: str = "racerLaps") -> Iterator[Assignment]
         pos = end
 
 
+def find_served_assignments(text: str, name: str = "racerLaps") -> Iterator[Assignment]:
+    """:func:`find_assignments`, reading each literal with :func:`decode_served_at`.
+
+    Same assignments, same errors; only quicker on text written the way LiveRC serves racerLaps.
+    """
+    head = _assignment_head(name)
+    pos = 0
+    while True:
+        m = head.search(text, pos)
+        if m is None:
+            return
+        index = m[m.lastindex]
+        try:
+            value, end = decode_served_at(text, m.end())
+        except JSLiteralError as exc:
+            raise JSLiteralError(f"{name}[{index}]: {exc.args[0].split(' at line')[0]}", text, exc.pos) from None
+        yield Assignment(index, value, m.start(), end)
+        pos = end
+
+
 _STATEMENT_END = re.compile(r"\}\s*;")
 _TRAILING_COMMA = re.compile(r",\s*\]\s*\}\Z")
 
@@ -348,6 +368,30 @@ def decode_at(text: str, pos: int = 0) -> tuple[Any, int]:
             fast = _served_form(text, pos)
             if fast is not None:
                 return fast
+        loose = _loose_form(text, pos, _STATEMENT_END_BY_OPENER[opener])
+        if loose is not None:
+            return loose
+    return raw_decode(text, pos)
+
+
+def decode_served_at(text: str, pos: int = 0) -> tuple[Any, int]:
+    """:func:`decode_at` with the readers in another order: the served form first.
+
+    On a racerLaps object as served, :func:`decode_at`'s first reader (strict JSON) fails at the
+    first single quote, and building its error message counts the line breaks of all the text
+    before it (up to 130 KB on a race page, once per driver). Every reader gives the full
+    decoder's value or refuses, so the order changes only the time.
+    """
+    opener = text[pos : pos + 1]
+    if opener == "{":
+        fast = _served_form(text, pos)
+        if fast is not None:
+            return fast
+    if opener in ("{", "["):
+        try:
+            return _JSON.raw_decode(text, pos)
+        except ValueError:
+            pass
         loose = _loose_form(text, pos, _STATEMENT_END_BY_OPENER[opener])
         if loose is not None:
             return loose

@@ -36,7 +36,7 @@ from typing import Any
 import lxml.etree
 
 from mre_crawler import items
-from mre_crawler.jsliteral import JSLiteralError, find_assignments
+from mre_crawler.jsliteral import JSLiteralError, find_served_assignments
 from mre_crawler.parsers import common
 from mre_crawler.parsers.base import ParseContext, ParseResult
 from mre_crawler.parsers.detect import find_marker, load_plain_page
@@ -462,7 +462,7 @@ def _racer_laps(ctx: ParseContext, tree: Element | list[str]) -> list[tuple[int 
         if not code or "racerLaps[" not in code:
             continue
         try:
-            for assignment in find_assignments(code, "racerLaps"):
+            for assignment in find_served_assignments(code, "racerLaps"):
                 if not isinstance(assignment.value, dict):
                     ctx.problem(f"racer_laps[{assignment.index}]", None, "not an object")
                     continue
