@@ -79,8 +79,12 @@ def _read_class(ctx: ParseContext, table: HtmlElement, points: PointsTable, rule
     columns = _columns(ctx, table, where)
     if columns is None:
         return
+    # Positions read once per table, not per row: the fixed columns, then (number, index) per round.
+    fixed = (columns["#"], columns["driver"], columns["result"], columns["tie breaker"])
+    rounds = [(int(name.split()[1]), index) for name, index in columns.items() if name.startswith("round ")]
+    width = len(columns)
     for row in table.iterfind("tbody/tr"):
-        points_row = _row(ctx, where, class_name, columns, row)
+        points_row = _row(ctx, where, class_name, width, fixed, rounds, row)
         if points_row is not None:
             points.rows.append(points_row)
 
@@ -99,45 +103,51 @@ def _columns(ctx: ParseContext, table: HtmlElement, where: str) -> dict[str, int
     return columns
 
 
-def _row(ctx: ParseContext, where: str, class_name: str, columns: dict[str, int], row: HtmlElement) -> PointsRow | None:
+def _row(ctx: ParseContext, where: str, class_name: str, width: int, fixed: tuple[int, int, int, int],
+         rounds_at: list[tuple[int, int]], row: HtmlElement) -> PointsRow | None:
     cells = row.findall("td")
-    if len(cells) < len(columns):
+    if len(cells) < width:
         # A row short of cells: the page was cut inside this table (issue 9), not a row to skip.
-        raise ctx.incomplete(f"a points row has {len(cells)} cells for {len(columns)} columns", f"{where}.row")
+        raise ctx.incomplete(f"a points row has {len(cells)} cells for {width} columns", f"{where}.row")
     # Each cell's text once (the round cells are read again below from these texts).
     texts = [clean(c.text_content()) for c in cells]
-    text = {name: texts[i] for name, i in columns.items()}
-    position = ctx.read(f"{where}.position", text["#"], parse_int, required=True)
+    pos_text = texts[fixed[0]]
+    # Plain digits (nearly every row) skip the general reader; it gives the same int.
+    if pos_text.isdigit() and pos_text.isascii():
+        position: int | None = int(pos_text)
+    else:
+        position = ctx.read(f"{where}.position", pos_text, parse_int, required=True)
     if position is None:
         return None
     # Names are kept whole, digits included ("PHILO 5 HATCH", "BOB WALKER 3RD").
-    driver = text["driver"]
+    driver = texts[fixed[1]]
     if not driver:
         ctx.problem(f"{where}[{position}].driver", None, "row skipped: no driver name")
         return None
     rounds: list[PointsRound] = []
-    for name, index in columns.items():
-        if name.startswith("round "):
-            number = int(name.split()[1])
-            cell_round = _round(ctx, f"{where}[{position}].round_{number}", number, cells[index], texts[index])
-            if cell_round is not None:
-                rounds.append(cell_round)
+    for number, index in rounds_at:
+        text = texts[index]
+        if text:  # an empty cell: the driver has no result in this round
+            rounds.append(_round(ctx, where, position, number, cells[index], text))
+    result_text = texts[fixed[2]]
+    if result_text.isdigit() and result_text.isascii():
+        result_points: int | None = int(result_text)
+    else:
+        result_points = ctx.read(f"{where}[{position}].result_points", result_text, parse_int)
     return PointsRow(
         class_name=class_name,
         position=position,
         driver_name=driver,
-        result_points=ctx.read(f"{where}[{position}].result_points", text["result"], parse_int),
-        tie_breaker_raw=text["tie breaker"] or None,
+        result_points=result_points,
+        tie_breaker_raw=texts[fixed[3]] or None,
         rounds=rounds,
     )
 
 
-def _round(ctx: ParseContext, field: str, number: int, cell: HtmlElement, text: str) -> PointsRound | None:
+def _round(ctx: ParseContext, where: str, position: int, number: int, cell: HtmlElement, text: str) -> PointsRound:
     """``47 : 5/3:52.857 (DNF)``; totals under a minute have no minutes (``1/56.135``). ``text``: the
-    cell's cleaned text."""
-    if not text:
-        return None  # the driver has no result in this round
-    counted = cell.find(".//b") is not None
+    cell's cleaned text, not empty."""
+    counted = next(cell.iter("b"), None) is not None
     m = _ROUND_CELL.match(text)
     try:
         if not m:
@@ -145,6 +155,6 @@ def _round(ctx: ParseContext, field: str, number: int, cell: HtmlElement, text: 
         laps, total, flag = parse_laps_time(m["laps_time"])
     except ValueError as exc:
         # Keep the round (and which one counted) with its values unknown.
-        ctx.problem(field, text, f"unreadable: {exc}")
+        ctx.problem(f"{where}[{position}].round_{number}", text, f"unreadable: {exc}")
         return PointsRound(number, None, None, None, None, counted)
     return PointsRound(number, int(m["points"]), laps, total, flag, counted)
