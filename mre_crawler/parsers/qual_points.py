@@ -13,14 +13,18 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from lxml.html import HtmlElement
+from lxml import etree
+from lxml.etree import _Element as HtmlElement  # a plain element: the tree is built without lxml.html's classes
 
 from mre_crawler.items import PointsRound, PointsRow, PointsTable
 from mre_crawler.parsers.base import ParseContext, ParseResult
 from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int, parse_laps_time
-from mre_crawler.parsers.detect import load_page
+from mre_crawler.parsers.detect import load_plain_page
 
 PAGE_TYPE = "qual_points"
+
+# What lxml.html's ``text_content()`` runs, usable on a plain element.
+_text = etree.XPath("string()", smart_strings=False)
 
 _TABLES = '//table[contains(concat(" ", normalize-space(@class), " "), " leaderboard_points ")]'
 _ROUND_HEADER = re.compile(r"^Round\s+(\d+)$", re.IGNORECASE)
@@ -28,7 +32,9 @@ _ROUND_CELL = re.compile(r"^(?P<points>\d+)\s*:\s*(?P<laps_time>.+)$")
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
-    tree = load_page(body, url, PAGE_TYPE)  # builds the tree, then check_not_error_page
+    # A plain lxml.etree tree (then check_not_error_page): element access skips lxml.html's
+    # per-element class lookup, a large share of this 700-row page's cost.
+    tree = load_plain_page(body, url, PAGE_TYPE)
     ctx = ParseContext(PAGE_TYPE, url, meta)
     tables = tree.xpath(_TABLES)
     if not tables:
@@ -59,7 +65,7 @@ def _meta_int(ctx: ParseContext, key: str) -> int | None:
 def _caption(ctx: ParseContext, first_table: HtmlElement) -> str | None:
     headings = first_table.xpath('ancestor::div[contains(concat(" ", normalize-space(@class), " "), " panel ")][1]'
                                  '/div[contains(concat(" ", normalize-space(@class), " "), " panel-heading ")]')
-    caption = clean(headings[0].text_content()) if headings else ""
+    caption = clean(_text(headings[0])) if headings else ""
     if not caption:
         ctx.problem("caption", None, "no panel caption above the points tables")
     return caption or None
@@ -67,13 +73,13 @@ def _caption(ctx: ParseContext, first_table: HtmlElement) -> str | None:
 
 def _read_class(ctx: ParseContext, table: HtmlElement, points: PointsTable, rules: list[str]) -> None:
     header = table.xpath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
-    class_name = clean(header[0].text_content()) if header else ""
+    class_name = clean(_text(header[0])) if header else ""
     where = f"class[{class_name or table.get('id')}]"
     if not class_name:
         ctx.problem(f"{where}.class_name", None, "missing class header; the class is skipped")
         return
     sub = table.xpath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_sub_header ")]')
-    rule = clean(sub[0].text_content()) if sub else ""
+    rule = clean(_text(sub[0])) if sub else ""
     if rule:
         rules.append(re.sub(r"^Tie Breaker:\s*", "", rule, flags=re.IGNORECASE))
     columns = _columns(ctx, table, where)
@@ -91,7 +97,7 @@ def _read_class(ctx: ParseContext, table: HtmlElement, points: PointsTable, rule
 
 def _columns(ctx: ParseContext, table: HtmlElement, where: str) -> dict[str, int] | None:
     """Column positions by header text, so a layout with more rounds still reads right."""
-    labels = [clean(th.text_content()) for th in table.xpath("thead/tr[last()]/th")]
+    labels = [clean(_text(th)) for th in table.xpath("thead/tr[last()]/th")]
     columns: dict[str, int] = {}
     for index, label in enumerate(labels):
         m = _ROUND_HEADER.match(label)
@@ -110,7 +116,7 @@ def _row(ctx: ParseContext, where: str, class_name: str, width: int, fixed: tupl
         # A row short of cells: the page was cut inside this table (issue 9), not a row to skip.
         raise ctx.incomplete(f"a points row has {len(cells)} cells for {width} columns", f"{where}.row")
     # Each cell's text once (the round cells are read again below from these texts).
-    texts = [clean(c.text_content()) for c in cells]
+    texts = [clean(_text(c)) for c in cells]
     pos_text = texts[fixed[0]]
     # Plain digits (nearly every row) skip the general reader; it gives the same int.
     if pos_text.isdigit() and pos_text.isascii():
