@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from mre_crawler.items import PracticeDay, PracticeLeader, PracticeSessionSummary, PracticeStats
@@ -151,12 +152,24 @@ def _class_and_transponder(ctx: ParseContext, field: str, cell: HtmlElement) -> 
 
 
 def _start(ctx: ParseContext, field: str, cell: HtmlElement, day: dt.date) -> dt.datetime | None:
-    hidden = cell.xpath('.//*[contains(concat(" ", normalize-space(@class), " "), " hidden ")]')
-    stamp_text = clean(hidden[0].text_content()) if hidden else None
+    hidden = _first_hidden(cell)
+    stamp_text = clean(hidden.text_content()) if hidden is not None else None
     start = ctx.read(f"{field}.start", stamp_text, parse_iso_stamp, required=True)
     if start is not None and start.date() != day:
         ctx.problem(f"{field}.start", stamp_text, f"session starts outside the day {day.isoformat()}")
     return start
+
+
+def _first_hidden(cell: HtmlElement) -> HtmlElement | None:
+    """The first descendant whose class list has ``hidden``: the XPath
+    ``.//*[contains(concat(" ", normalize-space(@class), " "), " hidden ")]`` without compiling and
+    running an XPath per row (it was the row's largest cost). normalize-space splits on XML
+    whitespace only, hence the explicit separators."""
+    for element in cell.iterdescendants(etree.Element):
+        classes = element.get("class")
+        if classes and "hidden" in classes.replace("\t", " ").replace("\n", " ").replace("\r", " ").split(" "):
+            return element
+    return None
 
 
 def _check_total_laps(ctx: ParseContext, table: HtmlElement, day: PracticeDay) -> None:

@@ -13,14 +13,18 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from lxml.html import HtmlElement
+from lxml import etree
+from lxml.etree import _Element as HtmlElement  # a plain element: the tree is built without lxml.html's classes
 
 from mre_crawler.items import PointsRound, PointsRow, PointsTable
 from mre_crawler.parsers.base import ParseContext, ParseResult
 from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int, parse_laps_time
-from mre_crawler.parsers.detect import load_page
+from mre_crawler.parsers.detect import load_plain_page
 
 PAGE_TYPE = "qual_points"
+
+# What lxml.html's ``text_content()`` runs, usable on a plain element.
+_text = etree.XPath("string()", smart_strings=False)
 
 _TABLES = '//table[contains(concat(" ", normalize-space(@class), " "), " leaderboard_points ")]'
 _ROUND_HEADER = re.compile(r"^Round\s+(\d+)$", re.IGNORECASE)
@@ -28,7 +32,9 @@ _ROUND_CELL = re.compile(r"^(?P<points>\d+)\s*:\s*(?P<laps_time>.+)$")
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
-    tree = load_page(body, url, PAGE_TYPE)  # builds the tree, then check_not_error_page
+    # A plain lxml.etree tree (then check_not_error_page): element access skips lxml.html's
+    # per-element class lookup, a large share of this 700-row page's cost.
+    tree = load_plain_page(body, url, PAGE_TYPE)
     ctx = ParseContext(PAGE_TYPE, url, meta)
     tables = tree.xpath(_TABLES)
     if not tables:
@@ -59,7 +65,7 @@ def _meta_int(ctx: ParseContext, key: str) -> int | None:
 def _caption(ctx: ParseContext, first_table: HtmlElement) -> str | None:
     headings = first_table.xpath('ancestor::div[contains(concat(" ", normalize-space(@class), " "), " panel ")][1]'
                                  '/div[contains(concat(" ", normalize-space(@class), " "), " panel-heading ")]')
-    caption = clean(headings[0].text_content()) if headings else ""
+    caption = clean(_text(headings[0])) if headings else ""
     if not caption:
         ctx.problem("caption", None, "no panel caption above the points tables")
     return caption or None
@@ -67,27 +73,31 @@ def _caption(ctx: ParseContext, first_table: HtmlElement) -> str | None:
 
 def _read_class(ctx: ParseContext, table: HtmlElement, points: PointsTable, rules: list[str]) -> None:
     header = table.xpath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
-    class_name = clean(header[0].text_content()) if header else ""
+    class_name = clean(_text(header[0])) if header else ""
     where = f"class[{class_name or table.get('id')}]"
     if not class_name:
         ctx.problem(f"{where}.class_name", None, "missing class header; the class is skipped")
         return
     sub = table.xpath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_sub_header ")]')
-    rule = clean(sub[0].text_content()) if sub else ""
+    rule = clean(_text(sub[0])) if sub else ""
     if rule:
         rules.append(re.sub(r"^Tie Breaker:\s*", "", rule, flags=re.IGNORECASE))
     columns = _columns(ctx, table, where)
     if columns is None:
         return
+    # Positions read once per table, not per row: the fixed columns, then (number, index) per round.
+    fixed = (columns["#"], columns["driver"], columns["result"], columns["tie breaker"])
+    rounds = [(int(name.split()[1]), index) for name, index in columns.items() if name.startswith("round ")]
+    width = len(columns)
     for row in table.iterfind("tbody/tr"):
-        points_row = _row(ctx, where, class_name, columns, row)
+        points_row = _row(ctx, where, class_name, width, fixed, rounds, row)
         if points_row is not None:
             points.rows.append(points_row)
 
 
 def _columns(ctx: ParseContext, table: HtmlElement, where: str) -> dict[str, int] | None:
     """Column positions by header text, so a layout with more rounds still reads right."""
-    labels = [clean(th.text_content()) for th in table.xpath("thead/tr[last()]/th")]
+    labels = [clean(_text(th)) for th in table.xpath("thead/tr[last()]/th")]
     columns: dict[str, int] = {}
     for index, label in enumerate(labels):
         m = _ROUND_HEADER.match(label)
@@ -99,45 +109,51 @@ def _columns(ctx: ParseContext, table: HtmlElement, where: str) -> dict[str, int
     return columns
 
 
-def _row(ctx: ParseContext, where: str, class_name: str, columns: dict[str, int], row: HtmlElement) -> PointsRow | None:
+def _row(ctx: ParseContext, where: str, class_name: str, width: int, fixed: tuple[int, int, int, int],
+         rounds_at: list[tuple[int, int]], row: HtmlElement) -> PointsRow | None:
     cells = row.findall("td")
-    if len(cells) < len(columns):
+    if len(cells) < width:
         # A row short of cells: the page was cut inside this table (issue 9), not a row to skip.
-        raise ctx.incomplete(f"a points row has {len(cells)} cells for {len(columns)} columns", f"{where}.row")
+        raise ctx.incomplete(f"a points row has {len(cells)} cells for {width} columns", f"{where}.row")
     # Each cell's text once (the round cells are read again below from these texts).
-    texts = [clean(c.text_content()) for c in cells]
-    text = {name: texts[i] for name, i in columns.items()}
-    position = ctx.read(f"{where}.position", text["#"], parse_int, required=True)
+    texts = [clean(_text(c)) for c in cells]
+    pos_text = texts[fixed[0]]
+    # Plain digits (nearly every row) skip the general reader; it gives the same int.
+    if pos_text.isdigit() and pos_text.isascii():
+        position: int | None = int(pos_text)
+    else:
+        position = ctx.read(f"{where}.position", pos_text, parse_int, required=True)
     if position is None:
         return None
     # Names are kept whole, digits included ("PHILO 5 HATCH", "BOB WALKER 3RD").
-    driver = text["driver"]
+    driver = texts[fixed[1]]
     if not driver:
         ctx.problem(f"{where}[{position}].driver", None, "row skipped: no driver name")
         return None
     rounds: list[PointsRound] = []
-    for name, index in columns.items():
-        if name.startswith("round "):
-            number = int(name.split()[1])
-            cell_round = _round(ctx, f"{where}[{position}].round_{number}", number, cells[index], texts[index])
-            if cell_round is not None:
-                rounds.append(cell_round)
+    for number, index in rounds_at:
+        text = texts[index]
+        if text:  # an empty cell: the driver has no result in this round
+            rounds.append(_round(ctx, where, position, number, cells[index], text))
+    result_text = texts[fixed[2]]
+    if result_text.isdigit() and result_text.isascii():
+        result_points: int | None = int(result_text)
+    else:
+        result_points = ctx.read(f"{where}[{position}].result_points", result_text, parse_int)
     return PointsRow(
         class_name=class_name,
         position=position,
         driver_name=driver,
-        result_points=ctx.read(f"{where}[{position}].result_points", text["result"], parse_int),
-        tie_breaker_raw=text["tie breaker"] or None,
+        result_points=result_points,
+        tie_breaker_raw=texts[fixed[3]] or None,
         rounds=rounds,
     )
 
 
-def _round(ctx: ParseContext, field: str, number: int, cell: HtmlElement, text: str) -> PointsRound | None:
+def _round(ctx: ParseContext, where: str, position: int, number: int, cell: HtmlElement, text: str) -> PointsRound:
     """``47 : 5/3:52.857 (DNF)``; totals under a minute have no minutes (``1/56.135``). ``text``: the
-    cell's cleaned text."""
-    if not text:
-        return None  # the driver has no result in this round
-    counted = cell.find(".//b") is not None
+    cell's cleaned text, not empty."""
+    counted = next(cell.iter("b"), None) is not None
     m = _ROUND_CELL.match(text)
     try:
         if not m:
@@ -145,6 +161,6 @@ def _round(ctx: ParseContext, field: str, number: int, cell: HtmlElement, text: 
         laps, total, flag = parse_laps_time(m["laps_time"])
     except ValueError as exc:
         # Keep the round (and which one counted) with its values unknown.
-        ctx.problem(field, text, f"unreadable: {exc}")
+        ctx.problem(f"{where}[{position}].round_{number}", text, f"unreadable: {exc}")
         return PointsRound(number, None, None, None, None, counted)
     return PointsRound(number, int(m["points"]), laps, total, flag, counted)

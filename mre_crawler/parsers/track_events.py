@@ -14,12 +14,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import lxml.html
+from lxml import etree
 
 from mre_crawler import items
 from mre_crawler.parsers import common
 from mre_crawler.parsers.base import ParseContext, ParseResult
-from mre_crawler.parsers.detect import load_page
+from mre_crawler.parsers.detect import load_plain_page
 from mre_crawler.parsers.ids import page_ids
 
 PAGE_TYPE = "track_events"
@@ -30,29 +30,32 @@ _EVENT_LINK = re.compile(r"[?&]p=view_event&id=(\d+)")
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
     ctx = ParseContext(PAGE_TYPE, url, meta)
     slug = page_ids(ctx, PAGE_TYPE, required=("track_slug",))["track_slug"]
-    tree = load_page(body, url, PAGE_TYPE)
+    # A plain lxml.etree tree: element access skips lxml.html's per-element class lookup (the rows
+    # were most of this page's cost); texts are read with the XPath ``string()`` that ``text_content()`` runs (``_text``).
+    tree = load_plain_page(body, url, PAGE_TYPE)
     tables = tree.xpath("//table[@id='events']")
     if not tables:
         raise ctx.fail("no events table (table#events)", "track_events")
     rows = tables[0].xpath("./tbody/tr[td]") or tables[0].xpath("./tr[td]")
     events: list[items.EventSummary] = []
     for n, tr in enumerate(rows, start=1):
-        with ctx.row(f"track_events.row[{n}]", lambda tr=tr: common.clean(tr.text_content())):
+        with ctx.row(f"track_events.row[{n}]", lambda tr=tr: common.clean(_text(tr))):
             events.append(_read_row(ctx, slug, tr, n))
     return ctx.result(events)
 
 
-def _read_row(ctx: ParseContext, slug: str, tr: lxml.html.HtmlElement, n: int) -> items.EventSummary:
+def _read_row(ctx: ParseContext, slug: str, tr: etree._Element, n: int) -> items.EventSummary:
     cells = tr.findall("td")
     if len(cells) < 4:
         raise ValueError(f"{len(cells)} cells, expected 4 (name, date, entries, drivers)")
-    links = cells[0].xpath(".//a[@href]")
-    if not links:
+    # The first ``.//a[@href]``, without an XPath per row.
+    link = next((a for a in cells[0].iter("a") if a.get("href") is not None), None)
+    if link is None:
         raise ValueError("no event link")
-    m = _EVENT_LINK.search(links[0].get("href"))
+    m = _EVENT_LINK.search(link.get("href"))
     if not m:
-        raise ValueError(f"not an event link: {links[0].get('href')!r}")
-    name = common.clean(links[0].text_content())
+        raise ValueError(f"not an event link: {link.get('href')!r}")
+    name = common.clean(_text(link))
     hidden, visible = _split_date_cell(cells[1])
     stamp = ctx.read(f"track_events.row[{n}].start", hidden, common.parse_iso_stamp, required=True)
     has_time = stamp is not None and (stamp.hour, stamp.minute, stamp.second) != (0, 0, 0)
@@ -64,13 +67,21 @@ def _read_row(ctx: ParseContext, slug: str, tr: lxml.html.HtmlElement, n: int) -
         start_local=stamp,
         start_has_time=has_time,
         event_date=dates[0] if dates else None,
-        entries=ctx.read(f"track_events.row[{n}].entries", cells[2].text_content(), common.parse_int),
-        drivers=ctx.read(f"track_events.row[{n}].drivers", cells[3].text_content(), common.parse_int),
+        entries=_count(ctx, n, "entries", _text(cells[2])),
+        drivers=_count(ctx, n, "drivers", _text(cells[3])),
         event_date_end=dates[1] if dates else None,
     )
 
 
-def _split_date_cell(td: lxml.html.HtmlElement) -> tuple[str | None, str]:
+def _count(ctx: ParseContext, n: int, name: str, text: str) -> int | None:
+    """Plain digits (every row seen) skip the general reader, which gives the same int."""
+    t = text.strip()
+    if t.isdigit() and t.isascii():
+        return int(t)
+    return ctx.read(f"track_events.row[{n}].{name}", text, common.parse_int)
+
+
+def _split_date_cell(td: etree._Element) -> tuple[str | None, str]:
     """``<span class="hidden">2025-11-16 08:30:00</span>Nov 16, 2025`` -> (stamp, visible date).
 
     The hidden key is a direct child here, so this skips the general (XPath) ``common.split_hidden``,
@@ -78,6 +89,38 @@ def _split_date_cell(td: lxml.html.HtmlElement) -> tuple[str | None, str]:
     """
     for child in td:
         if "hidden" in (child.get("class") or "").split():
-            visible = (td.text or "") + (child.tail or "") + "".join(c.text_content() + (c.tail or "") for c in child.itersiblings())
+            visible = (td.text or "") + (child.tail or "") + "".join(_text(c) + (c.tail or "") for c in child.itersiblings())
             return (child.text or "").strip(), common.clean(visible)
-    return common.split_hidden(td)
+    return _split_hidden(td)
+
+
+# What lxml.html's ``text_content()`` runs, usable on a plain element.
+_text = etree.XPath("string()", smart_strings=False)
+
+
+def _split_hidden(cell: etree._Element) -> tuple[str | None, str]:
+    """:func:`common.split_hidden` for a plain tree (which has no ``text_content()``)."""
+    hidden_nodes = cell.xpath('.//*[contains(concat(" ", normalize-space(@class), " "), " hidden ")]')
+    if not hidden_nodes:
+        return None, common.clean(_text(cell))
+    hidden = hidden_nodes[0]
+    hidden_text = common.clean(_text(hidden))
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node in hidden_nodes:
+            return
+        if isinstance(node.tag, str) and node.text and node is not cell:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    if cell.text:
+        parts.append(cell.text)
+    for child in cell:
+        walk(child)
+        if child.tail:
+            parts.append(child.tail)
+    return hidden_text, common.clean(" ".join(parts))
