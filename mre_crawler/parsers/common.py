@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 _WS = re.compile(r"\s+")
@@ -20,6 +21,10 @@ def clean(text: str | None) -> str:
     return " ".join(text.split()) if text else ""
 
 
+# What lxml.html's ``text_content()`` runs; usable on plain lxml.etree elements too.
+text_of = etree.XPath("string()", smart_strings=False)
+
+
 def split_hidden(cell: HtmlElement) -> tuple[str | None, str]:
     """Read a cell that carries a hidden sort key before its visible text.
 
@@ -28,9 +33,9 @@ def split_hidden(cell: HtmlElement) -> tuple[str | None, str]:
     """
     hidden_nodes = cell.xpath('.//*[contains(concat(" ", normalize-space(@class), " "), " hidden ")]')
     if not hidden_nodes:
-        return None, clean(cell.text_content())
+        return None, clean(text_of(cell))
     hidden = hidden_nodes[0]
-    hidden_text = clean(hidden.text_content())
+    hidden_text = clean(text_of(hidden))
     parts: list[str] = []
 
     def walk(node: HtmlElement) -> None:

@@ -91,36 +91,7 @@ def _split_date_cell(td: etree._Element) -> tuple[str | None, str]:
         if "hidden" in (child.get("class") or "").split():
             visible = (td.text or "") + (child.tail or "") + "".join(_text(c) + (c.tail or "") for c in child.itersiblings())
             return (child.text or "").strip(), common.clean(visible)
-    return _split_hidden(td)
+    return common.split_hidden(td)
 
 
-# What lxml.html's ``text_content()`` runs, usable on a plain element.
-_text = etree.XPath("string()", smart_strings=False)
-
-
-def _split_hidden(cell: etree._Element) -> tuple[str | None, str]:
-    """:func:`common.split_hidden` for a plain tree (which has no ``text_content()``)."""
-    hidden_nodes = cell.xpath('.//*[contains(concat(" ", normalize-space(@class), " "), " hidden ")]')
-    if not hidden_nodes:
-        return None, common.clean(_text(cell))
-    hidden = hidden_nodes[0]
-    hidden_text = common.clean(_text(hidden))
-    parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        if node in hidden_nodes:
-            return
-        if isinstance(node.tag, str) and node.text and node is not cell:
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    if cell.text:
-        parts.append(cell.text)
-    for child in cell:
-        walk(child)
-        if child.tail:
-            parts.append(child.tail)
-    return hidden_text, common.clean(" ".join(parts))
+_text = common.text_of
