@@ -77,9 +77,12 @@ def test_the_rate_ceiling_spaces_a_tracks_requests(small_site, serve, crawl, pg_
 
     times = sorted(r.at for r in server.log if r.path.startswith(f"/{track}/"))
     assert len(times) >= 10
-    # 600 per minute is 10 per second: no one-second window holds more (one more for the window edge).
-    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
-    assert busiest <= 11
+    # 600 per minute is one slot every 0.1 s. A request leaves at its slot or later (the event
+    # loop or the local server can lag on a loaded machine), never before, so any two requests
+    # are at least their slots' distance apart, less the lag of the earlier one: up to 0.25 s
+    # allowed here. Unthrottled, the whole event goes out in a burst far tighter than that.
+    shortfall = max((j - i) * 0.1 - (times[j] - times[i]) for i in range(len(times)) for j in range(i + 1, len(times)))
+    assert shortfall <= 0.25, f"two requests {shortfall:.3f} s closer than their rate slots"
     assert times[-1] - times[0] >= (len(times) - 1) * 0.1 - 0.05
     assert result.stat("mre/rate/waits") > 0
     assert pg_conn.execute("SELECT count(*) FROM mre.politeness_rate WHERE track_slug = %s", (track,)).fetchone()[0] == 1
