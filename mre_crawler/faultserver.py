@@ -514,11 +514,24 @@ class FaultServer(SiteServer):
                 with server._lock:
                     now = server.in_flight[track] = server.in_flight.get(track, 0) + 1
                     server.max_in_flight[track] = max(server.max_in_flight.get(track, 0), now)
+                self._track, self._counted = track, True
                 try:
                     self._get()
                 finally:
+                    self._answered()
+
+            def _answered(self) -> None:
+                """No longer in flight: called just before the first byte of the answer (or the
+                hang-up) goes out. Counting until after the write would count a request the client
+                already has whole: the client reads it, starts its next request (a shared-crawl
+                worker gives its lease back and another takes it), and this thread, not yet
+                scheduled again, has not decremented, so strictly sequential requests were seen
+                two at a time on a loaded machine. Before the first byte the client cannot have
+                its answer, so every request counted at once really overlapped."""
+                if self._counted:
+                    self._counted = False
                     with server._lock:
-                        server.in_flight[track] -= 1
+                        server.in_flight[self._track] -= 1
 
             def _get(self) -> None:
                 arrived = time.time()
@@ -539,6 +552,7 @@ class FaultServer(SiteServer):
                     hook(n, entry)
                 if answer.delay:
                     time.sleep(answer.delay)
+                self._answered()
                 if answer.status is None:  # drop
                     entry.bytes_sent = 0
                     self.close_connection = True

@@ -374,3 +374,67 @@ def test_practice_rows_are_owned_by_their_day_and_session_pages():
     (lost,) = diff_snapshots(base, {**base, "practice_laps": {}})
     assert lost.pages == {f"https://{SLUG}.liverc.com/practice/?p=view_session&id=55",
                           f"https://{SLUG}.liverc.com/practice/?p=session_list&d=2025-11-02"}
+
+
+# A client in a process of its own asks for pages strictly one after another (each answer read
+# whole before the next request is sent), as a shared-crawl worker does once it has given its
+# per-track lease back. Busy threads in the server's process stand for a loaded machine: the
+# handler thread that wrote an answer is then often not scheduled again before the next request
+# arrives.
+_SEQUENTIAL_CLIENT = r"""
+import http.client, sys
+port, n, paths = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+for i in range(n):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request("GET", paths[i % len(paths)])
+    r = c.getresponse()
+    r.read()
+    c.close()
+"""
+
+
+def test_requests_sent_one_after_another_are_never_counted_in_flight_together(small_site, fault_server):
+    import subprocess
+    import sys
+    import threading
+
+    server = fault_server(small_site)
+    paths = [to_site(url, "http://x")[len("http://x"):] for url, _ in pages_of(small_site, "race_result")]
+    slug = host_slug(pages_of(small_site, "race_result")[0][0])
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+
+    hogs = [threading.Thread(target=busy, daemon=True) for _ in range(3)]
+    for hog in hogs:
+        hog.start()
+    try:
+        subprocess.run([sys.executable, "-c", _SEQUENTIAL_CLIENT, str(server.port), "200", *paths], check=True,
+                       timeout=300)
+    finally:
+        stop.set()
+        for hog in hogs:
+            hog.join()
+    assert len(server.log) == 200
+    assert server.max_in_flight == {slug: 1}
+    assert server.in_flight == {slug: 0}
+
+
+def test_requests_that_overlap_are_counted_in_flight_together(small_site, fault_server):
+    """The other side: two requests of a track answered slowly at the same time count two."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = fault_server(small_site, [FaultRule("slow", seconds=0.5, page_type="race_result")])
+    urls = [url for url, _ in pages_of(small_site, "race_result")[:2]]
+    ready = threading.Barrier(2)
+
+    def fetch(url: str) -> int:
+        ready.wait()
+        return get(server, url, timeout=30).status
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(fetch, urls)) == [200, 200]
+    assert server.max_in_flight == {host_slug(urls[0]): 2}
