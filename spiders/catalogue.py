@@ -28,7 +28,10 @@ class CatalogueSpider(LiveRCSpider):
         self.limit = int(limit) if limit else None
 
     async def start(self):
-        yield self.page_request(CATALOGUE_URL, self.parse_catalogue, "track_catalogue")
+        # What to follow travels with the request: a shared-crawl worker (spiders/worker.py),
+        # which has no catalogue arguments of its own, reads it from there.
+        yield self.page_request(CATALOGUE_URL, self.parse_catalogue, "track_catalogue",
+                                mre_catalogue=(self.follow, sorted(self.only), self.limit))
 
     def parse_catalogue(self, response: Response) -> Iterator[Any]:
         unchanged = self.unchanged(response)
@@ -36,14 +39,19 @@ class CatalogueSpider(LiveRCSpider):
         if result is None:
             return
         yield from self.envelope(response, result, unchanged)
-        if not self.follow:
+        if "mre_catalogue" in response.meta:
+            follow, only, limit = response.meta["mre_catalogue"]
+            only = set(only)
+        else:
+            follow, only, limit = self.follow, self.only, self.limit
+        if not follow:
             return
         followed = 0
         for listing in result.items:
-            if self.only and listing.slug not in self.only:
+            if only and listing.slug not in only:
                 self.skip("track/not_selected")
                 continue
-            if self.limit is not None and followed >= self.limit:
+            if limit is not None and followed >= limit:
                 self.skip("track/over_limit")
                 continue
             followed += 1

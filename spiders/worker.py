@@ -1,6 +1,6 @@
 """``worker``: a shared-crawl worker. It has no start pages of its own: it takes the requests that
-``mre crawl … --enqueue`` (or another worker) put in Redis, with the track and event spiders'
-callbacks, until the shared crawl has been idle for ``idle_exit`` seconds (or forever).
+``mre crawl … --enqueue`` (or another worker) put in Redis, with the track, event and catalogue
+spiders' callbacks, until the shared crawl has been idle for ``idle_exit`` seconds (or forever).
 
 ``start()`` is the Scrapy 2.19 adapter for scrapy-redis (see :mod:`mre_crawler.workers`): while it
 runs, Scrapy keeps the spider open, so no ``spider_idle`` polling is needed; when this worker has
@@ -17,6 +17,7 @@ from typing import Any
 import scrapy
 from twisted.python.failure import Failure
 
+from spiders.catalogue import CatalogueSpider
 from spiders.event import EventPages
 from spiders.track import TrackSpider
 
@@ -25,6 +26,9 @@ POLL_SECONDS = 0.1
 
 class WorkerSpider(TrackSpider):
     name = "worker"
+    # ``mre crawl catalogue --enqueue``: the catalogue page's callback (its dashboards come back
+    # to TrackSpider's parse_dashboard, which is the catalogue spider's too).
+    parse_catalogue = CatalogueSpider.parse_catalogue
 
     def __init__(self, idle_exit: str | float | None = None, worker_id: str = "", **kwargs: Any):
         EventPages.__init__(self, **kwargs)

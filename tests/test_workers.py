@@ -337,3 +337,67 @@ def test_a_failure_is_cleared_when_another_worker_stores_the_page(small_site, sm
         for url in listed:
             assert [e.status for e in server.requests_for(url)] == [404, 200]
     check_same_database(small_baseline, db_url)
+
+
+# -- mre crawl catalogue --enqueue -----------------------------------------------------------------
+def catalogue_snapshot(site: Path, args: dict, db_url: str, home: Path):
+    """The database one in-process catalogue crawl with ``args`` gives."""
+    from mre_crawler.crawl import run_crawl
+    from mre_crawler.serve import SiteServer
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        migrate(conn)
+    with SiteServer(site) as server:
+        result = run_crawl("catalogue", args, {
+            "MRE_DATABASE_URL": db_url, "MRE_HOME": str(home), "LOG_LEVEL": "WARNING",
+            "MRE_CONTACT": "tests@example.invalid", "MRE_SITE": server.site})
+        assert result.failures == [], result.failures
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        return db_snapshot(conn)
+
+
+@pytest.mark.parametrize("options", [["--follow"], ["--follow", "--tracks", "SECOND"], ["--follow", "--limit", "1"], []],
+                         ids=["follow-all", "follow-one-track", "follow-limit-1", "listing-only"])
+def test_catalogue_enqueue_hands_the_catalogue_to_a_worker_with_its_selection(options, small_site, make_database,
+                                                                             redis_server, tmp_path):
+    """``mre crawl catalogue --enqueue``: the catalogue page alone goes into Redis, carrying what to
+    follow (``--follow``, ``--tracks``, ``--limit``), which the worker (having no catalogue
+    arguments) obeys: the same dashboards are fetched, once each, and the database equals the
+    in-process crawl's."""
+    from mre_crawler.urls import CATALOGUE_URL, dashboard_url
+
+    site, truth = small_site
+    slugs = [t["slug"] for t in truth["tracks"]]
+    options = [slugs[1] if o == "SECOND" else o for o in options]
+    args = {"follow": "1" if "--follow" in options else "0",
+            "tracks": options[options.index("--tracks") + 1] if "--tracks" in options else ""}
+    if "--limit" in options:
+        args["limit"] = options[options.index("--limit") + 1]
+    baseline = catalogue_snapshot(site, args, make_database(), tmp_path / "single")
+
+    db_url = make_database()
+    env = dict(os.environ, MRE_REDIS_URL=redis_server.url, MRE_HOME=str(tmp_path / "e"))
+    done = subprocess.run([sys.executable, "-m", "mre_crawler", "crawl", "catalogue", *options, "--enqueue"],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "enqueued 1 start requests for `mre worker`, a new shared crawl; 1 requests waiting" in done.stdout
+    client = redis_server.client()
+    [queued] = client.lrange("mre:queue", 0, -1)
+    assert CATALOGUE_URL.encode() in queued  # the catalogue page, nothing fetched here
+    with FaultServer(site) as server:
+        [(code, out)] = finish(start_workers(1, server, redis_server.url, db_url, tmp_path / "homes", 2))
+        fetched = page_requests(server)
+    assert code == 0, out
+    assert "shared crawl idle: 0 failed pages" in out, out
+    check_same_database(baseline, db_url)
+    dashboards = sorted(url for url in fetched if url != CATALOGUE_URL)
+    assert fetched[CATALOGUE_URL] == 1 and all(n == 1 for n in fetched.values()), fetched
+    if "--tracks" in options:
+        assert dashboards == [dashboard_url(slugs[1])]
+    elif "--limit" in options:
+        assert len(dashboards) == 1 and dashboards[0] in {dashboard_url(s) for s in slugs}
+    elif "--follow" in options:
+        assert dashboards == sorted(dashboard_url(s) for s in slugs)
+    else:
+        assert dashboards == []
+    assert client.llen("mre:queue") == 0

@@ -56,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ca.add_argument("--tracks", default="", help="with --follow: only these slugs (comma-separated)")
     ca.add_argument("--limit", type=int, help="with --follow: at most this many dashboards")
     _common(ca)
+    _enqueue_option(ca)
     ca.set_defaults(func=run_catalogue)
 
     li = crawl_sub.add_parser("limits", help="show or set a track's rate ceiling and daily budget")
