@@ -56,6 +56,9 @@ class StorePipeline:
         # (mre_crawler.workers), and gives it back or lists it failed when that batch did not.
         self.submissions = 0
         self.commits = 0
+        # URL -> number of the batch its page went into, while that batch is not accounted for:
+        # a claim whose pages all left the buffer waits for that batch, not the next one.
+        self.page_batch: dict[str, int] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -129,7 +132,7 @@ class StorePipeline:
             except Exception as exc:  # noqa: BLE001 - every failure is accounted for below
                 self._not_committed(number, pages, exc)
             else:
-                self._count(number, counts)
+                self._count(number, counts, pages)
 
     def _submit(self) -> None:
         # First the batch in flight (back-pressure: one flush in flight at most), so its outcome
@@ -138,18 +141,26 @@ class StorePipeline:
         pages, self._buffer = self._buffer, []
         self.submissions += 1
         number = self.submissions
+        for page in pages:
+            self.page_batch[page.url] = number
         if self._worker is None:
             try:
                 counts = self._write(pages)
             except Exception as exc:  # noqa: BLE001 - accounted for in _not_committed
                 self._not_committed(number, pages, exc)
             else:
-                self._count(number, counts)
+                self._count(number, counts, pages)
             return
         self._in_flight = (number, pages, self._worker.submit(self._write, pages))
 
-    def _count(self, number: int, counts: Any) -> None:
+    def _settled(self, pages: list[it.PageItem], number: int) -> None:
+        for page in pages:
+            if self.page_batch.get(page.url) == number:
+                del self.page_batch[page.url]
+
+    def _count(self, number: int, counts: Any, pages: list[it.PageItem]) -> None:
         self.commits = number
+        self._settled(pages, number)
         for url, reason in counts.failed:
             self._page_not_stored(url, reason)
         scheduler = getattr(self.crawler, "mre_scheduler", None)
@@ -166,6 +177,7 @@ class StorePipeline:
         """Batch ``number`` did not commit: none of its pages' rows are stored. A lost database
         stops the crawl (a shared-crawl worker gives the pages' claims back for another worker);
         any other failure lists every page of the batch as failed."""
+        self._settled(pages, number)
         scheduler = getattr(self.crawler, "mre_scheduler", None)
         if is_connection_lost(exc):
             if scheduler is not None:

@@ -107,3 +107,90 @@ def test_three_workers_storing_the_same_events_at_once_end_with_the_single_proce
     stats = worker_stats(db_url)
     assert all(s.get("mre/worker/claimed", 0) > 0 for s in stats), "every worker took work"
     assert sum(s.get("mre/worker/stored", 0) for s in stats) == len(fetched)
+
+
+def queued_urls(client) -> set[str]:
+    """The URLs of the requests waiting in the shared queue (scrapy-redis's pickle serialiser)."""
+    import pickle
+
+    return {pickle.loads(data)["url"] for data in client.lrange("mre:queue", 0, -1)}
+
+
+def test_a_worker_whose_connection_is_killed_mid_batch_gives_its_claims_back(
+        site_and_truth, make_database, redis_server, tmp_path):
+    """The test holds the first-enqueued track's row locked; worker 0, one request at a time, does
+    the other track first (the queue is LIFO) and commits its batches, then its store transaction
+    for the locked track's dashboard waits inside its batch (rows of the batch already locked or written); the test then kills that connection
+    with ``pg_terminate_backend``. Worker 0 stops (database lost: exit 1); nothing of that batch
+    is stored, and every page it fetched is either stored (committed earlier) or back on the
+    queue, never both, never neither: no claim acked that did not commit, none lost. A second
+    worker then finishes the crawl, and the database equals the one a single process stores."""
+    import threading
+    import time
+
+    site, truth = site_and_truth
+    baseline = single_process_snapshot(site, truth, make_database(), tmp_path / "single-home")
+    db_url = make_database()
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        migrate(conn)
+    slug = truth["tracks"][0]["slug"]
+    dashboard = f"https://{slug}.liverc.com/"
+    client = redis_server.client()
+    killed: list[tuple[int, str, bool]] = []  # (backend pid, its query, had written in its transaction)
+    holder = psycopg.connect(db_url)
+    try:
+        holder.execute("INSERT INTO mre.tracks (slug) VALUES (%s)", (slug,))
+        holder.commit()
+        holder.execute("SELECT 1 FROM mre.tracks WHERE slug = %s FOR NO KEY UPDATE", (slug,))
+        named = make_conninfo(db_url, application_name="mre-test-worker0")
+        with FaultServer(site) as server, psycopg.connect(db_url, autocommit=True) as watcher:
+            server.add_rule(SLOW_RACES)
+            enqueue_tracks(truth, redis_server.url)
+            [worker0] = start_workers(1, server, redis_server.url, named, tmp_path / "homes", 2,
+                                      settings=("MRE_STORE_BATCH_PAGES=5", "CONCURRENT_REQUESTS=1"))
+
+            def kill_when_blocked() -> None:
+                deadline = time.monotonic() + 300
+                while worker0.poll() is None and time.monotonic() < deadline:
+                    rows = watcher.execute(
+                        "SELECT pid, query, backend_xid IS NOT NULL FROM pg_stat_activity "
+                        "WHERE application_name = 'mre-test-worker0' AND wait_event_type = 'Lock' "
+                        "AND xact_start IS NOT NULL").fetchall()
+                    for pid, query, wrote in rows:
+                        if watcher.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]:
+                            killed.append((pid, query, wrote))
+                            return
+                    time.sleep(0.01)
+
+            killer = threading.Thread(target=kill_when_blocked)
+            killer.start()
+            [(code, out)] = finish([worker0])
+            killer.join()
+            fetched0 = set(page_requests(server))
+    finally:
+        holder.rollback()
+        holder.close()
+
+    assert len(killed) == 1, out
+    assert killed[0][2], killed  # the batch had taken row locks or written rows: mid-batch
+    assert code == 1, out
+    assert "database connection lost" in out, out
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        stored = {u for (u,) in conn.execute("SELECT url FROM mre.stored_pages")}
+    queued = queued_urls(client)
+    assert not any(client.hlen(k) for k in client.scan_iter(match="mre:inflight:*")), "claims left in flight"
+    assert dashboard in fetched0 and dashboard not in stored and dashboard in queued
+    assert stored, "earlier batches committed"
+    assert fetched0 & stored & queued == set(), sorted(fetched0 & stored & queued)  # acked and given back
+    assert fetched0 - stored - queued == set(), sorted(fetched0 - stored - queued)  # lost
+    assert shared_failed(redis_server) == {}  # a lost database is not a failed page
+
+    with FaultServer(site) as server:
+        [(code, out)] = finish(start_workers(1, server, redis_server.url, db_url, tmp_path / "homes", 2, first=1))
+        fetched1 = page_requests(server)
+    assert code == 0, out
+    assert "shared crawl idle: 0 failed pages over all workers" in out, out
+    check_same_database(baseline, db_url)
+    # Fetched again: only what worker 0 fetched and could not commit.
+    assert set(fetched1) & fetched0 <= queued
+    assert all(n == 1 for n in fetched1.values()), fetched1

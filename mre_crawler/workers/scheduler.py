@@ -157,8 +157,18 @@ class SharedScheduler(Scheduler):
         if store is None:
             self._ack([claim_id])
             return
-        # Its items (and fetch records) are in the batch being filled: the next submission.
-        claim.commit_needed = store.submissions + 1
+        # Its page items went into batches already submitted (through the pipelines before the
+        # scraped signal; one may have filled a batch and sent it): the latest of them holds the
+        # last of its rows, and its fetch record, taken when the response came, went with that
+        # batch or an earlier one. Otherwise (no page item, one not buffered) the batch being
+        # filled: the next submission. Waiting for the next one always would be safe too, but a
+        # claim whose page committed would then be given back when that next batch is lost, and
+        # its page fetched again although stored.
+        batches = [store.page_batch.get(url) for url in claim.pages]
+        if batches and None not in batches:
+            claim.commit_needed = max(batches)
+        else:
+            claim.commit_needed = store.submissions + 1
 
     def committed(self, number: int, failed=()) -> None:
         """The store pipeline committed its batch ``number``; ``failed``: (URL, reason) of pages
