@@ -178,8 +178,21 @@ def parse_date_range(text: str) -> tuple[dt.date, dt.date]:
 _AT_DATETIME = re.compile(r"(.+?)\s+at\s+(.+)")
 
 
+# The form every event page row has, read in one match; anything else takes the general path.
+_AT_DATETIME_USUAL = re.compile(r"([A-Za-z]{3,9}) (\d{1,2}), (\d{4}) at (\d{1,2}):(\d{2})([ap]m)")
+
+
 def parse_at_datetime(text: str) -> dt.datetime:
     """``Nov 16, 2025 at 5:30pm`` -> local datetime."""
+    usual = _AT_DATETIME_USUAL.fullmatch(text)
+    if usual is not None:
+        month = _MONTHS.get(usual[1].lower())
+        hour = int(usual[4])
+        if month is not None and 1 <= hour <= 12:
+            try:
+                return dt.datetime(int(usual[3]), month, int(usual[2]), hour % 12 + (12 if usual[6] == "pm" else 0), int(usual[5]))
+            except ValueError:
+                pass  # the general path below raises with its own message
     m = _AT_DATETIME.fullmatch(clean(text))
     if not m:
         raise ValueError(f"not a date like 'Nov 16, 2025 at 5:30pm': {text!r}")

@@ -56,14 +56,10 @@ def _has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
-# Compiled once: the breadcrumb's ``<tag>.page-header`` inside div.page-breadcrumb, else anywhere.
-_BREADCRUMB = {
-    tag: (
-        etree.XPath(f"//div[{_has_class('page-breadcrumb')}]//{tag}[{_has_class('page-header')}]"),
-        etree.XPath(f"//{tag}[{_has_class('page-header')}]"),
-    )
-    for tag in ("h1", "h3", "h5")
-}
+# Compiled once: every h1/h3/h5 ``.page-header`` in one walk of the page, and whether one sits
+# inside div.page-breadcrumb.
+_PAGE_HEADERS = etree.XPath(f"//*[self::h1 or self::h3 or self::h5][{_has_class('page-header')}]")
+_IN_BREADCRUMB = etree.XPath(f"boolean(ancestor::div[{_has_class('page-breadcrumb')}])")
 _LIST_TABLES = etree.XPath(f"//table[{_has_class('entry_list_data')}]")
 _CLASS_HEADER = etree.XPath(".//span[contains(@class, 'class_header')]")
 _STATS_ROWS = etree.XPath(f"//table[{_has_class('table-sm')}]//tr[th and td]")
@@ -75,16 +71,17 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
     # A plain lxml.etree tree: element access skips lxml.html's per-element class lookup; texts
     # are read with the XPath ``string()`` that ``text_content()`` runs (``_text``).
     tree = load_plain_page(body, url, PAGE_TYPE)
-    name = _breadcrumb(tree, "h3")
+    breadcrumb = _breadcrumb(tree)
+    name = breadcrumb.get("h3")
     if not name:
         ctx.problem("event.name", name, "missing (div.page-breadcrumb h3.page-header)")
-    date_text = _breadcrumb(tree, "h5")
+    date_text = breadcrumb.get("h5")
     dates = ctx.read("event.date", date_text, common.parse_date_range, required=True)
     event = items.Event(
         track_slug=ids["track_slug"],
         event_id=ids["event_id"],
         name=name or "",
-        track_name=_breadcrumb(tree, "h1") or None,
+        track_name=breadcrumb.get("h1") or None,
         date_start=dates[0] if dates else None,
         date_end=dates[1] if dates else None,
     )
@@ -106,14 +103,17 @@ def _text(el: etree._Element) -> str:
     return " ".join(_text_of(el).split())  # common.clean, inlined: it runs for every cell
 
 
-def _breadcrumb(tree: etree._Element, tag: str) -> str | None:
-    """The text of ``div.page-breadcrumb <tag>.page-header`` (after its icon span), else the first
-    ``<tag>.page-header`` on the page (the track name ``h1`` sits in the row above the breadcrumb)."""
-    for xpath in _BREADCRUMB[tag]:
-        found = xpath(tree)
-        if found:
-            return _text(found[0])
-    return None
+def _breadcrumb(tree: etree._Element) -> dict[str, str]:
+    """By tag (h1, h3, h5): the text of the first ``div.page-breadcrumb <tag>.page-header`` (after
+    its icon span), else of the first ``<tag>.page-header`` on the page (the track name ``h1`` sits
+    in the row above the breadcrumb). A tag with neither is absent."""
+    inside: dict[str, etree._Element] = {}
+    anywhere: dict[str, etree._Element] = {}
+    for header in _PAGE_HEADERS(tree):
+        anywhere.setdefault(header.tag, header)
+        if header.tag not in inside and _IN_BREADCRUMB(header):
+            inside[header.tag] = header
+    return {tag: _text(inside.get(tag, header)) for tag, header in anywhere.items()}
 
 
 def _tables_by_caption(list_tables: list[etree._Element]) -> dict[str, etree._Element]:
