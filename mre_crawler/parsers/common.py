@@ -208,7 +208,7 @@ def parse_iso_stamp(text: str) -> dt.datetime:
     try:
         if m is None:
             raise ValueError
-        return dt.datetime(*(int(part) for part in m.groups()))
+        return dt.datetime(*map(int, m.groups()))
     except ValueError:
         raise ValueError(f"not a YYYY-MM-DD HH:MM:SS stamp: {text!r}") from None
 
@@ -313,7 +313,7 @@ def br_lines(element: HtmlElement) -> list[str]:
         if child.tag == "br":
             lines.append([])
         elif isinstance(child.tag, str):
-            lines[-1].append(child.text_content())
+            lines[-1].append(text_of(child))  # text_content(), also on plain lxml.etree elements
         lines[-1].append(child.tail or "")
     return [clean("".join(parts)) for parts in lines]
 
