@@ -163,7 +163,11 @@ _DATE_RANGE_TO = re.compile(r"\s+to\s+")
 
 def parse_date_range(text: str) -> tuple[dt.date, dt.date]:
     """``Nov 16, 2025`` or ``Apr 23, 2025 to Apr 27, 2025``."""
-    parts = [p for p in _DATE_RANGE_TO.split(clean(text)) if p]
+    t = clean(text)
+    if t and "to" not in t:  # one date (most rows): the split below would give [t]
+        d = parse_month_date(t)
+        return d, d
+    parts = [p for p in _DATE_RANGE_TO.split(t) if p]
     if len(parts) == 1:
         d = parse_month_date(parts[0])
         return d, d
