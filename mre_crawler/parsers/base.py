@@ -13,8 +13,7 @@ no network, no database. ``meta`` carries the ids the page does not show itself 
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -79,15 +78,9 @@ class ParseContext:
             self.problem(field_name, text, f"unreadable: {exc}")
             return None
 
-    @contextlib.contextmanager
-    def row(self, field_name: str, raw_text: Callable[[], str | None] | str | None = None) -> Iterator[None]:
-        """Read one row; any error drops only that row and records why."""
-        try:
-            yield
-        except RowSkipped as exc:
-            self.problem(field_name, _raw(raw_text), f"row skipped: {exc}")
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-            self.problem(field_name, _raw(raw_text), f"row skipped: {type(exc).__name__}: {exc}")
+    def row(self, field_name: str, raw_text: Callable[[], str | None] | str | None = None) -> _Row:
+        """Read one row (``with ctx.row(...):``); any error drops only that row and records why."""
+        return _Row(self, field_name, raw_text)
 
     def fail(self, reason: str, field_name: str | None = None) -> PageError:
         return PageError(self.page_type, self.url, reason, field_name)
@@ -100,6 +93,33 @@ class ParseContext:
 
     def result(self, items: list[Any]) -> ParseResult:
         return ParseResult(self.page_type, self.url, items, self.problems)
+
+
+class _Row:
+    """The context manager of :meth:`ParseContext.row`: a plain class, because
+    ``contextlib.contextmanager``'s generator costs a few microseconds a row, which pages of
+    hundreds of rows feel."""
+
+    __slots__ = ("ctx", "field_name", "raw_text")
+
+    def __init__(self, ctx: ParseContext, field_name: str, raw_text: Callable[[], str | None] | str | None):
+        self.ctx = ctx
+        self.field_name = field_name
+        self.raw_text = raw_text
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            return False
+        if issubclass(exc_type, RowSkipped):
+            self.ctx.problem(self.field_name, _raw(self.raw_text), f"row skipped: {exc}")
+            return True
+        if issubclass(exc_type, (ValueError, TypeError, KeyError, IndexError, AttributeError)):
+            self.ctx.problem(self.field_name, _raw(self.raw_text), f"row skipped: {exc_type.__name__}: {exc}")
+            return True
+        return False
 
 
 def _raw(raw_text: Callable[[], str | None] | str | None) -> str | None:

@@ -158,9 +158,16 @@ def parse_month_date(text: str) -> dt.date:
         raise ValueError(f"not a date like 'Nov 16, 2025': {text!r}") from None
 
 
+_DATE_RANGE_TO = re.compile(r"\s+to\s+")
+
+
 def parse_date_range(text: str) -> tuple[dt.date, dt.date]:
     """``Nov 16, 2025`` or ``Apr 23, 2025 to Apr 27, 2025``."""
-    parts = [p for p in re.split(r"\s+to\s+", clean(text)) if p]
+    t = clean(text)
+    if t and "to" not in t:  # one date (most rows): the split below would give [t]
+        d = parse_month_date(t)
+        return d, d
+    parts = [p for p in _DATE_RANGE_TO.split(t) if p]
     if len(parts) == 1:
         d = parse_month_date(parts[0])
         return d, d
@@ -172,9 +179,25 @@ def parse_date_range(text: str) -> tuple[dt.date, dt.date]:
     raise ValueError(f"not a date or date range: {text!r}")
 
 
+_AT_DATETIME = re.compile(r"(.+?)\s+at\s+(.+)")
+
+
+# The form every event page row has, read in one match; anything else takes the general path.
+_AT_DATETIME_USUAL = re.compile(r"([A-Za-z]{3,9}) (\d{1,2}), (\d{4}) at (\d{1,2}):(\d{2})([ap]m)")
+
+
 def parse_at_datetime(text: str) -> dt.datetime:
     """``Nov 16, 2025 at 5:30pm`` -> local datetime."""
-    m = re.fullmatch(r"(.+?)\s+at\s+(.+)", clean(text))
+    usual = _AT_DATETIME_USUAL.fullmatch(text)
+    if usual is not None:
+        month = _MONTHS.get(usual[1].lower())
+        hour = int(usual[4])
+        if month is not None and 1 <= hour <= 12:
+            try:
+                return dt.datetime(int(usual[3]), month, int(usual[2]), hour % 12 + (12 if usual[6] == "pm" else 0), int(usual[5]))
+            except ValueError:
+                pass  # the general path below raises with its own message
+    m = _AT_DATETIME.fullmatch(clean(text))
     if not m:
         raise ValueError(f"not a date like 'Nov 16, 2025 at 5:30pm': {text!r}")
     return dt.datetime.combine(parse_month_date(m[1]), parse_clock(m[2]))
@@ -189,14 +212,17 @@ def parse_iso_stamp(text: str) -> dt.datetime:
     try:
         if m is None:
             raise ValueError
-        return dt.datetime(*(int(part) for part in m.groups()))
+        return dt.datetime(*map(int, m.groups()))
     except ValueError:
         raise ValueError(f"not a YYYY-MM-DD HH:MM:SS stamp: {text!r}") from None
 
 
+_US_DATETIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})\s+(.+)")
+
+
 def parse_us_datetime(text: str) -> dt.datetime:
     """Practice JSON's US-style ``10/25/2025 2:44:10pm`` (even on Australian tracks)."""
-    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})\s+(.+)", clean(text))
+    m = _US_DATETIME.fullmatch(clean(text))
     if not m:
         raise ValueError(f"not a date like '10/25/2025 2:44:10pm': {text!r}")
     return dt.datetime.combine(dt.date(int(m[3]), int(m[1]), int(m[2])), parse_clock(m[4]))
@@ -219,6 +245,9 @@ def parse_spelled_duration(text: str) -> int:
     return sum(int(n) * unit[u.lower()] for n, u in found)
 
 
+_RACE_NUMBER = re.compile(r"Race\s+(\d+)\s*:\s*")
+
+
 def split_race_label(text: str) -> tuple[int | None, str, str]:
     """``Race 6: 1/8 Nitro Buggy (1/8 Nitro Buggy  (Heat 3/3))`` -> (6, class, race name).
 
@@ -227,12 +256,15 @@ def split_race_label(text: str) -> tuple[int | None, str, str]:
     """
     t = (text or "").strip()
     number: int | None = None
-    m = re.match(r"Race\s+(\d+)\s*:\s*", t)
+    m = _RACE_NUMBER.match(t)
     if m:
         number = int(m[1])
         t = t[m.end():]
     if not t.endswith(")"):
         return number, clean(t), clean(t)
+    i = t.rfind("(")
+    if i >= 0 and t.count(")", i) == 1:  # no nested group in the last one (the common case): skip the scan
+        return number, clean(t[:i]), clean(t[i + 1 : -1])
     depth = 0
     for i in range(len(t) - 1, -1, -1):
         if t[i] == ")":
@@ -285,7 +317,7 @@ def br_lines(element: HtmlElement) -> list[str]:
         if child.tag == "br":
             lines.append([])
         elif isinstance(child.tag, str):
-            lines[-1].append(child.text_content())
+            lines[-1].append(text_of(child))  # text_content(), also on plain lxml.etree elements
         lines[-1].append(child.tail or "")
     return [clean("".join(parts)) for parts in lines]
 

@@ -199,7 +199,7 @@ def _as_tree(tree_or_body: lxml.html.HtmlElement | bytes | str | None, page_type
         raise WrongPageType(page_type, url, "empty", "no body")
     if isinstance(tree_or_body, (bytes, str)):
         raw = tree_or_body.encode("utf-8") if isinstance(tree_or_body, str) else tree_or_body
-        if not raw.strip():
+        if not raw or raw.isspace():  # as `not raw.strip()`, without copying the body
             raise WrongPageType(page_type, url, "empty", "the body is empty")
         try:
             return html_tree(raw, url)
@@ -285,7 +285,7 @@ def load_plain_page(body: bytes, url: str, page_type: str) -> lxml.etree._Elemen
     """
     if isinstance(body, str):
         body = body.encode("utf-8")
-    if body is None or not body.strip():
+    if body is None or not body or body.isspace():  # as `not body.strip()`, without copying the body
         raise WrongPageType(page_type, url, "empty", "the body is empty")
     try:
         tree = lxml.etree.fromstring(body, _PLAIN_PARSER, base_url=url)

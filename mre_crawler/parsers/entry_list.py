@@ -19,23 +19,28 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from lxml.html import HtmlElement
+from lxml import etree
 
 from mre_crawler.items import Entry, EntryList
 from mre_crawler.parsers.base import ParseContext, ParseResult
-from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int
-from mre_crawler.parsers.detect import load_page
+from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int, text_of
+from mre_crawler.parsers.detect import load_plain_page
 
 PAGE_TYPE = "entry_list"
 
-_CLASS_PANES = '//div[contains(concat(" ", normalize-space(@class), " "), " tab-content ")]/div[contains(concat(" ", normalize-space(@class), " "), " tab-pane ")]'
+_CLASS_PANES = etree.XPath('//div[contains(concat(" ", normalize-space(@class), " "), " tab-content ")]/div[contains(concat(" ", normalize-space(@class), " "), " tab-pane ")]')
+_CLASS_HEADER = etree.XPath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
+_CLASS_SUB_HEADER = etree.XPath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_sub_header ")]')
+_REGISTRATIONS = etree.XPath('//tr[th[normalize-space(.) = "Registrations"]]/td')
 _ENTRIES_COUNT = re.compile(r"^Entries:\s*(?P<n>[\d,]+)$", re.IGNORECASE)
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
-    tree = load_page(body, url, PAGE_TYPE)  # builds the tree, then check_not_error_page
+    # A plain lxml.etree tree (no lxml.html element classes: 724 rows' cells were most of the cost);
+    # texts are read with the XPath ``string()`` that ``text_content()`` runs.
+    tree = load_plain_page(body, url, PAGE_TYPE)  # builds the tree, then check_not_error_page
     ctx = ParseContext(PAGE_TYPE, url, meta)
-    panes = tree.xpath(_CLASS_PANES)
+    panes = _CLASS_PANES(tree)
     if not panes:
         raise ctx.fail("no class tab panes (div.tab-content > div.tab-pane)", "entry_list")
     entry_list = EntryList(track_slug=page_track_slug(ctx), event_id=page_id(ctx, "event_id"))
@@ -45,14 +50,14 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
     return ctx.result([entry_list])
 
 
-def _read_class(ctx: ParseContext, pane: HtmlElement, entry_list: EntryList) -> None:
+def _read_class(ctx: ParseContext, pane: etree._Element, entry_list: EntryList) -> None:
     table = pane.find("table")
     where = f"class[{pane.get('id')}]"
     if table is None:
         ctx.problem(where, None, "tab pane without a table")
         return
-    header = table.xpath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
-    class_name = clean(header[0].text_content()) if header else ""
+    header = _CLASS_HEADER(table)
+    class_name = clean(text_of(header[0])) if header else ""
     if not class_name:
         ctx.problem(f"{where}.class_name", None, "missing class header")
         return
@@ -74,9 +79,9 @@ def _read_class(ctx: ParseContext, pane: HtmlElement, entry_list: EntryList) -> 
             entry_list.entries.append(entry)
 
 
-def _printed_count(ctx: ParseContext, table: HtmlElement, where: str) -> int | None:
-    sub = table.xpath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_sub_header ")]')
-    text = clean(sub[0].text_content()) if sub else None
+def _printed_count(ctx: ParseContext, table: etree._Element, where: str) -> int | None:
+    sub = _CLASS_SUB_HEADER(table)
+    text = clean(text_of(sub[0])) if sub else None
     m = _ENTRIES_COUNT.match(text or "")
     if not m:
         ctx.problem(f"{where}.entries", text, 'no "Entries: N" class sub header')
@@ -84,23 +89,26 @@ def _printed_count(ctx: ParseContext, table: HtmlElement, where: str) -> int | N
     return parse_int(m["n"])
 
 
-def _entry(ctx: ParseContext, where: str, class_name: str, row: HtmlElement) -> Entry | None:
+def _entry(ctx: ParseContext, where: str, class_name: str, row: etree._Element) -> Entry | None:
     cells = row.findall("td")
     if len(cells) < 3:
-        raise ctx.incomplete(f"an entry row has {len(cells)} cells, not 3: {clean(row.text_content())[:80]!r}", f"{where}.row")
-    number_text = clean(cells[0].text_content())
-    row_number = ctx.read(f"{where}.row_number", number_text, parse_int, required=True)
+        raise ctx.incomplete(f"an entry row has {len(cells)} cells, not 3: {clean(text_of(row))[:80]!r}", f"{where}.row")
+    number_text = " ".join(text_of(cells[0]).split())  # clean(), inlined
+    if number_text.isdigit() and number_text.isascii():  # every row seen: parse_int gives the same
+        row_number = int(number_text)
+    else:
+        row_number = ctx.read(f"{where}.row_number", number_text, parse_int, required=True)
     if row_number is None:
         return None  # the problem names the field and text; the class's other rows are kept
     sort_name, display_name = _driver_names(cells[1])
     if not display_name:
         ctx.problem(f"{where}[{row_number}].driver", sort_name, "row skipped: no driver name")
         return None
-    transponder = clean(cells[2].text_content()) or None  # text: "2222363/2" exists
+    transponder = " ".join(text_of(cells[2]).split()) or None  # text: "2222363/2" exists
     return Entry(class_name, row_number, display_name, sort_name, transponder)
 
 
-def _driver_names(cell: HtmlElement) -> tuple[str | None, str]:
+def _driver_names(cell: etree._Element) -> tuple[str | None, str]:
     """``<span class="hidden">O'CONNOR, SHANE</span>SHANE O'CONNOR`` -> (sort name, shown name).
 
     Whole-cell text would glue the two (FIELD-GUIDE §12.1). The shown name is the text outside
@@ -110,19 +118,19 @@ def _driver_names(cell: HtmlElement) -> tuple[str | None, str]:
     shown = [cell.text or ""]
     for child in cell:
         if hidden is None and "hidden" in (child.get("class") or "").split():
-            hidden = clean(child.text_content()) or None
+            hidden = " ".join(text_of(child).split()) or None
         else:
-            shown.append(child.text_content())
+            shown.append(text_of(child))
         shown.append(child.tail or "")
-    return hidden, clean("".join(shown))
+    return hidden, " ".join("".join(shown).split())
 
 
-def _read_event_stats(ctx: ParseContext, tree: HtmlElement, entry_list: EntryList) -> None:
-    cells = tree.xpath('//tr[th[normalize-space(.) = "Registrations"]]/td')
+def _read_event_stats(ctx: ParseContext, tree: etree._Element, entry_list: EntryList) -> None:
+    cells = _REGISTRATIONS(tree)
     if not cells:
         ctx.problem("event_stats.registrations", None, "no Registrations row in Event Stats")
         return
-    text = clean(cells[0].text_content())
+    text = clean(text_of(cells[0]))
     entries = re.search(r"Entries:\s*([\d,]+)", text)
     drivers = re.search(r"Drivers:\s*([\d,]+)", text)
     if not entries or not drivers:

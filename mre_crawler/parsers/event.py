@@ -25,12 +25,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import lxml.html
+from lxml import etree
 
 from mre_crawler import items, urls
 from mre_crawler.parsers import common
 from mre_crawler.parsers.base import ParseContext, ParseResult
-from mre_crawler.parsers.detect import load_page
+from mre_crawler.parsers.detect import load_plain_page
 from mre_crawler.parsers.ids import page_ids
 
 PAGE_TYPE = "event"
@@ -47,65 +47,87 @@ _LINK_KINDS = {
 _RACE_LINK = re.compile(r"[?&]p=view_race_result&id=(\d+)")
 _ENTRIES = re.compile(r"Entries:\s*([\d,]+)", re.IGNORECASE)
 _DRIVERS = re.compile(r"Drivers:\s*([\d,]+)", re.IGNORECASE)
+# A link of the usual form ``/results/?p=<page>&id=<digits>``: its p and id read without
+# urllib's parse_qs, which gives the same two values for it (any other href goes through parse_qs).
+_PLAIN_LINK = re.compile(r"[^?#%+;&=]*\?p=([A-Za-z_]+)&id=(\d+)")
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# Compiled once: every h1/h3/h5 ``.page-header`` in one walk of the page, and whether one sits
+# inside div.page-breadcrumb.
+_PAGE_HEADERS = etree.XPath(" | ".join(f"//{tag}[{_has_class('page-header')}]" for tag in ("h1", "h3", "h5")))  # a union is in page order
+_IN_BREADCRUMB = etree.XPath(f"boolean(ancestor::div[{_has_class('page-breadcrumb')}])")
+_LIST_TABLES = etree.XPath(f"//table[{_has_class('entry_list_data')}]")
+_CLASS_HEADER = etree.XPath(".//span[contains(@class, 'class_header')]")
+_STATS_ROWS = etree.XPath(f"//table[{_has_class('table-sm')}]//tr[th and td]")
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
     ctx = ParseContext(PAGE_TYPE, url, meta)
     ids = page_ids(ctx, PAGE_TYPE, required=("track_slug", "event_id"))
-    tree = load_page(body, url, PAGE_TYPE)
-    name = _breadcrumb(tree, "h3")
+    # A plain lxml.etree tree: element access skips lxml.html's per-element class lookup; texts
+    # are read with the XPath ``string()`` that ``text_content()`` runs (``_text``).
+    tree = load_plain_page(body, url, PAGE_TYPE)
+    breadcrumb = _breadcrumb(tree)
+    name = breadcrumb.get("h3")
     if not name:
         ctx.problem("event.name", name, "missing (div.page-breadcrumb h3.page-header)")
-    date_text = _breadcrumb(tree, "h5")
+    date_text = breadcrumb.get("h5")
     dates = ctx.read("event.date", date_text, common.parse_date_range, required=True)
     event = items.Event(
         track_slug=ids["track_slug"],
         event_id=ids["event_id"],
         name=name or "",
-        track_name=_breadcrumb(tree, "h1") or None,
+        track_name=breadcrumb.get("h1") or None,
         date_start=dates[0] if dates else None,
         date_end=dates[1] if dates else None,
     )
-    tables = _tables_by_caption(tree)
+    list_tables = _LIST_TABLES(tree)
+    tables = _tables_by_caption(list_tables)
     results_table = tables.get("race results")
     if results_table is None:
         raise ctx.fail("no Race Results table (table.entry_list_data with 'Race Results')", "event.races")
     event.races = _read_races(ctx, results_table)
-    event.links = _read_links(ctx, tree, ids["track_slug"])
+    event.links = _read_links(ctx, list_tables, ids["track_slug"])
     _read_stats(ctx, tree, event)
     return ctx.result([event])
 
 
-def _text(el: lxml.html.HtmlElement) -> str:
-    return common.clean(el.text_content())
+_text_of = common.text_of
 
 
-def _breadcrumb(tree: lxml.html.HtmlElement, tag: str) -> str | None:
-    """The text of ``div.page-breadcrumb <tag>.page-header`` (after its icon span), else the first
-    ``<tag>.page-header`` on the page (the track name ``h1`` sits in the row above the breadcrumb)."""
-    for xpath in (
-        f"//div[contains(concat(' ', normalize-space(@class), ' '), ' page-breadcrumb ')]"
-        f"//{tag}[contains(concat(' ', normalize-space(@class), ' '), ' page-header ')]",
-        f"//{tag}[contains(concat(' ', normalize-space(@class), ' '), ' page-header ')]",
-    ):
-        found = tree.xpath(xpath)
-        if found:
-            return _text(found[0])
-    return None
+def _text(el: etree._Element) -> str:
+    return " ".join(_text_of(el).split())  # common.clean, inlined: it runs for every cell
 
 
-def _tables_by_caption(tree: lxml.html.HtmlElement) -> dict[str, lxml.html.HtmlElement]:
+def _breadcrumb(tree: etree._Element) -> dict[str, str]:
+    """By tag (h1, h3, h5): the text of the first ``div.page-breadcrumb <tag>.page-header`` (after
+    its icon span), else of the first ``<tag>.page-header`` on the page (the track name ``h1`` sits
+    in the row above the breadcrumb). A tag with neither is absent."""
+    inside: dict[str, etree._Element] = {}
+    anywhere: dict[str, etree._Element] = {}
+    for header in _PAGE_HEADERS(tree):
+        anywhere.setdefault(header.tag, header)
+        if header.tag not in inside and _IN_BREADCRUMB(header):
+            inside[header.tag] = header
+    return {tag: _text(inside.get(tag, header)) for tag, header in anywhere.items()}
+
+
+def _tables_by_caption(list_tables: list[etree._Element]) -> dict[str, etree._Element]:
     """``table.entry_list_data`` tables by their ``thead span.class_header`` text, lower case."""
-    tables: dict[str, lxml.html.HtmlElement] = {}
-    for table in tree.xpath("//table[contains(concat(' ', normalize-space(@class), ' '), ' entry_list_data ')]"):
-        header = table.xpath(".//span[contains(@class, 'class_header')]")
+    tables: dict[str, etree._Element] = {}
+    for table in list_tables:
+        header = _CLASS_HEADER(table)
         if header:
             tables.setdefault(_text(header[0]).lower(), table)
     return tables
 
 
 # --- races ----------------------------------------------------------------------------------
-def _read_races(ctx: ParseContext, table: lxml.html.HtmlElement) -> list[items.EventRace]:
+def _read_races(ctx: ParseContext, table: etree._Element) -> list[items.EventRace]:
     races: list[items.EventRace] = []
     round_ranks: dict[str, int] = {}
     section: str | None = None
@@ -140,14 +162,16 @@ def _read_races(ctx: ParseContext, table: lxml.html.HtmlElement) -> list[items.E
     return races
 
 
-def _read_race(ctx: ParseContext, cells: list[lxml.html.HtmlElement], section: str | None, n: int) -> items.EventRace:
-    links = cells[0].xpath(".//a[@href]")
-    if not links:
+def _read_race(ctx: ParseContext, cells: list[etree._Element], section: str | None, n: int) -> items.EventRace:
+    # The first ``.//a[@href]``, without an XPath per row.
+    link = next((a for a in cells[0].iter("a") if a.get("href") is not None), None)
+    if link is None:
         raise ValueError("no race link")
-    m = _RACE_LINK.search(links[0].get("href"))
+    href = link.get("href")
+    m = _RACE_LINK.search(href)
     if not m:
-        raise ValueError(f"not a race result link: {links[0].get('href')!r}")
-    label = links[0].text_content().strip()
+        raise ValueError(f"not a race result link: {href!r}")
+    label = _text_of(link).strip()
     number, class_name, race_name = common.split_race_label(label)
     if section is None:
         ctx.problem(f"event.races.row[{n}].round_name", None, "race row before any section row")
@@ -168,16 +192,24 @@ def _read_race(ctx: ParseContext, cells: list[lxml.html.HtmlElement], section: s
 
 
 # --- links ----------------------------------------------------------------------------------
-def _read_links(ctx: ParseContext, tree: lxml.html.HtmlElement, slug: str) -> list[items.EventLink]:
+def _read_links(ctx: ParseContext, list_tables: list[etree._Element], slug: str) -> list[items.EventLink]:
     links: list[items.EventLink] = []
     seen: set[tuple[str, int]] = set()
-    for a in tree.xpath("//table[contains(concat(' ', normalize-space(@class), ' '), ' entry_list_data ')]//a[@href]"):
+    for a in _links_in(list_tables):
         href = a.get("href")
-        query = parse_qs(urlsplit(href).query)
-        kind = _LINK_KINDS.get((query.get("p") or [""])[-1])
-        if kind is None:
-            continue
-        raw_id = (query.get("id") or [""])[-1]
+        plain = _PLAIN_LINK.fullmatch(href)
+        if plain is not None:
+            kind = _LINK_KINDS.get(plain[1])
+            if kind is None:
+                continue
+            raw_id = plain[2]
+            query = None
+        else:
+            query = parse_qs(urlsplit(href).query)
+            kind = _LINK_KINDS.get((query.get("p") or [""])[-1])
+            if kind is None:
+                continue
+            raw_id = (query.get("id") or [""])[-1]
         if not raw_id.isdigit():
             ctx.problem(f"event.links.{kind}", href, "link without a numeric id")
             continue
@@ -192,11 +224,22 @@ def _read_links(ctx: ParseContext, tree: lxml.html.HtmlElement, slug: str) -> li
     return links
 
 
+def _links_in(list_tables: list[etree._Element]):
+    """``//table.entry_list_data//a[@href]`` in document order, each once (a table nested in
+    another would otherwise give its links twice)."""
+    seen: set[etree._Element] = set()
+    for table in list_tables:
+        for a in table.iter("a"):
+            if a.get("href") is not None and a not in seen:
+                seen.add(a)
+                yield a
+
+
 # --- event stats ----------------------------------------------------------------------------
-def _read_stats(ctx: ParseContext, tree: lxml.html.HtmlElement, event: items.Event) -> None:
+def _read_stats(ctx: ParseContext, tree: etree._Element, event: items.Event) -> None:
     """The "Event Stats" panel: ``th`` label, ``td`` value."""
     found = False
-    for tr in tree.xpath("//table[contains(concat(' ', normalize-space(@class), ' '), ' table-sm ')]//tr[th and td]"):
+    for tr in _STATS_ROWS(tree):
         label = _text(tr.find("th")).lower()
         cell = tr.find("td")
         value = _text(cell)

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from mre_crawler.items import PracticeDay, PracticeLeader, PracticeSessionSummary, PracticeStats
 from mre_crawler.jsliteral import decode_at
@@ -31,9 +30,10 @@ from mre_crawler.parsers.common import (
     parse_iso_stamp,
     parse_month_date,
     parse_spelled_duration,
+    text_of,
     url_query_value,
 )
-from mre_crawler.parsers.detect import load_page
+from mre_crawler.parsers.detect import load_plain_page
 
 PAGE_TYPE = "practice_day_overview"
 
@@ -41,24 +41,29 @@ _SESSION_ID = re.compile(r"[?&]id=(\d+)")
 # "1/10 Open (9783013)", "Unknown Class (3071066)": the transponder is the last parenthesised part.
 _CLASS_TRANSPONDER = re.compile(r"^(?P<class_name>.*?)\s*\((?P<transponder>[^()]*)\)$")
 _LAPS_PER_CLASS = re.compile(r"var\s+data\s*=\s*")
+_SESSION_TABLES = etree.XPath('//table[contains(concat(" ", normalize-space(@class), " "), " practice_session_list ")]')
+_PANEL_HEADINGS = etree.XPath('//div[contains(concat(" ", normalize-space(@class), " "), " panel-heading ")]')
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
-    tree = load_page(body, url, PAGE_TYPE)  # builds the tree, then check_not_error_page
+    # A plain lxml.etree tree (no lxml.html element classes), texts read with the XPath
+    # ``string()`` that ``text_content()`` runs: the same texts, without a class lookup per element.
+    tree = load_plain_page(body, url, PAGE_TYPE)  # builds the tree, then check_not_error_page
     ctx = ParseContext(PAGE_TYPE, url, meta)
-    tables = tree.xpath('//table[contains(concat(" ", normalize-space(@class), " "), " practice_session_list ")]')
+    tables = _SESSION_TABLES(tree)
     if not tables:
         raise ctx.fail("no table.practice_session_list", "sessions")
     day = PracticeDay(track_slug=page_track_slug(ctx), date=_day(ctx, tree))
     day.sessions = _sessions(ctx, tables[0], day.date)
-    day.stats = _stats(ctx, tree)
+    headings = _panel_headings(tree)
+    day.stats = _stats(ctx, headings)
     _check_total_laps(ctx, tables[0], day)
-    day.leaderboard = _leaderboard(ctx, tree)
+    day.leaderboard = _leaderboard(ctx, headings)
     return ctx.result([day])
 
 
 # --- the day ------------------------------------------------------------------------------------
-def _day(ctx: ParseContext, tree: HtmlElement) -> dt.date:
+def _day(ctx: ParseContext, tree: etree._Element) -> dt.date:
     """The date the page shows (its title), cross-checked against the date the crawler asked for.
 
     The page's own date wins: its sessions belong to the day it prints. A disagreement is recorded.
@@ -78,7 +83,7 @@ def _day(ctx: ParseContext, tree: HtmlElement) -> dt.date:
     return day
 
 
-def _shown_day(ctx: ParseContext, tree: HtmlElement) -> dt.date | None:
+def _shown_day(ctx: ParseContext, tree: etree._Element) -> dt.date | None:
     title = clean(tree.findtext(".//title"))
     for part in title.split("::"):
         part = part.strip()
@@ -89,24 +94,24 @@ def _shown_day(ctx: ParseContext, tree: HtmlElement) -> dt.date | None:
 
 
 # --- session rows -------------------------------------------------------------------------------
-def _sessions(ctx: ParseContext, table: HtmlElement, day: dt.date) -> list[PracticeSessionSummary]:
+def _sessions(ctx: ParseContext, table: etree._Element, day: dt.date) -> list[PracticeSessionSummary]:
     sessions: list[PracticeSessionSummary] = []
     for index, row in enumerate(table.iterfind("tbody/tr")):
         field = f"session[{index}]"
-        with ctx.row(field, lambda row=row: clean(row.text_content())):
+        with ctx.row(field, lambda row=row: clean(text_of(row))):
             session = _session(ctx, field, row, day)
             if session is not None:
                 sessions.append(session)
     return sessions
 
 
-def _session(ctx: ParseContext, field: str, row: HtmlElement, day: dt.date) -> PracticeSessionSummary | None:
+def _session(ctx: ParseContext, field: str, row: etree._Element, day: dt.date) -> PracticeSessionSummary | None:
     cells = row.findall("td")
     if len(cells) < 4:
         # A session row short of cells: the page was cut inside the list (issue 9).
-        raise ctx.incomplete(f"a session row has {len(cells)} cells, not 4: {clean(row.text_content())[:80]!r}", field)
+        raise ctx.incomplete(f"a session row has {len(cells)} cells, not 4: {clean(text_of(row))[:80]!r}", field)
     driver_cell, time_cell, laps_cell, speed_cell = cells[:4]
-    link = driver_cell.find(".//a")
+    link = next(driver_cell.iter("a"), None)  # .find(".//a") without ElementPath per row (a td is never an a)
     href = link.get("href", "") if link is not None else ""
     m = _SESSION_ID.search(href)
     if not m:
@@ -118,7 +123,7 @@ def _session(ctx: ParseContext, field: str, row: HtmlElement, day: dt.date) -> P
     laps_lines = br_lines(laps_cell)
     speed = dict(_labelled(line) for line in br_lines(speed_cell))
     laps = ctx.read(f"{field}.laps", laps_cell.get("data-sort") or laps_lines[0], parse_int)
-    driver_name = clean(link.text_content())  # mixed case as printed; "Unknown Driver" kept
+    driver_name = clean(text_of(link))  # mixed case as printed; "Unknown Driver" kept
     if not driver_name:
         ctx.problem(f"{field}.driver", None, "missing")
     return PracticeSessionSummary(
@@ -141,9 +146,9 @@ def _labelled(line: str) -> tuple[str, str]:
     return label.strip().lower(), value.strip()
 
 
-def _class_and_transponder(ctx: ParseContext, field: str, cell: HtmlElement) -> tuple[str, str | None]:
-    small = cell.find(".//small")
-    text = clean(small.text_content()) if small is not None else ""
+def _class_and_transponder(ctx: ParseContext, field: str, cell: etree._Element) -> tuple[str, str | None]:
+    small = next(cell.iter("small"), None)  # .find(".//small"), as above
+    text = clean(text_of(small)) if small is not None else ""
     m = _CLASS_TRANSPONDER.match(text)
     if not m:
         ctx.problem(f"{field}.class", text or None, 'not "<class> (<transponder>)"')
@@ -151,16 +156,16 @@ def _class_and_transponder(ctx: ParseContext, field: str, cell: HtmlElement) -> 
     return m["class_name"], m["transponder"].strip() or None
 
 
-def _start(ctx: ParseContext, field: str, cell: HtmlElement, day: dt.date) -> dt.datetime | None:
+def _start(ctx: ParseContext, field: str, cell: etree._Element, day: dt.date) -> dt.datetime | None:
     hidden = _first_hidden(cell)
-    stamp_text = clean(hidden.text_content()) if hidden is not None else None
+    stamp_text = clean(text_of(hidden)) if hidden is not None else None
     start = ctx.read(f"{field}.start", stamp_text, parse_iso_stamp, required=True)
     if start is not None and start.date() != day:
         ctx.problem(f"{field}.start", stamp_text, f"session starts outside the day {day.isoformat()}")
     return start
 
 
-def _first_hidden(cell: HtmlElement) -> HtmlElement | None:
+def _first_hidden(cell: etree._Element) -> etree._Element | None:
     """The first descendant whose class list has ``hidden``: the XPath
     ``.//*[contains(concat(" ", normalize-space(@class), " "), " hidden ")]`` without compiling and
     running an XPath per row (it was the row's largest cost). normalize-space splits on XML
@@ -172,7 +177,7 @@ def _first_hidden(cell: HtmlElement) -> HtmlElement | None:
     return None
 
 
-def _check_total_laps(ctx: ParseContext, table: HtmlElement, day: PracticeDay) -> None:
+def _check_total_laps(ctx: ParseContext, table: etree._Element, day: PracticeDay) -> None:
     """The Practice Stats panel's Total Laps is the sum of the session rows' laps, or the page is
     not whole (487 = 487 on practice-day-overview-canberraoffroad-2025-10-25.html; every generated
     day). Only checked when every row was read: a row skipped for a bad cell is already a problem.
@@ -189,30 +194,35 @@ def _check_total_laps(ctx: ParseContext, table: HtmlElement, day: PracticeDay) -
 
 
 # --- Practice Stats panel -----------------------------------------------------------------------
-def _panel(tree: HtmlElement, caption_start: str) -> HtmlElement | None:
-    for heading in tree.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " panel-heading ")]'):
-        if clean(heading.text_content()).startswith(caption_start):
+def _panel_headings(tree: etree._Element) -> list[tuple[str, etree._Element]]:
+    """Each ``div.panel-heading``'s cleaned text and element, in page order (one walk for both panels)."""
+    return [(clean(text_of(heading)), heading) for heading in _PANEL_HEADINGS(tree)]
+
+
+def _panel(headings: list[tuple[str, etree._Element]], caption_start: str) -> etree._Element | None:
+    for text, heading in headings:
+        if text.startswith(caption_start):
             return heading.getparent()
     return None
 
 
-def _stats(ctx: ParseContext, tree: HtmlElement) -> PracticeStats | None:
-    panel = _panel(tree, "Practice Stats")
+def _stats(ctx: ParseContext, headings: list[tuple[str, etree._Element]]) -> PracticeStats | None:
+    panel = _panel(headings, "Practice Stats")
     if panel is None:
         ctx.problem("stats", None, "no Practice Stats panel")
         return None
-    values: dict[str, HtmlElement] = {}
+    values: dict[str, etree._Element] = {}
     for row in panel.iterfind(".//tr"):
         th, td = row.find("th"), row.find("td")
         if th is not None and td is not None:
-            values[clean(th.text_content()).lower()] = td
+            values[clean(text_of(th)).lower()] = td
 
     def text(label: str) -> str | None:
         cell = values.get(label)
         if cell is None:
             ctx.problem(f"stats.{label}", None, "missing row")
             return None
-        return clean(cell.text_content())
+        return clean(text_of(cell))
 
     time_range = dict(_labelled(line) for line in br_lines(values["time range"])) if "time range" in values else {}
     if not time_range:
@@ -228,7 +238,7 @@ def _stats(ctx: ParseContext, tree: HtmlElement) -> PracticeStats | None:
     )
 
 
-def _laps_per_class(ctx: ParseContext, panel: HtmlElement) -> dict[str, int]:
+def _laps_per_class(ctx: ParseContext, panel: etree._Element) -> dict[str, int]:
     """``var data = [{"label":"1\\/10 Open","data":221},…];`` is valid JSON (the pie chart's data)."""
     for script in panel.iter("script"):
         source = script.text or ""
@@ -246,8 +256,8 @@ def _laps_per_class(ctx: ParseContext, panel: HtmlElement) -> dict[str, int]:
 
 
 # --- Practice Leaderboard panel -----------------------------------------------------------------
-def _leaderboard(ctx: ParseContext, tree: HtmlElement) -> list[PracticeLeader]:
-    panel = _panel(tree, "Practice Leaderboard")
+def _leaderboard(ctx: ParseContext, headings: list[tuple[str, etree._Element]]) -> list[PracticeLeader]:
+    panel = _panel(headings, "Practice Leaderboard")
     if panel is None:
         ctx.problem("leaderboard", None, "no Practice Leaderboard panel")
         return []
@@ -256,20 +266,20 @@ def _leaderboard(ctx: ParseContext, tree: HtmlElement) -> list[PracticeLeader]:
         th, td = row.find("th"), row.find("td")
         if th is None or td is None:
             continue
-        scope = clean(th.text_content())
+        scope = clean(text_of(th))
         link = td.find(".//a")
         m = _SESSION_ID.search(link.get("href", "")) if link is not None else None
         if m is None:
-            ctx.problem(f"leaderboard[{scope}].session_id", clean(td.text_content()), "no view_session link")
+            ctx.problem(f"leaderboard[{scope}].session_id", clean(text_of(td)), "no view_session link")
         # "Overall Fastest": 23.423 (<small>Bernie McMahon</small>)<br/><small>1/8 Nitro Buggy</small>;
         # a class row:      31.594 <small>(Hamish McCallum)</small> and the class is the row header.
-        smalls = [clean(s.text_content()).strip("() ") for s in td.iterfind(".//small")]
+        smalls = [clean(text_of(s)).strip("() ") for s in td.iterfind(".//small")]
         class_name = smalls[1] if len(smalls) > 1 else (None if scope.lower() == "overall fastest" else scope)
         leaders.append(
             PracticeLeader(
                 scope=scope,
                 lap_time=ctx.read(f"leaderboard[{scope}].lap_time",
-                                  clean(link.text_content()) if link is not None else None, parse_float, required=True),
+                                  clean(text_of(link)) if link is not None else None, parse_float, required=True),
                 driver_name=smalls[0] if smalls and smalls[0] else None,
                 class_name=class_name,
                 session_id=int(m[1]) if m else None,

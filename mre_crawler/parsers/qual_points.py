@@ -29,6 +29,9 @@ _text = etree.XPath("string()", smart_strings=False)
 _TABLES = '//table[contains(concat(" ", normalize-space(@class), " "), " leaderboard_points ")]'
 _ROUND_HEADER = re.compile(r"^Round\s+(\d+)$", re.IGNORECASE)
 _ROUND_CELL = re.compile(r"^(?P<points>\d+)\s*:\s*(?P<laps_time>.+)$")
+# The round cell as LiveRC prints nearly every one (``47 : 5/3:52.857 (DNF)``, ``52 : 6/56.135``),
+# read in one match; any other text takes _ROUND_CELL and parse_laps_time, which give the same values.
+_USUAL_ROUND = re.compile(r"([0-9]+) : ([0-9]+)/(?:([0-9]{1,2}):)?([0-9]+(?:\.[0-9]+)?)(?: \((DNS|DNF)\))?")
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
@@ -116,7 +119,7 @@ def _row(ctx: ParseContext, where: str, class_name: str, width: int, fixed: tupl
         # A row short of cells: the page was cut inside this table (issue 9), not a row to skip.
         raise ctx.incomplete(f"a points row has {len(cells)} cells for {width} columns", f"{where}.row")
     # Each cell's text once (the round cells are read again below from these texts).
-    texts = [clean(_text(c)) for c in cells]
+    texts = [" ".join(_text(c).split()) for c in cells]  # clean(), inlined: ~6 cells a row
     pos_text = texts[fixed[0]]
     # Plain digits (nearly every row) skip the general reader; it gives the same int.
     if pos_text.isdigit() and pos_text.isascii():
@@ -154,6 +157,13 @@ def _round(ctx: ParseContext, where: str, position: int, number: int, cell: Html
     """``47 : 5/3:52.857 (DNF)``; totals under a minute have no minutes (``1/56.135``). ``text``: the
     cell's cleaned text, not empty."""
     counted = next(cell.iter("b"), None) is not None
+    usual = _USUAL_ROUND.fullmatch(text)
+    if usual is not None:
+        minutes, seconds = usual[3], float(usual[4])
+        if minutes is None:
+            return PointsRound(number, int(usual[1]), int(usual[2]), seconds, usual[5], counted)
+        if seconds < 60:  # as common.parse_duration computes m:s
+            return PointsRound(number, int(usual[1]), int(usual[2]), round(int(minutes) * 60 + seconds, 6), usual[5], counted)
     m = _ROUND_CELL.match(text)
     try:
         if not m:
