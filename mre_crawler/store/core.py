@@ -30,7 +30,7 @@ from mre_crawler.store.specs import (
     RACES_FROM_PAGE, RESULTS,
 )
 from mre_crawler.store.upsert import (
-    _resolve_race_times, _track_zones, copy_first_rows, find_first_writes, lock_keys_in_order, upsert_rows,
+    _resolve_race_times, _track_zones, copy_first_laps, copy_first_rows, find_first_writes, lock_keys_in_order, upsert_rows,
 )
 from mre_crawler.store.zones import recompute_track_times
 
@@ -298,7 +298,10 @@ class Store:
                     _resolve_race_times(cur, batch)
                 if spec is RACES_FROM_PAGE:
                     find_first_writes(cur, batch)
-                if spec in FIRST_WRITE_SPECS and (copied := copy_first_rows(cur, batch, spec)):
+                if spec is LAPS:
+                    if copied := copy_first_laps(cur, batch):
+                        counts.add(spec.table, copied)
+                elif spec in FIRST_WRITE_SPECS and (copied := copy_first_rows(cur, batch, spec)):
                     counts.add(spec.table, copied)
                 rows = batch.rows.get(spec.name)
                 if rows:

@@ -35,6 +35,9 @@ class _Batch:
     # (store.upsert.copy_first_rows) and nothing of theirs is marked removed.
     first_writes: dict[str, set[int]] = field(
         default_factory=lambda: {RACES_FROM_PAGE.name: set(), RESULTS.name: set(), LAPS.name: set()})
+    # Lap rows by (race id, driver id), then lap number (fewer tuples to build than one key per
+    # lap); at flush time the laps of races that have some stored go to rows[LAPS.name].
+    laps: dict[tuple[int, int], dict[int, tuple]] = field(default_factory=dict)
     held_results: set[tuple[int, int]] = field(default_factory=set)  # rejected rows: not "removed"
     entry_scope: set[int] = field(default_factory=set)
     points_scope: set[int] = field(default_factory=set)
@@ -215,7 +218,7 @@ def _add_race(batch: _Batch, x: it.Race, page: _Page) -> None:
                 batch.held_results.add((x.race_id, int(r.item_key.split(":", 1)[1])))
             except ValueError:
                 pass
-    laps = batch.rows.setdefault(LAPS.name, {})
+    laps = batch.laps
     for res in x.results:
         if res.driver_id is None:
             # The natural key needs LiveRC's driver id (the parser recovers DNS ids from racerLaps);
@@ -238,9 +241,14 @@ def _add_race(batch: _Batch, x: it.Race, page: _Page) -> None:
         if laps_kept:
             continue
         race_id, driver_id = x.race_id, res.driver_id
-        laps.update({(race_id, driver_id, lap.lap_number):
-                     (race_id, driver_id, lap.lap_number, lap.lap_time, lap.position, lap.pace_raw or None)
-                     for lap in res.lap_list})
+        driver_laps = {lap.lap_number: (race_id, driver_id, lap.lap_number, lap.lap_time, lap.position,
+                                        lap.pace_raw or None)
+                       for lap in res.lap_list}
+        stored = laps.get((race_id, driver_id))
+        if stored is None:
+            laps[(race_id, driver_id)] = driver_laps
+        else:  # the same race twice in one batch: a lap of the later page wins
+            stored.update(driver_laps)
 
 
 def _add_entry_list(batch: _Batch, x: it.EntryList, page: _Page) -> None:

@@ -162,6 +162,41 @@ def copy_first_rows(cur: psycopg.Cursor, batch: _Batch, spec: Upsert) -> int:
     return n
 
 
+def copy_first_laps(cur: psycopg.Cursor, batch: _Batch) -> int:
+    """:func:`copy_first_rows` for laps, which the batch holds by race and driver
+    (``batch.laps``): the laps of races with none stored are COPYed straight in, the others go to
+    ``batch.rows[LAPS.name]`` for the upsert (and so do the copied ones when the COPY conflicts)."""
+    new = batch.first_writes[LAPS.name]
+    groups, batch.laps = batch.laps, {}
+    upsert = batch.rows.setdefault(LAPS.name, {})
+    first: list[tuple[tuple[int, int], dict[int, tuple]]] = []
+    for key, laps in groups.items():
+        if key[0] in new:
+            first.append((key, laps))
+        else:
+            for lap_number, row in laps.items():
+                upsert[(key[0], key[1], lap_number)] = row
+    n = sum(len(laps) for _, laps in first)
+    if not n:
+        new.clear()
+        return 0
+    cols = sql.SQL(", ").join(map(sql.Identifier, LAPS.columns))
+    try:
+        with cur.connection.transaction():  # a savepoint
+            with cur.copy(sql.SQL("COPY {table} ({cols}) FROM STDIN").format(table=_t(LAPS.table), cols=cols)) as copy:
+                write = copy.write_row
+                for _, laps in first:
+                    for row in laps.values():
+                        write(row)
+    except psycopg.errors.UniqueViolation:
+        new.clear()
+        for key, laps in first:
+            for lap_number, row in laps.items():
+                upsert[(key[0], key[1], lap_number)] = row
+        return 0
+    return n
+
+
 def _track_zones(cur: psycopg.Cursor, slugs: Iterable[str]) -> dict[str, str | None]:
     rows = cur.execute("SELECT slug, time_zone FROM mre.tracks WHERE slug = ANY(%s)", (list(slugs),)).fetchall()
     return dict(rows)
