@@ -429,6 +429,54 @@ def test_first_laps_copied_straight_in_fall_back_to_the_upsert_when_another_writ
     assert count(pg_conn, "quarantine", "true") == 0
 
 
+def test_first_results_copied_straight_in_fall_back_to_the_upsert_when_another_writer_got_there_first(
+        pg_url, pg_conn, parse_race):
+    """A race's first results go into mre.race_results by COPY; when another transaction inserts a
+    result of the same race meanwhile (committed while this COPY waits on the key), the COPY is
+    rolled back to its savepoint and the results are upserted: every result stored once with the
+    page's values, no page quarantined. The race's row was stored before (an event page), so it is
+    upserted, not copied."""
+    import threading
+
+    import psycopg
+
+    race = parse_race(A_MAIN)
+    first = race.results[0]
+    pg_conn.execute("INSERT INTO mre.tracks (slug) VALUES (%s)", (SLUG,))
+    pg_conn.execute("INSERT INTO mre.races (race_id, track_slug) VALUES (%s, %s)", (A_MAIN, SLUG))
+    pg_conn.execute("INSERT INTO mre.drivers (driver_id) VALUES (%s)", (first.driver_id,))
+    pg_conn.commit()
+    other = psycopg.connect(pg_url)  # a transaction of its own, held open
+    other.execute("INSERT INTO mre.race_results (race_id, driver_id, position, status) VALUES (%s, %s, %s, %s)",
+                  (A_MAIN, first.driver_id, 99, "stopped_early"))
+    done: dict = {}
+
+    def write() -> None:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            done["counts"] = Store(conn).write_page(race, url=race_url(A_MAIN), page_type="race_result")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    deadline = time.monotonic() + 30
+    waiting = 0
+    while time.monotonic() < deadline and not waiting:
+        time.sleep(0.01)
+        waiting = pg_conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'COPY%%'").fetchone()[0]
+    assert waiting, "the store's COPY never waited on the other transaction's key"
+    other.commit()
+    other.close()
+    writer.join(timeout=30)
+    printed = len([r for r in race.results if r.driver_id is not None])
+    inserted, updated, removed = done["counts"].by_table["race_results"]
+    assert (inserted, updated, removed) == (printed - 1, 1, 0)
+    assert count(pg_conn, "race_results", f"race_id = {A_MAIN}") == printed
+    assert pg_conn.execute("SELECT position, status FROM mre.race_results WHERE race_id = %s AND driver_id = %s",
+                           (A_MAIN, first.driver_id)).fetchone() == (first.position, first.status)
+    assert count(pg_conn, "laps", f"race_id = {A_MAIN}") == sum(r.laps or 0 for r in race.results)
+    assert count(pg_conn, "quarantine", "true") == 0
+
+
 def test_tracks_resolve_zones_re_resolves_stored_zones_after_an_upgrade(pg_conn, pg_url, monkeypatch, capsys, dashboard):
     """A track stored by an older install with no zone (its races without a UTC instant) or with an
     old one gets the zone this install's resolver gives its stored address from

@@ -36,6 +36,11 @@ COALESCE(EXCLUDED.col, t.col) … WHERE (the row actually differs)``. So:
 - missing parents are created as stubs (a race page seen before its event page creates the
   event row with only its id; the event page fills it later).
 
+A race page's race, results and laps rows of a race with no row of that table stored yet (a
+first crawl) are COPYed straight into their tables instead (an insert of a new row writes what
+the upsert would); should another writer have inserted some meanwhile, the COPY is rolled back to
+a savepoint and those rows take the upsert.
+
 If a batched flush fails, it is rolled back and its pages are retried one by one; a page that
 still fails is quarantined with the database's reason, and the crawl goes on.
 

@@ -27,12 +27,16 @@ from mre_crawler.store.archive import _archive_row, _put_bodies, _write_archive_
 from mre_crawler.store.runs import RUN_LOCK_CLASS, _lock_id, _mark_stored, _now, _write_fetches, close_dead_runs
 from mre_crawler.store.specs import (
     ENTRIES, ENTRY_CLASSES, LAPS, MULTI_MAIN_LEGS, MULTI_MAIN_ROWS, ORDER, POINTS_ROUNDS, POINTS_ROWS, RACES_FROM_EVENT,
-    RESULTS,
+    RACES_FROM_PAGE, RESULTS,
 )
-from mre_crawler.store.upsert import _resolve_race_times, _track_zones, copy_new_laps, lock_keys_in_order, upsert_rows
+from mre_crawler.store.upsert import (
+    _resolve_race_times, _track_zones, copy_first_laps, copy_first_rows, find_first_writes, lock_keys_in_order, upsert_rows,
+)
 from mre_crawler.store.zones import recompute_track_times
 
 log = logging.getLogger("mre_crawler.store")
+# A race page's tables: rows of a race with none stored yet are COPYed straight in.
+FIRST_WRITE_SPECS = (RACES_FROM_PAGE, RESULTS, LAPS)
 # Tries of a batch that PostgreSQL aborted for a deadlock or serialization failure.
 CONFLICT_RETRIES = 5
 
@@ -292,7 +296,12 @@ class Store:
             for spec in (*ORDER, *lineups.SPECS):
                 if spec is RACES_FROM_EVENT and batch.pending_race_times:
                     _resolve_race_times(cur, batch)
-                if spec is LAPS and (copied := copy_new_laps(cur, batch)):
+                if spec is RACES_FROM_PAGE:
+                    find_first_writes(cur, batch)
+                if spec is LAPS:
+                    if copied := copy_first_laps(cur, batch):
+                        counts.add(spec.table, copied)
+                elif spec in FIRST_WRITE_SPECS and (copied := copy_first_rows(cur, batch, spec)):
                     counts.add(spec.table, copied)
                 rows = batch.rows.get(spec.name)
                 if rows:

@@ -25,21 +25,24 @@ def _mark_removed_races(cur: psycopg.Cursor, batch: _Batch) -> int:
 
 
 def _mark_removed_results(cur: psycopg.Cursor, batch: _Batch) -> int:
-    present = [k for k in batch.rows.get(RESULTS.name, {}) if k[0] in batch.race_scope]
+    scope = batch.race_scope - batch.first_writes[RESULTS.name]
+    if not scope:
+        return 0
+    present = [k for k in batch.rows.get(RESULTS.name, {}) if k[0] in scope]
     present += list(batch.held_results)
     cur.execute(
         """UPDATE mre.race_results t SET removed_at = now(), updated_at = now()
            WHERE t.race_id = ANY(%s) AND t.removed_at IS NULL
              AND NOT EXISTS (SELECT 1 FROM unnest(%s::bigint[], %s::bigint[]) AS p(race_id, driver_id)
                              WHERE p.race_id = t.race_id AND p.driver_id = t.driver_id)""",
-        (list(batch.race_scope), [k[0] for k in present], [k[1] for k in present]),
+        (list(scope), [k[0] for k in present], [k[1] for k in present]),
     )
     return cur.rowcount
 
 
 def _mark_removed_laps(cur: psycopg.Cursor, batch: _Batch) -> int:
     # The laps stage of this flush holds every present lap; rejected drivers' laps are kept as is.
-    scope = batch.race_scope - batch.laps_kept - batch.laps_new
+    scope = batch.race_scope - batch.laps_kept - batch.first_writes[LAPS.name]
     if not scope:
         return 0
     held = list(batch.held_results)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from mre_crawler import items as it
@@ -30,7 +31,13 @@ class _Batch:
     event_scope: set[int] = field(default_factory=set)  # event pages written: their races
     race_scope: set[int] = field(default_factory=set)  # race pages written: their results and laps
     laps_kept: set[int] = field(default_factory=set)  # race pages whose laps are known unchanged: not staged
-    laps_new: set[int] = field(default_factory=set)  # races whose first laps were copied straight in
+    # spec name -> races with no row of that table stored yet: their rows are COPYed straight in
+    # (store.upsert.copy_first_rows) and nothing of theirs is marked removed.
+    first_writes: dict[str, set[int]] = field(
+        default_factory=lambda: {RACES_FROM_PAGE.name: set(), RESULTS.name: set(), LAPS.name: set()})
+    # Lap rows by (race id, driver id), then lap number (fewer tuples to build than one key per
+    # lap); at flush time the laps of races that have some stored go to rows[LAPS.name].
+    laps: dict[tuple[int, int], dict[int, tuple]] = field(default_factory=dict)
     held_results: set[tuple[int, int]] = field(default_factory=set)  # rejected rows: not "removed"
     entry_scope: set[int] = field(default_factory=set)
     points_scope: set[int] = field(default_factory=set)
@@ -43,8 +50,13 @@ class _Batch:
     archive: list[tuple] = field(default_factory=list)  # (index row, body): the raw page archive
 
     def put(self, spec: Upsert, row: Sequence[Any]) -> None:
-        row = tuple(_blank_to_none(v) for v in row)
+        row = tuple([v if type(v) in _NEVER_BLANK else _blank_to_none(v) for v in row])
         self.rows.setdefault(spec.name, {})[row[: len(spec.key)]] = row
+
+
+# Value types _blank_to_none returns as they are (tested by type, not isinstance: a str subclass
+# still goes through it): most of a row's values, skipped without a call.
+_NEVER_BLANK = frozenset({int, float, bool, type(None), Decimal, dt.date, dt.datetime, dt.time})
 
 
 def _blank_to_none(v: Any) -> Any:
@@ -206,6 +218,7 @@ def _add_race(batch: _Batch, x: it.Race, page: _Page) -> None:
                 batch.held_results.add((x.race_id, int(r.item_key.split(":", 1)[1])))
             except ValueError:
                 pass
+    laps = batch.laps
     for res in x.results:
         if res.driver_id is None:
             # The natural key needs LiveRC's driver id (the parser recovers DNS ids from racerLaps);
@@ -227,10 +240,15 @@ def _add_race(batch: _Batch, x: it.Race, page: _Page) -> None:
         ))
         if laps_kept:
             continue
-        laps = batch.rows.setdefault(LAPS.name, {})
-        for lap in res.lap_list:
-            laps[(x.race_id, res.driver_id, lap.lap_number)] = (
-                x.race_id, res.driver_id, lap.lap_number, lap.lap_time, lap.position, lap.pace_raw or None)
+        race_id, driver_id = x.race_id, res.driver_id
+        driver_laps = {lap.lap_number: (race_id, driver_id, lap.lap_number, lap.lap_time, lap.position,
+                                        lap.pace_raw or None)
+                       for lap in res.lap_list}
+        stored = laps.get((race_id, driver_id))
+        if stored is None:
+            laps[(race_id, driver_id)] = driver_laps
+        else:  # the same race twice in one batch: a lap of the later page wins
+            stored.update(driver_laps)
 
 
 def _add_entry_list(batch: _Batch, x: it.EntryList, page: _Page) -> None:

@@ -8,7 +8,7 @@ import psycopg
 from psycopg import sql
 
 from mre_crawler.store.rows import _Batch
-from mre_crawler.store.specs import LAPS, RACES_FROM_EVENT, Upsert, _t
+from mre_crawler.store.specs import LAPS, RACES_FROM_EVENT, RACES_FROM_PAGE, RESULTS, Upsert, _t
 from mre_crawler.timezones import local_to_utc
 
 
@@ -94,36 +94,107 @@ def lock_keys_in_order(cur: psycopg.Cursor, batch: _Batch, specs: Iterable[Upser
     return int(n)
 
 
-def copy_new_laps(cur: psycopg.Cursor, batch: _Batch) -> int:
-    """The laps of races with no lap stored yet, COPYed straight into ``mre.laps`` (no stage, no
-    ON CONFLICT: a first write is nothing but inserts). Returns the rows copied; they leave the
-    batch, and their races the removal scope (nothing of theirs was stored to mark removed).
+def find_first_writes(cur: psycopg.Cursor, batch: _Batch) -> None:
+    """Which of the batch's race pages write a race, its results or its laps for the first time:
+    no row of that race is stored in ``mre.races`` / ``mre.race_results`` / ``mre.laps`` (one
+    query; run at the race-page step, after the event pages of the batch wrote their races).
 
-    Another writer inserting the same race's first laps at the same moment makes the COPY fail
-    on the primary key: rolled back to a savepoint, those laps go the upsert way instead."""
-    rows = batch.rows.get(LAPS.name)
-    if not rows:
+    Such rows are COPYed straight into their tables (:func:`copy_first_rows`). Every race key
+    of the batch is advisory-locked first (:func:`lock_keys_in_order`: ``races`` is written by two
+    specs), so another worker storing the same race waits for this transaction and then finds
+    its rows stored."""
+    races = list(batch.race_scope)
+    if not races:
+        return
+    for race_id, has_race, has_results, has_laps in cur.execute(
+        "SELECT r, EXISTS (SELECT 1 FROM mre.races t WHERE t.race_id = r),"
+        " EXISTS (SELECT 1 FROM mre.race_results t WHERE t.race_id = r),"
+        " EXISTS (SELECT 1 FROM mre.laps t WHERE t.race_id = r)"
+        " FROM unnest(%s::bigint[]) AS r",
+        (races,),
+    ).fetchall():
+        if not has_race:
+            batch.first_writes[RACES_FROM_PAGE.name].add(race_id)
+        if not has_results:
+            batch.first_writes[RESULTS.name].add(race_id)
+        if not has_laps:
+            batch.first_writes[LAPS.name].add(race_id)
+
+
+def copy_first_rows(cur: psycopg.Cursor, batch: _Batch, spec: Upsert) -> int:
+    """The rows of ``spec`` whose race has none stored yet (:func:`find_first_writes`), COPYed
+    straight into the table (no stage, no ON CONFLICT: a first write is nothing but inserts, and
+    an insert of a new row writes what the upsert would). Returns the rows copied; they leave the
+    batch, and their races stay in ``batch.first_writes[spec.name]`` (nothing of theirs was stored
+    to mark removed).
+
+    Should another writer have inserted rows of the same race after all, the COPY fails on the
+    primary key: rolled back to a savepoint, the rows go the upsert way instead (and their races
+    leave ``first_writes``)."""
+    new = batch.first_writes.get(spec.name)
+    rows = batch.rows.get(spec.name)
+    if not rows or not new:
+        if new:
+            new.clear()
         return 0
-    races = list({k[0] for k in rows})
-    stored = {r for (r,) in cur.execute(
-        "SELECT r FROM unnest(%s::bigint[]) AS r WHERE EXISTS (SELECT 1 FROM mre.laps l WHERE l.race_id = r)",
-        (races,)).fetchall()}
-    new = set(races) - stored
-    if not new:
+    if len(new) == len(batch.race_scope):  # every race of the batch (the usual first crawl)
+        keys = None
+        values = rows.values()
+    else:
+        keys = [k for k in rows if k[0] in new]
+        values = [rows[k] for k in keys]
+    cols = sql.SQL(", ").join(map(sql.Identifier, spec.columns))
+    try:
+        with cur.connection.transaction():  # a savepoint
+            with cur.copy(sql.SQL("COPY {table} ({cols}) FROM STDIN").format(table=_t(spec.table), cols=cols)) as copy:
+                write = copy.write_row
+                for row in values:
+                    write(row)
+    except psycopg.errors.UniqueViolation:
+        new.clear()
         return 0
-    keys = [k for k in rows if k[0] in new]
+    n = len(values)
+    if keys is None:
+        rows.clear()
+    else:
+        for k in keys:
+            del rows[k]
+    return n
+
+
+def copy_first_laps(cur: psycopg.Cursor, batch: _Batch) -> int:
+    """:func:`copy_first_rows` for laps, which the batch holds by race and driver
+    (``batch.laps``): the laps of races with none stored are COPYed straight in, the others go to
+    ``batch.rows[LAPS.name]`` for the upsert (and so do the copied ones when the COPY conflicts)."""
+    new = batch.first_writes[LAPS.name]
+    groups, batch.laps = batch.laps, {}
+    upsert = batch.rows.setdefault(LAPS.name, {})
+    first: list[tuple[tuple[int, int], dict[int, tuple]]] = []
+    for key, laps in groups.items():
+        if key[0] in new:
+            first.append((key, laps))
+        else:
+            for lap_number, row in laps.items():
+                upsert[(key[0], key[1], lap_number)] = row
+    n = sum(len(laps) for _, laps in first)
+    if not n:
+        new.clear()
+        return 0
     cols = sql.SQL(", ").join(map(sql.Identifier, LAPS.columns))
     try:
         with cur.connection.transaction():  # a savepoint
             with cur.copy(sql.SQL("COPY {table} ({cols}) FROM STDIN").format(table=_t(LAPS.table), cols=cols)) as copy:
-                for k in keys:
-                    copy.write_row(rows[k])
+                write = copy.write_row
+                for _, laps in first:
+                    for row in laps.values():
+                        write(row)
     except psycopg.errors.UniqueViolation:
+        new.clear()
+        for key, laps in first:
+            for lap_number, row in laps.items():
+                upsert[(key[0], key[1], lap_number)] = row
         return 0
-    for k in keys:
-        del rows[k]
-    batch.laps_new.update(new)
-    return len(keys)
+    return n
 
 
 def _track_zones(cur: psycopg.Cursor, slugs: Iterable[str]) -> dict[str, str | None]:
