@@ -11,10 +11,8 @@ store has no table for yet (practice pages, until the practice issue) are counte
 
 Flushes run on one worker thread (``MRE_STORE_THREADED``, default on) so PostgreSQL's work
 overlaps parsing on the other core instead of blocking Scrapy's reactor; at most one flush is in
-flight (the next batch waits for it), which bounds memory. That wait does not block the reactor:
-the item that fills the buffer is processed as a coroutine that awaits the batch in flight, so
-downloads and parsing go on meanwhile (under load a blocking wait held the reactor for a fifth of
-a crawl, measured with py-spy). The store itself is only ever used from that thread.
+flight (the next batch waits for it), which bounds memory. The store itself is only ever used
+from that thread.
 
 A lost database connection (PostgreSQL killed or unreachable) ends the crawl through
 :func:`mre_crawler.extensions.dblost.database_lost`; the pages of the batch that failed are not
@@ -37,25 +35,6 @@ from mre_crawler import items as it
 from mre_crawler.extensions.dblost import database_lost, is_connection_lost, lost
 
 log = logging.getLogger(__name__)
-
-
-def _in_reactor_thread() -> bool:
-    """True in the thread of a running Twisted reactor (never installs one: a direct call from a
-    test or script has none)."""
-    import sys
-
-    reactor = sys.modules.get("twisted.internet.reactor")
-    if reactor is None or not getattr(reactor, "running", False):
-        return False
-    from twisted.python.threadable import isInIOThread
-
-    return isInIOThread()
-
-
-async def _awaitable(value: Any) -> Any:
-    import inspect
-
-    return await value if inspect.isawaitable(value) else value
 
 
 class StorePipeline:
@@ -127,31 +106,7 @@ class StorePipeline:
             return item
         self._buffer.append(item)
         if len(self._buffer) >= self.batch_pages:
-            return self._submit_when_free(item)
-        return item
-
-    def _submit_when_free(self, item: Any) -> Any:
-        """Submit the full buffer, or, when the batch before it is still being written, wait for
-        that one without blocking Scrapy's reactor: this item's processing waits (a coroutine
-        Scrapy awaits) while downloads and parsing go on, within the scraper's memory bound
-        (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``); items that arrive meanwhile join the buffer. Outside
-        the reactor's thread (a direct call) the wait blocks, as before."""
-        in_flight = self._in_flight
-        if self._worker is None or in_flight is None or in_flight[2].done() or not _in_reactor_thread():
             self._submit()
-            return item
-        return self._submit_later(in_flight[2], item)
-
-    async def _submit_later(self, future: Future, item: Any) -> Any:
-        from scrapy.utils.defer import maybe_deferred_to_future
-        from twisted.internet import defer, reactor
-
-        done: defer.Deferred = defer.Deferred()
-        future.add_done_callback(lambda _f: reactor.callFromThread(done.callback, None))
-        await maybe_deferred_to_future(done)
-        # Another waiting item may have submitted the buffer already (then a new batch is in flight).
-        if len(self._buffer) >= self.batch_pages and self.store is not None and not lost(self.crawler):
-            return await _awaitable(self._submit_when_free(item))
         return item
 
     def _write(self, pages: list[it.PageItem]) -> Any:
