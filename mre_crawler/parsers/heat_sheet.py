@@ -15,7 +15,7 @@ from typing import Any
 
 from mre_crawler.heat_items import HeatSheet, HeatSheetRace, LineupEntry
 from mre_crawler.parsers.base import ParseContext, ParseResult
-from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int
+from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int, text_of
 from mre_crawler.parsers.lineup_common import (
     check_positions, has_class, header_key, load_fitting, panel_heading, race_id_of, title_page_name,
 )
@@ -76,7 +76,7 @@ def _read_table(ctx: ParseContext, table, sheet: HeatSheet) -> None:
         if header:
             if race is not None:
                 _close(ctx, race)
-            race = _race_header(ctx, row, clean(header[0].text_content()))
+            race = _race_header(ctx, row, clean(text_of(header[0])))
             sheet.races.append(race)
             columns = None
             continue
@@ -84,7 +84,7 @@ def _read_table(ctx: ParseContext, table, sheet: HeatSheet) -> None:
         if not cells:
             ths = row.findall("th")
             if ths:
-                columns = _columns(ctx, [header_key(th.text_content()) for th in ths], race)
+                columns = _columns(ctx, [header_key(text_of(th)) for th in ths], race)
             continue
         if race is None:
             raise ctx.fail("a driver row before any race header", "races")
@@ -102,15 +102,15 @@ def _race_header(ctx: ParseContext, row, label: str) -> HeatSheetRace:
     num = row.xpath(f".//*[{has_class('race_num')} or {has_class('race_number')}]")
     number = None
     if num:
-        digits = re.search(r"\d+", num[0].text_content())
+        digits = re.search(r"\d+", text_of(num[0]))
         number = int(digits[0]) if digits else None
     if number is None:
         ctx.problem(f"race[{label}].race_number", None, "no race number in the race header")
     status_el = row.xpath(f".//*[{has_class('race_status')}]")
     status, race_id = "", None
     if status_el:
-        m = _STATUS.search(clean(status_el[0].text_content()))
-        status = clean(m["status"]) if m else clean(status_el[0].text_content())
+        m = _STATUS.search(clean(text_of(status_el[0])))
+        status = clean(m["status"]) if m else clean(text_of(status_el[0]))
         race_id = race_id_of(status_el[0])
     else:
         ctx.problem(f"race[{label}].status", None, "no span.race_status")
@@ -145,20 +145,20 @@ def _columns(ctx: ParseContext, labels: list[str], race: HeatSheetRace | None) -
 
 def _entry(ctx: ParseContext, race: HeatSheetRace, columns: dict[str, int], cells) -> LineupEntry:
     where = f"race[{race.race_label}]"
-    pos_text = clean(cells[columns["pos"]].text_content())
+    pos_text = clean(text_of(cells[columns["pos"]]))
     pos = ctx.read(f"{where}.grid_position", pos_text, parse_int, required=True)
     if pos is None:
         raise ctx.fail(f"{where}: grid position {pos_text!r} is not a number", "grid_position")
     driver_cell = cells[columns["driver"]]
     car = driver_cell.xpath(f".//*[{has_class('car_num')}]")
-    car_number = clean(car[0].text_content()) if car else None
+    car_number = clean(text_of(car[0])) if car else None
     # The name is the bare text after span.car_num (FIELD-GUIDE §11.3); hidden spans are sort keys.
     parts = []
     if driver_cell.text:
         parts.append(driver_cell.text)
     for child in driver_cell:
         if child not in car and "hidden" not in (child.get("class") or "").split():
-            parts.append(child.text_content())
+            parts.append(text_of(child))
         if child.tail:
             parts.append(child.tail)
     name = clean(" ".join(parts))
@@ -166,7 +166,7 @@ def _entry(ctx: ParseContext, race: HeatSheetRace, columns: dict[str, int], cell
         raise ctx.incomplete(f"grid slot {pos} has no driver name", f"{where}[{pos}].driver")
     tx = None
     if "transponder" in columns:
-        tx = clean(cells[columns["transponder"]].text_content()) or None
+        tx = clean(text_of(cells[columns["transponder"]])) or None
     return LineupEntry(pos, car_number or None, name, tx)
 
 

@@ -12,13 +12,15 @@ import re
 from collections.abc import Callable, Iterator
 from urllib.parse import unquote
 
+import lxml.etree
 import lxml.html
 
-from mre_crawler.parsers.base import ParseContext, html_tree
-from mre_crawler.parsers.common import clean, parse_int
+from mre_crawler.parsers.base import ParseContext
+from mre_crawler.parsers.common import clean, parse_int, text_of
 from mre_crawler.parsers.detect import check_not_error_page
 
 _RACE_LINK_ID = re.compile(r"[?&]id=(\d+)")
+_PLAIN_PARSER = lxml.etree.HTMLParser(encoding="utf-8", remove_comments=True)
 
 
 def has_class(cls: str) -> str:
@@ -34,7 +36,15 @@ def load_fitting(body: bytes, url: str, page_type: str, fits: Callable[[lxml.htm
 
     if body is None or not body.strip():
         raise WrongPageType(page_type, url, "empty", "the body is empty")
-    tree = html_tree(body, url)
+    # A plain lxml.etree tree (element access skips lxml.html's per-element class lookup).
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    try:
+        tree = lxml.etree.fromstring(body, _PLAIN_PARSER, base_url=url)
+    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError) as exc:
+        raise WrongPageType(page_type, url, "empty", f"no HTML document: {exc}") from None
+    if tree is None:
+        raise WrongPageType(page_type, url, "empty", "no HTML document")
     if not fits(tree):
         check_not_error_page(tree, page_type, url)
     return tree
@@ -88,7 +98,7 @@ def pane_class_names(tree: lxml.html.HtmlElement) -> dict[str, str]:
     out = {}
     for a in tree.iter("a"):
         if a.get("data-toggle") == "tab" and (a.get("href") or "").startswith("#"):
-            out[a.get("href")[1:]] = clean(a.text_content())
+            out[a.get("href")[1:]] = clean(text_of(a))
     return out
 
 
@@ -96,7 +106,7 @@ def table_class_name(table: lxml.html.HtmlElement, panes: dict[str, str]) -> str
     """A class table's class: its own ``class_header`` in the thead, else its tab's name."""
     header = table.xpath(f"thead//*[{has_class('class_header')}]")
     if header:
-        return clean(header[0].text_content())
+        return clean(text_of(header[0]))
     for pane in table.iterancestors("div"):
         if pane.get("id") in panes:
             return panes[pane.get("id")]
@@ -105,13 +115,13 @@ def table_class_name(table: lxml.html.HtmlElement, panes: dict[str, str]) -> str
 
 def panel_heading(tree: lxml.html.HtmlElement) -> str:
     heads = tree.xpath(f"//div[{has_class('panel-heading')}]")
-    return clean(heads[0].text_content()) if heads else ""
+    return clean(text_of(heads[0])) if heads else ""
 
 
 def title_page_name(tree: lxml.html.HtmlElement) -> str:
     """The page-name part of ``Track :: Event :: <page name> :: LiveRC`` (FIELD-GUIDE §11.1)."""
     title = tree.find(".//title")
-    parts = [clean(p) for p in (title.text_content() if title is not None else "").split("::")]
+    parts = [clean(p) for p in (text_of(title) if title is not None else "").split("::")]
     parts = [p for p in parts if p and p.lower() != "liverc"]
     return parts[-1] if len(parts) >= 3 else ""
 

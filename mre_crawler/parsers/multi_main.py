@@ -28,8 +28,8 @@ from lxml.html import HtmlElement
 
 from mre_crawler.items import MultiMainLeg, MultiMainResult, MultiMainRow
 from mre_crawler.parsers.base import ParseContext, ParseResult
-from mre_crawler.parsers.common import clean, parse_int, parse_laps_time, split_hidden
-from mre_crawler.parsers.detect import load_page
+from mre_crawler.parsers.common import clean, parse_int, parse_laps_time, text_of
+from mre_crawler.parsers.detect import load_plain_page
 from mre_crawler.parsers.ids import page_ids
 
 PAGE_TYPE = "multi_main"
@@ -50,7 +50,7 @@ _HEADERS = {"pos": "pos", "position": "pos", "seeded": "seeded", "seed": "seeded
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
     ctx = ParseContext(PAGE_TYPE, url, meta)
     ids = page_ids(ctx, PAGE_TYPE, required=("track_slug", "multi_main_id"), optional=("event_id",))
-    tree = load_page(body, url, PAGE_TYPE)
+    tree = load_plain_page(body, url, PAGE_TYPE)
     tables = tree.xpath(_TABLES)
     if not tables:
         raise ctx.fail("no table.multi_main", "multi_main")
@@ -76,17 +76,40 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
     return ctx.result([x])
 
 
-def _text(el: HtmlElement) -> str:
-    return split_hidden(el)[1]
+def _text(cell) -> str:
+    """The visible text of a cell, as ``common.split_hidden(cell)[1]`` reads it, in one walk and no
+    XPath: with no ``.hidden`` element the cell's whole text glued, else its parts other than the
+    hidden elements joined by spaces."""
+    parts: list[str] = []
+    hidden = False
+
+    def walk(node) -> None:
+        nonlocal hidden
+        for child in node:
+            cls = child.get("class")
+            if cls and "hidden" in cls.split():
+                hidden = True
+            else:
+                if child.text and isinstance(child.tag, str):
+                    parts.append(child.text)
+                if len(child):
+                    walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    if cell.text:
+        parts.append(cell.text)
+    walk(cell)
+    return clean((" " if hidden else "").join(parts))
 
 
 def _title(ctx: ParseContext, tree: HtmlElement, table: HtmlElement) -> tuple[str, str | None, str]:
     """Class, "Triple"/"Double" and the main letter from ``<Class> Triple A-Main Results`` (the
     table's class header, else the ``<title>`` part before ``LiveRC``)."""
-    candidates = [clean(el.text_content()) for el in table.xpath('.//*[contains(@class, "class_header")]')]
+    candidates = [clean(text_of(el)) for el in table.xpath('.//*[contains(@class, "class_header")]')]
     title = tree.find(".//title")
     if title is not None:
-        candidates += [p.strip() for p in clean(title.text_content()).split("::")]
+        candidates += [p.strip() for p in clean(text_of(title)).split("::")]
     for text in candidates:
         m = _TITLE.match(text)
         if m:
@@ -100,7 +123,7 @@ def _sub_header(ctx: ParseContext, table: HtmlElement) -> tuple[str | None, int 
     for sub in subs:
         for br in sub.iter("br"):
             br.tail = "\n" + (br.tail or "")
-        lines.append(sub.text_content())
+        lines.append(text_of(sub))
     text = "\n".join(lines)
     tie = _TIE.search(text)
     done = _COMPLETED.search(text)
@@ -116,7 +139,7 @@ def _columns(ctx: ParseContext, table: HtmlElement, letter: str) -> tuple[dict[s
     rows = [tr for tr in table.xpath("thead/tr") if len(tr.findall("th")) >= 5]
     if not rows:
         raise ctx.fail("no header row with Pos, Seeded, Driver, Points and leg columns", "multi_main.columns")
-    labels = [clean(th.text_content()) for th in rows[-1].findall("th")]
+    labels = [clean(text_of(th)) for th in rows[-1].findall("th")]
     columns: dict[str, int] = {}
     legs: list[tuple[str, int]] = []
     for i, label in enumerate(labels):

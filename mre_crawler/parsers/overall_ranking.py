@@ -14,7 +14,7 @@ from typing import Any
 
 from mre_crawler.heat_items import OverallRanking, OverallRow
 from mre_crawler.parsers.base import ParseContext, ParseResult
-from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_laps_time
+from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_laps_time, text_of
 from mre_crawler.parsers.lineup_common import (
     class_rows, class_tables, has_class, header_key, load_fitting, pane_class_names, race_id_of, ranking_row_start,
 )
@@ -28,7 +28,7 @@ _RESULT = re.compile(r"^(?:\[(?P<a>\d+)\]\s*)?(?:\[(?P<b>\d+)\]\s*)?(?P<lt>.*)$"
 
 
 def _labels(table) -> list[str]:
-    return [header_key(th.text_content()) for th in table.xpath("thead/tr[last()]/th")]
+    return [header_key(text_of(th)) for th in table.xpath("thead/tr[last()]/th")]
 
 
 def _is_ranking(table) -> bool:
