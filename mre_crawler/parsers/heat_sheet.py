@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from lxml import etree
+
 from mre_crawler.heat_items import HeatSheet, HeatSheetRace, LineupEntry
 from mre_crawler.parsers.base import ParseContext, ParseResult
 from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int, text_of
@@ -23,6 +25,13 @@ from mre_crawler.parsers.lineup_common import (
 PAGE_TYPE = "heat_sheet"
 
 _TABLE = f"//table[{has_class('heat_sheet')}]"
+# Compiled once (an XPath string per row or cell is compiled on every call).
+_TABLES = etree.XPath(_TABLE)
+_ROWS = etree.XPath("thead/tr | tbody/tr | tr")
+_CLASS_HEADER = etree.XPath(f".//*[{has_class('class_header')}]")
+_RACE_NUM = etree.XPath(f".//*[{has_class('race_num')} or {has_class('race_number')}]")
+_RACE_STATUS = etree.XPath(f".//*[{has_class('race_status')}]")
+_CAR_NUM = etree.XPath(f".//*[{has_class('car_num')}]")
 _HEAT = re.compile(r"^(?P<cls>.*?)\s*\(\s*Heat\s+(?P<k>\d+)\s*/\s*(?P<n>\d+)\s*\)$", re.IGNORECASE)
 # A main's label "<Class> A1-Main" / "<Class> LCQ" / "<Class> B-Final": the one spelling of it, read
 # here and written by the sample-site generator (samplesite.heatsheets) so the two cannot drift.
@@ -33,9 +42,9 @@ _TX_HEADERS = ("tx #", "tx", "transponder", "transponder #")
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
-    tree = load_fitting(body, url, PAGE_TYPE, lambda t: bool(t.xpath(_TABLE)))
+    tree = load_fitting(body, url, PAGE_TYPE, lambda t: bool(_TABLES(t)))
     ctx = ParseContext(PAGE_TYPE, url, meta)
-    tables = tree.xpath(_TABLE)
+    tables = _TABLES(tree)
     if not tables:
         raise ctx.fail("no table.heat_sheet", "heat_sheet")
     sheet = HeatSheet(
@@ -71,8 +80,8 @@ def _round_name(ctx: ParseContext, tree) -> str | None:
 def _read_table(ctx: ParseContext, table, sheet: HeatSheet) -> None:
     race: HeatSheetRace | None = None
     columns: dict[str, int] | None = None
-    for row in table.xpath("thead/tr | tbody/tr | tr"):
-        header = row.xpath(f".//*[{has_class('class_header')}]")
+    for row in _ROWS(table):
+        header = _CLASS_HEADER(row)
         if header:
             if race is not None:
                 _close(ctx, race)
@@ -99,14 +108,14 @@ def _read_table(ctx: ParseContext, table, sheet: HeatSheet) -> None:
 
 
 def _race_header(ctx: ParseContext, row, label: str) -> HeatSheetRace:
-    num = row.xpath(f".//*[{has_class('race_num')} or {has_class('race_number')}]")
+    num = _RACE_NUM(row)
     number = None
     if num:
         digits = re.search(r"\d+", text_of(num[0]))
         number = int(digits[0]) if digits else None
     if number is None:
         ctx.problem(f"race[{label}].race_number", None, "no race number in the race header")
-    status_el = row.xpath(f".//*[{has_class('race_status')}]")
+    status_el = _RACE_STATUS(row)
     status, race_id = "", None
     if status_el:
         m = _STATUS.search(clean(text_of(status_el[0])))
@@ -150,7 +159,7 @@ def _entry(ctx: ParseContext, race: HeatSheetRace, columns: dict[str, int], cell
     if pos is None:
         raise ctx.fail(f"{where}: grid position {pos_text!r} is not a number", "grid_position")
     driver_cell = cells[columns["driver"]]
-    car = driver_cell.xpath(f".//*[{has_class('car_num')}]")
+    car = _CAR_NUM(driver_cell)
     car_number = clean(text_of(car[0])) if car else None
     # The name is the bare text after span.car_num (FIELD-GUIDE §11.3); hidden spans are sort keys.
     parts = []

@@ -21,6 +21,11 @@ from mre_crawler.parsers.detect import check_not_error_page
 
 _RACE_LINK_ID = re.compile(r"[?&]id=(\d+)")
 _PLAIN_PARSER = lxml.etree.HTMLParser(encoding="utf-8", remove_comments=True)
+HEADER_CELLS = lxml.etree.XPath("thead/tr/th")
+LAST_HEADER_CELLS = lxml.etree.XPath("thead/tr[last()]/th")
+_THEAD_CLASS_HEADER = lxml.etree.XPath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
+THEAD_DIV_CLASS_HEADER = lxml.etree.XPath('thead//div[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
+_PANEL_HEADINGS = lxml.etree.XPath('//div[contains(concat(" ", normalize-space(@class), " "), " panel-heading ")]')
 
 
 def has_class(cls: str) -> str:
@@ -34,7 +39,7 @@ def load_fitting(body: bytes, url: str, page_type: str, fits: Callable[[lxml.htm
     fails it with the reason of what is missing."""
     from mre_crawler.errors import WrongPageType
 
-    if body is None or not body.strip():
+    if body is None or not body or body.isspace():  # as `not body.strip()`, without copying the body
         raise WrongPageType(page_type, url, "empty", "the body is empty")
     # A plain lxml.etree tree (element access skips lxml.html's per-element class lookup).
     if isinstance(body, str):
@@ -104,7 +109,7 @@ def pane_class_names(tree: lxml.html.HtmlElement) -> dict[str, str]:
 
 def table_class_name(table: lxml.html.HtmlElement, panes: dict[str, str]) -> str:
     """A class table's class: its own ``class_header`` in the thead, else its tab's name."""
-    header = table.xpath(f"thead//*[{has_class('class_header')}]")
+    header = _THEAD_CLASS_HEADER(table)
     if header:
         return clean(text_of(header[0]))
     for pane in table.iterancestors("div"):
@@ -114,7 +119,7 @@ def table_class_name(table: lxml.html.HtmlElement, panes: dict[str, str]) -> str
 
 
 def panel_heading(tree: lxml.html.HtmlElement) -> str:
-    heads = tree.xpath(f"//div[{has_class('panel-heading')}]")
+    heads = _PANEL_HEADINGS(tree)
     return clean(text_of(heads[0])) if heads else ""
 
 
