@@ -55,24 +55,29 @@ def load_fitting(body: bytes, url: str, page_type: str, fits: Callable[[lxml.htm
     return tree
 
 
-def visible(cell: lxml.html.HtmlElement) -> str:
+def visible(cell: lxml.etree._Element) -> str:
     """A cell's text without its hidden sort keys or hidden full name (any ``.hidden`` element).
 
-    One walk over the cell (no XPath per cell: a ranking page has ~10 cells a row)."""
-    parts: list[str] = []
-
-    def walk(node) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            cls = child.get("class") if isinstance(child.tag, str) else None
-            if not (cls and "hidden" in cls.split()):
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(cell)
+    One walk over the cell (no XPath per cell: a ranking page has ~10 cells a row); a cell with no
+    child elements is its own text."""
+    if not len(cell):
+        text = cell.text
+        return " ".join(text.split()) if text else ""
+    parts: list[str] = [cell.text] if cell.text else []
+    _visible_into(cell, parts)
     return clean("".join(parts))
+
+
+def _visible_into(node: lxml.etree._Element, parts: list[str]) -> None:
+    for child in node:
+        cls = child.get("class") if isinstance(child.tag, str) else None
+        if not (cls and "hidden" in cls.split()):
+            if child.text:
+                parts.append(child.text)
+            if len(child):
+                _visible_into(child, parts)
+        if child.tail:
+            parts.append(child.tail)
 
 
 def header_key(text: str) -> str:
@@ -83,7 +88,9 @@ def header_key(text: str) -> str:
 def race_id_of(el: lxml.html.HtmlElement) -> int | None:
     """The race id of the first race-result link inside ``el`` (plain or percent-encoded)."""
     for a in el.iter("a"):
-        href = unquote(a.get("href") or "")
+        href = a.get("href") or ""
+        if "%" in href:
+            href = unquote(href)
         if "view_race_result" in href:
             m = _RACE_LINK_ID.search(href)
             if m:
@@ -163,7 +170,10 @@ def ranking_row_start(ctx: ParseContext, where: str, columns: dict, row) -> tupl
     cells = row.findall("td")
     if len(cells) < columns["_width"]:
         raise ctx.incomplete(f"a ranking row has {len(cells)} cells for {columns['_width']} columns", f"{where}.row")
-    texts = {f: visible(cells[i]) for f, i in columns.items() if not f.startswith("_")}
+    fields = columns.get("_fields")
+    if fields is None:  # the (field, index) pairs, worked out once per table
+        fields = columns["_fields"] = [(f, i) for f, i in columns.items() if not f.startswith("_")]
+    texts = {f: visible(cells[i]) for f, i in fields}
     pos = ctx.read(f"{where}.position", texts["pos"], parse_int, required=True)
     if pos is None:
         raise ctx.fail(f"{where}: position {texts['pos']!r} is not a number", "position")
