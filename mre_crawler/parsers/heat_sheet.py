@@ -80,12 +80,19 @@ def _round_name(ctx: ParseContext, tree) -> str | None:
 def _read_table(ctx: ParseContext, table, sheet: HeatSheet) -> None:
     race: HeatSheetRace | None = None
     columns: dict[str, int] | None = None
-    for row in _ROWS(table):
-        header = _CLASS_HEADER(row)
-        if header:
+    rows = _ROWS(table)
+    # Each row's first class_header, from one XPath over the table rather than one per row (the
+    # rows list keeps the row proxies alive, so an ancestor found here is the same object).
+    first_header: dict = {}
+    for el in _CLASS_HEADER(table):
+        for tr in el.iterancestors("tr"):
+            first_header.setdefault(tr, el)
+    for row in rows:
+        header = first_header.get(row)
+        if header is not None:
             if race is not None:
                 _close(ctx, race)
-            race = _race_header(ctx, row, clean(text_of(header[0])))
+            race = _race_header(ctx, row, clean(text_of(header)))
             sheet.races.append(race)
             columns = None
             continue
