@@ -25,7 +25,9 @@ HEADER_CELLS = lxml.etree.XPath("thead/tr/th")
 LAST_HEADER_CELLS = lxml.etree.XPath("thead/tr[last()]/th")
 _THEAD_CLASS_HEADER = lxml.etree.XPath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
 THEAD_DIV_CLASS_HEADER = lxml.etree.XPath('thead//div[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
-_PANEL_HEADINGS = lxml.etree.XPath('//div[contains(concat(" ", normalize-space(@class), " "), " panel-heading ")]')
+# A raw substring test first (cheap over the whole page), then the exact class-token test on the few hits.
+_PANEL_HEADING_CANDIDATES = lxml.etree.XPath('//div[contains(@class, "panel-heading")]')
+_XML_SPACE = str.maketrans("\t\r\n", "   ")  # the whitespace normalize-space() folds
 
 
 def has_class(cls: str) -> str:
@@ -126,8 +128,10 @@ def table_class_name(table: lxml.html.HtmlElement, panes: dict[str, str]) -> str
 
 
 def panel_heading(tree: lxml.html.HtmlElement) -> str:
-    heads = _PANEL_HEADINGS(tree)
-    return clean(text_of(heads[0])) if heads else ""
+    for div in _PANEL_HEADING_CANDIDATES(tree):
+        if " panel-heading " in f" {div.get('class').translate(_XML_SPACE)} ":
+            return clean(text_of(div))
+    return ""
 
 
 def title_page_name(tree: lxml.html.HtmlElement) -> str:
