@@ -162,7 +162,9 @@ def _columns(ctx: ParseContext, labels: list[str], race: HeatSheetRace | None) -
 def _entry(ctx: ParseContext, race: HeatSheetRace, columns: dict[str, int], cells) -> LineupEntry:
     where = f"race[{race.race_label}]"
     pos_text = clean(text_of(cells[columns["pos"]]))
-    pos = ctx.read(f"{where}.grid_position", pos_text, parse_int, required=True)
+    # plain digits (the usual cell) read as parse_int would; anything else goes through ctx.read
+    pos = int(pos_text) if pos_text.isdigit() and pos_text.isascii() else ctx.read(
+        f"{where}.grid_position", pos_text, parse_int, required=True)
     if pos is None:
         raise ctx.fail(f"{where}: grid position {pos_text!r} is not a number", "grid_position")
     driver_cell = cells[columns["driver"]]

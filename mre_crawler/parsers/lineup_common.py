@@ -178,7 +178,10 @@ def ranking_row_start(ctx: ParseContext, where: str, columns: dict, row) -> tupl
     if fields is None:  # the (field, index) pairs, worked out once per table
         fields = columns["_fields"] = [(f, i) for f, i in columns.items() if not f.startswith("_")]
     texts = {f: visible(cells[i]) for f, i in fields}
-    pos = ctx.read(f"{where}.position", texts["pos"], parse_int, required=True)
+    pos_text = texts["pos"]
+    # plain digits (the usual cell) read as parse_int would; anything else goes through ctx.read
+    pos = int(pos_text) if pos_text.isdigit() and pos_text.isascii() else ctx.read(
+        f"{where}.position", pos_text, parse_int, required=True)
     if pos is None:
         raise ctx.fail(f"{where}: position {texts['pos']!r} is not a number", "position")
     name = texts["driver"]
