@@ -13,9 +13,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from lxml import etree
+
 from mre_crawler.heat_items import HeatSheet, HeatSheetRace, LineupEntry
 from mre_crawler.parsers.base import ParseContext, ParseResult
-from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int
+from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_int, text_of
 from mre_crawler.parsers.lineup_common import (
     check_positions, has_class, header_key, load_fitting, panel_heading, race_id_of, title_page_name,
 )
@@ -23,6 +25,13 @@ from mre_crawler.parsers.lineup_common import (
 PAGE_TYPE = "heat_sheet"
 
 _TABLE = f"//table[{has_class('heat_sheet')}]"
+# Compiled once (an XPath string per row or cell is compiled on every call).
+_TABLES = etree.XPath(_TABLE)
+_ROWS = etree.XPath("thead/tr | tbody/tr | tr")
+_CLASS_HEADER = etree.XPath(f".//*[{has_class('class_header')}]")
+_RACE_NUM = etree.XPath(f".//*[{has_class('race_num')} or {has_class('race_number')}]")
+_RACE_STATUS = etree.XPath(f".//*[{has_class('race_status')}]")
+_CAR_NUM = etree.XPath(f".//*[{has_class('car_num')}]")
 _HEAT = re.compile(r"^(?P<cls>.*?)\s*\(\s*Heat\s+(?P<k>\d+)\s*/\s*(?P<n>\d+)\s*\)$", re.IGNORECASE)
 # A main's label "<Class> A1-Main" / "<Class> LCQ" / "<Class> B-Final": the one spelling of it, read
 # here and written by the sample-site generator (samplesite.heatsheets) so the two cannot drift.
@@ -33,9 +42,9 @@ _TX_HEADERS = ("tx #", "tx", "transponder", "transponder #")
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
-    tree = load_fitting(body, url, PAGE_TYPE, lambda t: bool(t.xpath(_TABLE)))
+    tree = load_fitting(body, url, PAGE_TYPE, lambda t: bool(_TABLES(t)))
     ctx = ParseContext(PAGE_TYPE, url, meta)
-    tables = tree.xpath(_TABLE)
+    tables = _TABLES(tree)
     if not tables:
         raise ctx.fail("no table.heat_sheet", "heat_sheet")
     sheet = HeatSheet(
@@ -71,12 +80,19 @@ def _round_name(ctx: ParseContext, tree) -> str | None:
 def _read_table(ctx: ParseContext, table, sheet: HeatSheet) -> None:
     race: HeatSheetRace | None = None
     columns: dict[str, int] | None = None
-    for row in table.xpath("thead/tr | tbody/tr | tr"):
-        header = row.xpath(f".//*[{has_class('class_header')}]")
-        if header:
+    rows = _ROWS(table)
+    # Each row's first class_header, from one XPath over the table rather than one per row (the
+    # rows list keeps the row proxies alive, so an ancestor found here is the same object).
+    first_header: dict = {}
+    for el in _CLASS_HEADER(table):
+        for tr in el.iterancestors("tr"):
+            first_header.setdefault(tr, el)
+    for row in rows:
+        header = first_header.get(row)
+        if header is not None:
             if race is not None:
                 _close(ctx, race)
-            race = _race_header(ctx, row, clean(header[0].text_content()))
+            race = _race_header(ctx, row, clean(text_of(header)))
             sheet.races.append(race)
             columns = None
             continue
@@ -84,7 +100,7 @@ def _read_table(ctx: ParseContext, table, sheet: HeatSheet) -> None:
         if not cells:
             ths = row.findall("th")
             if ths:
-                columns = _columns(ctx, [header_key(th.text_content()) for th in ths], race)
+                columns = _columns(ctx, [header_key(text_of(th)) for th in ths], race)
             continue
         if race is None:
             raise ctx.fail("a driver row before any race header", "races")
@@ -99,18 +115,18 @@ def _read_table(ctx: ParseContext, table, sheet: HeatSheet) -> None:
 
 
 def _race_header(ctx: ParseContext, row, label: str) -> HeatSheetRace:
-    num = row.xpath(f".//*[{has_class('race_num')} or {has_class('race_number')}]")
+    num = _RACE_NUM(row)
     number = None
     if num:
-        digits = re.search(r"\d+", num[0].text_content())
+        digits = re.search(r"\d+", text_of(num[0]))
         number = int(digits[0]) if digits else None
     if number is None:
         ctx.problem(f"race[{label}].race_number", None, "no race number in the race header")
-    status_el = row.xpath(f".//*[{has_class('race_status')}]")
+    status_el = _RACE_STATUS(row)
     status, race_id = "", None
     if status_el:
-        m = _STATUS.search(clean(status_el[0].text_content()))
-        status = clean(m["status"]) if m else clean(status_el[0].text_content())
+        m = _STATUS.search(clean(text_of(status_el[0])))
+        status = clean(m["status"]) if m else clean(text_of(status_el[0]))
         race_id = race_id_of(status_el[0])
     else:
         ctx.problem(f"race[{label}].status", None, "no span.race_status")
@@ -145,20 +161,22 @@ def _columns(ctx: ParseContext, labels: list[str], race: HeatSheetRace | None) -
 
 def _entry(ctx: ParseContext, race: HeatSheetRace, columns: dict[str, int], cells) -> LineupEntry:
     where = f"race[{race.race_label}]"
-    pos_text = clean(cells[columns["pos"]].text_content())
-    pos = ctx.read(f"{where}.grid_position", pos_text, parse_int, required=True)
+    pos_text = clean(text_of(cells[columns["pos"]]))
+    # plain digits (the usual cell) read as parse_int would; anything else goes through ctx.read
+    pos = int(pos_text) if pos_text.isdigit() and pos_text.isascii() else ctx.read(
+        f"{where}.grid_position", pos_text, parse_int, required=True)
     if pos is None:
         raise ctx.fail(f"{where}: grid position {pos_text!r} is not a number", "grid_position")
     driver_cell = cells[columns["driver"]]
-    car = driver_cell.xpath(f".//*[{has_class('car_num')}]")
-    car_number = clean(car[0].text_content()) if car else None
+    car = _CAR_NUM(driver_cell)
+    car_number = clean(text_of(car[0])) if car else None
     # The name is the bare text after span.car_num (FIELD-GUIDE §11.3); hidden spans are sort keys.
     parts = []
     if driver_cell.text:
         parts.append(driver_cell.text)
     for child in driver_cell:
         if child not in car and "hidden" not in (child.get("class") or "").split():
-            parts.append(child.text_content())
+            parts.append(text_of(child))
         if child.tail:
             parts.append(child.tail)
     name = clean(" ".join(parts))
@@ -166,7 +184,7 @@ def _entry(ctx: ParseContext, race: HeatSheetRace, columns: dict[str, int], cell
         raise ctx.incomplete(f"grid slot {pos} has no driver name", f"{where}[{pos}].driver")
     tx = None
     if "transponder" in columns:
-        tx = clean(cells[columns["transponder"]].text_content()) or None
+        tx = clean(text_of(cells[columns["transponder"]])) or None
     return LineupEntry(pos, car_number or None, name, tx)
 
 

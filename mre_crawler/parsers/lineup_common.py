@@ -12,13 +12,22 @@ import re
 from collections.abc import Callable, Iterator
 from urllib.parse import unquote
 
+import lxml.etree
 import lxml.html
 
-from mre_crawler.parsers.base import ParseContext, html_tree
-from mre_crawler.parsers.common import clean, parse_int
+from mre_crawler.parsers.base import ParseContext
+from mre_crawler.parsers.common import clean, parse_int, text_of
 from mre_crawler.parsers.detect import check_not_error_page
 
 _RACE_LINK_ID = re.compile(r"[?&]id=(\d+)")
+_PLAIN_PARSER = lxml.etree.HTMLParser(encoding="utf-8", remove_comments=True)
+HEADER_CELLS = lxml.etree.XPath("thead/tr/th")
+LAST_HEADER_CELLS = lxml.etree.XPath("thead/tr[last()]/th")
+_THEAD_CLASS_HEADER = lxml.etree.XPath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
+THEAD_DIV_CLASS_HEADER = lxml.etree.XPath('thead//div[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
+# A raw substring test first (cheap over the whole page), then the exact class-token test on the few hits.
+_PANEL_HEADING_CANDIDATES = lxml.etree.XPath('//div[contains(@class, "panel-heading")]')
+_XML_SPACE = str.maketrans("\t\r\n", "   ")  # the whitespace normalize-space() folds
 
 
 def has_class(cls: str) -> str:
@@ -32,32 +41,45 @@ def load_fitting(body: bytes, url: str, page_type: str, fits: Callable[[lxml.htm
     fails it with the reason of what is missing."""
     from mre_crawler.errors import WrongPageType
 
-    if body is None or not body.strip():
+    if body is None or not body or body.isspace():  # as `not body.strip()`, without copying the body
         raise WrongPageType(page_type, url, "empty", "the body is empty")
-    tree = html_tree(body, url)
+    # A plain lxml.etree tree (element access skips lxml.html's per-element class lookup).
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    try:
+        tree = lxml.etree.fromstring(body, _PLAIN_PARSER, base_url=url)
+    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError) as exc:
+        raise WrongPageType(page_type, url, "empty", f"no HTML document: {exc}") from None
+    if tree is None:
+        raise WrongPageType(page_type, url, "empty", "no HTML document")
     if not fits(tree):
         check_not_error_page(tree, page_type, url)
     return tree
 
 
-def visible(cell: lxml.html.HtmlElement) -> str:
+def visible(cell: lxml.etree._Element) -> str:
     """A cell's text without its hidden sort keys or hidden full name (any ``.hidden`` element).
 
-    One walk over the cell (no XPath per cell: a ranking page has ~10 cells a row)."""
-    parts: list[str] = []
-
-    def walk(node) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            cls = child.get("class") if isinstance(child.tag, str) else None
-            if not (cls and "hidden" in cls.split()):
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(cell)
+    One walk over the cell (no XPath per cell: a ranking page has ~10 cells a row); a cell with no
+    child elements is its own text."""
+    if not len(cell):
+        text = cell.text
+        return " ".join(text.split()) if text else ""
+    parts: list[str] = [cell.text] if cell.text else []
+    _visible_into(cell, parts)
     return clean("".join(parts))
+
+
+def _visible_into(node: lxml.etree._Element, parts: list[str]) -> None:
+    for child in node:
+        cls = child.get("class") if isinstance(child.tag, str) else None
+        if not (cls and "hidden" in cls.split()):
+            if child.text:
+                parts.append(child.text)
+            if len(child):
+                _visible_into(child, parts)
+        if child.tail:
+            parts.append(child.tail)
 
 
 def header_key(text: str) -> str:
@@ -68,7 +90,9 @@ def header_key(text: str) -> str:
 def race_id_of(el: lxml.html.HtmlElement) -> int | None:
     """The race id of the first race-result link inside ``el`` (plain or percent-encoded)."""
     for a in el.iter("a"):
-        href = unquote(a.get("href") or "")
+        href = a.get("href") or ""
+        if "%" in href:
+            href = unquote(href)
         if "view_race_result" in href:
             m = _RACE_LINK_ID.search(href)
             if m:
@@ -88,15 +112,15 @@ def pane_class_names(tree: lxml.html.HtmlElement) -> dict[str, str]:
     out = {}
     for a in tree.iter("a"):
         if a.get("data-toggle") == "tab" and (a.get("href") or "").startswith("#"):
-            out[a.get("href")[1:]] = clean(a.text_content())
+            out[a.get("href")[1:]] = clean(text_of(a))
     return out
 
 
 def table_class_name(table: lxml.html.HtmlElement, panes: dict[str, str]) -> str:
     """A class table's class: its own ``class_header`` in the thead, else its tab's name."""
-    header = table.xpath(f"thead//*[{has_class('class_header')}]")
+    header = _THEAD_CLASS_HEADER(table)
     if header:
-        return clean(header[0].text_content())
+        return clean(text_of(header[0]))
     for pane in table.iterancestors("div"):
         if pane.get("id") in panes:
             return panes[pane.get("id")]
@@ -104,14 +128,16 @@ def table_class_name(table: lxml.html.HtmlElement, panes: dict[str, str]) -> str
 
 
 def panel_heading(tree: lxml.html.HtmlElement) -> str:
-    heads = tree.xpath(f"//div[{has_class('panel-heading')}]")
-    return clean(heads[0].text_content()) if heads else ""
+    for div in _PANEL_HEADING_CANDIDATES(tree):
+        if " panel-heading " in f" {div.get('class').translate(_XML_SPACE)} ":
+            return clean(text_of(div))
+    return ""
 
 
 def title_page_name(tree: lxml.html.HtmlElement) -> str:
     """The page-name part of ``Track :: Event :: <page name> :: LiveRC`` (FIELD-GUIDE §11.1)."""
     title = tree.find(".//title")
-    parts = [clean(p) for p in (title.text_content() if title is not None else "").split("::")]
+    parts = [clean(p) for p in (text_of(title) if title is not None else "").split("::")]
     parts = [p for p in parts if p and p.lower() != "liverc"]
     return parts[-1] if len(parts) >= 3 else ""
 
@@ -148,8 +174,14 @@ def ranking_row_start(ctx: ParseContext, where: str, columns: dict, row) -> tupl
     cells = row.findall("td")
     if len(cells) < columns["_width"]:
         raise ctx.incomplete(f"a ranking row has {len(cells)} cells for {columns['_width']} columns", f"{where}.row")
-    texts = {f: visible(cells[i]) for f, i in columns.items() if not f.startswith("_")}
-    pos = ctx.read(f"{where}.position", texts["pos"], parse_int, required=True)
+    fields = columns.get("_fields")
+    if fields is None:  # the (field, index) pairs, worked out once per table
+        fields = columns["_fields"] = [(f, i) for f, i in columns.items() if not f.startswith("_")]
+    texts = {f: visible(cells[i]) for f, i in fields}
+    pos_text = texts["pos"]
+    # plain digits (the usual cell) read as parse_int would; anything else goes through ctx.read
+    pos = int(pos_text) if pos_text.isdigit() and pos_text.isascii() else ctx.read(
+        f"{where}.position", pos_text, parse_int, required=True)
     if pos is None:
         raise ctx.fail(f"{where}: position {texts['pos']!r} is not a number", "position")
     name = texts["driver"]

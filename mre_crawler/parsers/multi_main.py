@@ -24,17 +24,23 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from mre_crawler.items import MultiMainLeg, MultiMainResult, MultiMainRow
 from mre_crawler.parsers.base import ParseContext, ParseResult
-from mre_crawler.parsers.common import clean, parse_int, parse_laps_time, split_hidden
-from mre_crawler.parsers.detect import load_page
+from mre_crawler.parsers.common import clean, parse_int, parse_laps_time, text_of
+from mre_crawler.parsers.detect import load_plain_page
 from mre_crawler.parsers.ids import page_ids
 
 PAGE_TYPE = "multi_main"
 
-_TABLES = '//table[contains(@class, "multi_main")]'
+_TABLES = etree.XPath('//table[contains(@class, "multi_main")]')
+_CLASS_HEADERS = etree.XPath('.//*[contains(@class, "class_header")]')
+_SUB_HEADERS = etree.XPath('.//*[contains(@class, "class_sub_header")]')
+_HEAD_ROWS = etree.XPath("thead/tr")
+_BODY_ROWS = etree.XPath("tbody/tr")
+_ALL_ROWS = etree.XPath(".//tr")
 _TITLE = re.compile(r"^(?P<cls>.+?)\s+(?:(?P<fmt>Double|Triple|Quad|Quadruple)\s+)?(?P<letter>[A-Z])-Main(?:\s+Results)?$",
                     re.IGNORECASE)
 _LEG_HEADER = re.compile(r"^([A-Z])(\d{1,2})$", re.IGNORECASE)
@@ -50,8 +56,8 @@ _HEADERS = {"pos": "pos", "position": "pos", "seeded": "seeded", "seed": "seeded
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
     ctx = ParseContext(PAGE_TYPE, url, meta)
     ids = page_ids(ctx, PAGE_TYPE, required=("track_slug", "multi_main_id"), optional=("event_id",))
-    tree = load_page(body, url, PAGE_TYPE)
-    tables = tree.xpath(_TABLES)
+    tree = load_plain_page(body, url, PAGE_TYPE)
+    tables = _TABLES(tree)
     if not tables:
         raise ctx.fail("no table.multi_main", "multi_main")
     if len(tables) > 1:
@@ -69,24 +75,49 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
         class_name=class_name, main_letter=letter, main_format=fmt, leg_labels=[label for label, _ in legs],
         tie_breaker_rule=rule, completed_legs=completed, scheduled_legs=scheduled,
     )
-    body_rows = table.xpath("tbody/tr") or [tr for tr in table.xpath(".//tr") if tr.find("td") is not None]
+    body_rows = _BODY_ROWS(table) or [tr for tr in _ALL_ROWS(table) if tr.find("td") is not None]
+    width = max([*columns.values(), *(i for _, i in legs)]) + 1
+    wanted = sorted({*columns.values(), *(i for _, i in legs)})  # only these cells are read
     for n, tr in enumerate(body_rows, 1):
-        x.rows.append(_row(ctx, tr, n, columns, legs))
+        x.rows.append(_row(ctx, tr, n, columns, legs, width, wanted))
     _check_whole(ctx, x)
     return ctx.result([x])
 
 
-def _text(el: HtmlElement) -> str:
-    return split_hidden(el)[1]
+def _text(cell) -> str:
+    """The visible text of a cell, as ``common.split_hidden(cell)[1]`` reads it, in one walk and no
+    XPath: with no ``.hidden`` element the cell's whole text glued, else its parts other than the
+    hidden elements joined by spaces."""
+    parts: list[str] = []
+    hidden = False
+
+    def walk(node) -> None:
+        nonlocal hidden
+        for child in node:
+            cls = child.get("class")
+            if cls and "hidden" in cls.split():
+                hidden = True
+            else:
+                if child.text and isinstance(child.tag, str):
+                    parts.append(child.text)
+                if len(child):
+                    walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    if cell.text:
+        parts.append(cell.text)
+    walk(cell)
+    return clean((" " if hidden else "").join(parts))
 
 
 def _title(ctx: ParseContext, tree: HtmlElement, table: HtmlElement) -> tuple[str, str | None, str]:
     """Class, "Triple"/"Double" and the main letter from ``<Class> Triple A-Main Results`` (the
     table's class header, else the ``<title>`` part before ``LiveRC``)."""
-    candidates = [clean(el.text_content()) for el in table.xpath('.//*[contains(@class, "class_header")]')]
+    candidates = [clean(text_of(el)) for el in _CLASS_HEADERS(table)]
     title = tree.find(".//title")
     if title is not None:
-        candidates += [p.strip() for p in clean(title.text_content()).split("::")]
+        candidates += [p.strip() for p in clean(text_of(title)).split("::")]
     for text in candidates:
         m = _TITLE.match(text)
         if m:
@@ -95,12 +126,12 @@ def _title(ctx: ParseContext, tree: HtmlElement, table: HtmlElement) -> tuple[st
 
 
 def _sub_header(ctx: ParseContext, table: HtmlElement) -> tuple[str | None, int | None, int | None]:
-    subs = table.xpath('.//*[contains(@class, "class_sub_header")]')
+    subs = _SUB_HEADERS(table)
     lines: list[str] = []
     for sub in subs:
         for br in sub.iter("br"):
             br.tail = "\n" + (br.tail or "")
-        lines.append(sub.text_content())
+        lines.append(text_of(sub))
     text = "\n".join(lines)
     tie = _TIE.search(text)
     done = _COMPLETED.search(text)
@@ -113,10 +144,10 @@ def _sub_header(ctx: ParseContext, table: HtmlElement) -> tuple[str | None, int 
 
 
 def _columns(ctx: ParseContext, table: HtmlElement, letter: str) -> tuple[dict[str, int], list[tuple[str, int]]]:
-    rows = [tr for tr in table.xpath("thead/tr") if len(tr.findall("th")) >= 5]
+    rows = [tr for tr in _HEAD_ROWS(table) if len(tr.findall("th")) >= 5]
     if not rows:
         raise ctx.fail("no header row with Pos, Seeded, Driver, Points and leg columns", "multi_main.columns")
-    labels = [clean(th.text_content()) for th in rows[-1].findall("th")]
+    labels = [clean(text_of(th)) for th in rows[-1].findall("th")]
     columns: dict[str, int] = {}
     legs: list[tuple[str, int]] = []
     for i, label in enumerate(labels):
@@ -136,31 +167,31 @@ def _columns(ctx: ParseContext, table: HtmlElement, letter: str) -> tuple[dict[s
     return columns, legs
 
 
-def _row(ctx: ParseContext, tr: HtmlElement, n: int, columns: dict[str, int], legs: list[tuple[str, int]]
-         ) -> MultiMainRow:
+def _row(ctx: ParseContext, tr: HtmlElement, n: int, columns: dict[str, int], legs: list[tuple[str, int]],
+         width: int, wanted: list[int]) -> MultiMainRow:
     cells = tr.findall("td")
-    width = max([*columns.values(), *(i for _, i in legs)]) + 1
     if len(cells) < width:
         raise ctx.incomplete(f"row {n} has {len(cells)} cells for {width} columns", f"multi_main.row[{n}]")
-    texts = [_text(c) for c in cells]
-    where = f"multi_main.row[{n}]"
+    texts = {i: _text(cells[i]) for i in wanted}
     try:
         position = parse_int(texts[columns["pos"]])
         points = parse_int(texts[columns["points"]]) if texts[columns["points"]] else None
         seeded_text = texts[columns["seeded"]] if "seeded" in columns else ""
         seeded = parse_int(seeded_text) if seeded_text else None
     except ValueError as exc:
-        raise ctx.fail(f"row {n}: {exc}", where) from None
+        raise ctx.fail(f"row {n}: {exc}", f"multi_main.row[{n}]") from None
     driver = texts[columns["driver"]]
     if not driver:
-        raise ctx.fail(f"row {n}: no driver name", where)
+        raise ctx.fail(f"row {n}: no driver name", f"multi_main.row[{n}]")
     row = MultiMainRow(position, seeded, driver, points)
+    append = row.legs.append
     for number, (label, i) in enumerate(legs, 1):
-        row.legs.append(_leg(ctx, f"{where}.{label}", number, label, texts[i]))
+        append(_leg(ctx, n, number, label, texts[i]))
     return row
 
 
-def _leg(ctx: ParseContext, where: str, number: int, label: str, text: str) -> MultiMainLeg:
+def _leg(ctx: ParseContext, n: int, number: int, label: str, text: str) -> MultiMainLeg:
+    where = f"multi_main.row[{n}].{label}"  # only the failures below read it
     if not text:
         return MultiMainLeg(number, label, None, None, None, None, None, True)
     if text.upper() == "DNS":

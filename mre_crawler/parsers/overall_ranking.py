@@ -14,8 +14,9 @@ from typing import Any
 
 from mre_crawler.heat_items import OverallRanking, OverallRow
 from mre_crawler.parsers.base import ParseContext, ParseResult
-from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_laps_time
+from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_laps_time, text_of
 from mre_crawler.parsers.lineup_common import (
+    LAST_HEADER_CELLS, THEAD_DIV_CLASS_HEADER,
     class_rows, class_tables, has_class, header_key, load_fitting, pane_class_names, race_id_of, ranking_row_start,
 )
 
@@ -28,7 +29,7 @@ _RESULT = re.compile(r"^(?:\[(?P<a>\d+)\]\s*)?(?:\[(?P<b>\d+)\]\s*)?(?P<lt>.*)$"
 
 
 def _labels(table) -> list[str]:
-    return [header_key(th.text_content()) for th in table.xpath("thead/tr[last()]/th")]
+    return [header_key(text_of(th)) for th in LAST_HEADER_CELLS(table)]
 
 
 def _is_ranking(table) -> bool:
@@ -37,7 +38,7 @@ def _is_ranking(table) -> bool:
 
 
 def _fits(tree) -> bool:
-    return any(_is_ranking(t) and t.xpath(f"thead//div[{has_class('class_header')}]") for t in tree.iter("table"))
+    return any(_is_ranking(t) and THEAD_DIV_CLASS_HEADER(t) for t in tree.iter("table"))
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:

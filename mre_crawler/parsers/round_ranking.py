@@ -17,9 +17,10 @@ from urllib.parse import unquote
 from mre_crawler.heat_items import RankingRow, RoundRanking
 from mre_crawler.parsers.base import ParseContext, ParseResult
 from mre_crawler.parsers.common import (
-    clean, page_id, page_track_slug, parse_duration, parse_int, parse_laps_time, url_query_value,
+    clean, page_id, page_track_slug, parse_duration, parse_int, parse_laps_time, text_of, url_query_value,
 )
 from mre_crawler.parsers.lineup_common import (
+    HEADER_CELLS, LAST_HEADER_CELLS,
     class_rows, class_tables, header_key, load_fitting, pane_class_names, panel_heading, race_id_of,
     ranking_row_start, title_page_name,
 )
@@ -45,7 +46,7 @@ _HEAT = re.compile(r"^(\d+)\s*/\s*(\d+)$")
 
 def _fits(tree) -> bool:
     for table in tree.iter("table"):
-        labels = {header_key(th.text_content()) for th in table.xpath("thead/tr/th")}
+        labels = {header_key(text_of(th)) for th in HEADER_CELLS(table)}
         if "laps/time" in labels and "heat" in labels:
             return True
     return False
@@ -54,7 +55,7 @@ def _fits(tree) -> bool:
 def _ranking_tables(tree) -> list:
     out = []
     for table in tree.iter("table"):
-        labels = {header_key(th.text_content()) for th in table.xpath("thead/tr/th")}
+        labels = {header_key(text_of(th)) for th in HEADER_CELLS(table)}
         if "heat" in labels and "driver" in labels:
             out.append(table)
     return out
@@ -93,7 +94,7 @@ def _round_name(ctx: ParseContext, tree) -> str | None:
 
 
 def _columns(ctx: ParseContext, table, class_name: str) -> dict:
-    labels = [clean(th.text_content()) for th in table.xpath("thead/tr[last()]/th")]
+    labels = [clean(text_of(th)) for th in LAST_HEADER_CELLS(table)]
     columns: dict = {"_labels": []}
     for i, label in enumerate(labels):
         field = HEADERS.get(label.lower())
