@@ -13,12 +13,19 @@ from mre_crawler.timezones import local_to_utc
 
 
 def upsert_rows(cur: psycopg.Cursor, spec: Upsert, rows: list[tuple]) -> tuple[int, int]:
-    """COPY rows into a stage, then INSERT … ON CONFLICT … WHERE differs. Returns (inserted, updated)."""
+    """COPY rows into a stage, then INSERT … ON CONFLICT … WHERE differs. Returns (inserted, updated).
+
+    The stage is a temporary table of the session, made on first use (``IF NOT EXISTS``: a
+    rolled-back transaction takes a stage it made with it) and emptied by every commit (``ON
+    COMMIT DELETE ROWS``) and by the upsert itself (a second call in one transaction starts
+    empty): no stage built and dropped every batch (``CREATE TEMP TABLE … ON COMMIT DROP`` was
+    catalog writes on every call, most of the cost of a batch's few stub and driver rows). The
+    caller is in a transaction, as it was for ``ON COMMIT DROP``."""
     stage = sql.Identifier(f"stage_{spec.name.replace('<-', '_from_')}")
     cols = sql.SQL(", ").join(map(sql.Identifier, spec.columns))
     cur.execute(
-        sql.SQL("CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA").format(
-            stage=stage, cols=cols, table=_t(spec.table))
+        sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS SELECT {cols} FROM {table} "
+                "WITH NO DATA").format(stage=stage, cols=cols, table=_t(spec.table))
     )
     with cur.copy(sql.SQL("COPY {stage} ({cols}) FROM STDIN").format(stage=stage, cols=cols)) as copy:
         for row in rows:
@@ -48,7 +55,9 @@ def upsert_rows(cur: psycopg.Cursor, spec: Upsert, rows: list[tuple]) -> tuple[i
         # so they queue behind each other instead of deadlocking (sorted by PostgreSQL, off the
         # crawler's GIL).
         "WITH up AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} ORDER BY {key} "
-        "ON CONFLICT ({key}) {action} RETURNING (xmax = 0) AS inserted) "
+        "ON CONFLICT ({key}) {action} RETURNING (xmax = 0) AS inserted), "
+        # Empties the stage in the same statement (its DELETE sees the rows the INSERT read).
+        "emptied AS (DELETE FROM {stage}) "
         "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
     ).format(table=_t(spec.table), cols=cols, stage=stage, key=key, action=action)
     ins, upd = cur.execute(query).fetchone()
