@@ -509,3 +509,29 @@ def test_tracks_resolve_zones_re_resolves_stored_zones_after_an_upgrade(pg_conn,
     assert main(["tracks", "set-timezone", SLUG, "Asia/Tokyo"]) == 0
     assert main(["tracks", "resolve-zones"]) == 0 and "0 tracks changed" in capsys.readouterr().out
     assert pg_conn.execute("SELECT time_zone FROM mre.tracks WHERE slug = %s", (SLUG,)).fetchone() == ("Asia/Tokyo",)
+
+
+def test_upsert_stages_are_reused_per_session_and_start_empty(pg_conn):
+    """upsert_rows keeps one temporary stage per spec for the session (ON COMMIT DELETE ROWS):
+    two upserts of one spec in one transaction each write their own rows, rows staged in a
+    rolled-back transaction are never written later, and outside a transaction it refuses
+    (each statement would commit and empty the stage under the COPY)."""
+    from mre_crawler.store import DRIVERS, TRACK_STUB, upsert_rows
+
+    cur = pg_conn.cursor()
+    with pytest.raises(RuntimeError):
+        upsert_rows(cur, DRIVERS, [(1, "A One", "a one", "A ONE")])
+    with pg_conn.transaction():
+        assert upsert_rows(cur, DRIVERS, [(1, "A One", "a one", "A ONE")]) == (1, 0)
+        assert upsert_rows(cur, DRIVERS, [(2, "B Two", "b two", "B TWO")]) == (1, 0)
+    with pytest.raises(ZeroDivisionError):
+        with pg_conn.transaction():
+            assert upsert_rows(cur, DRIVERS, [(3, "C Three", "c three", "C THREE")]) == (1, 0)
+            assert upsert_rows(cur, TRACK_STUB, [("gone",)]) == (1, 0)  # its stage made here, rolled back
+            1 / 0
+    with pg_conn.transaction():
+        assert upsert_rows(cur, DRIVERS, [(1, "A Uno", "a uno", "A UNO")]) == (0, 1)
+        assert upsert_rows(cur, TRACK_STUB, [("kept",)]) == (1, 0)
+    assert pg_conn.execute("SELECT slug FROM mre.tracks").fetchall() == [("kept",)]
+    assert pg_conn.execute("SELECT driver_id, display_name FROM mre.drivers ORDER BY 1").fetchall() == [
+        (1, "A Uno"), (2, "B Two")]

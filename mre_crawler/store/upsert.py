@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 
 from mre_crawler.store.rows import _Batch
 from mre_crawler.store.specs import LAPS, RACES_FROM_EVENT, RACES_FROM_PAGE, RESULTS, Upsert, _t
@@ -13,12 +13,24 @@ from mre_crawler.timezones import local_to_utc
 
 
 def upsert_rows(cur: psycopg.Cursor, spec: Upsert, rows: list[tuple]) -> tuple[int, int]:
-    """COPY rows into a stage, then INSERT … ON CONFLICT … WHERE differs. Returns (inserted, updated)."""
+    """COPY rows into a stage, then INSERT … ON CONFLICT … WHERE differs. Returns (inserted, updated).
+
+    The stage is a temporary table of the session, made on first use (``IF NOT EXISTS``: a
+    rolled-back transaction takes a stage it made with it) and emptied by every commit (``ON
+    COMMIT DELETE ROWS``) and before each COPY (a second call in one transaction starts empty;
+    the rows stay staged until then, for the removal marking of laps, which reads
+    ``stage_laps``): no stage built and dropped every batch (``CREATE TEMP TABLE … ON COMMIT DROP`` was
+    catalog writes on every call, most of the cost of a batch's few stub and driver rows). The
+    caller is in a transaction, as it was for ``ON COMMIT DROP``."""
     stage = sql.Identifier(f"stage_{spec.name.replace('<-', '_from_')}")
     cols = sql.SQL(", ").join(map(sql.Identifier, spec.columns))
+    if cur.connection.autocommit and cur.connection.info.transaction_status == pq.TransactionStatus.IDLE:
+        # Each statement would commit on its own and the commit empty the stage under the COPY.
+        raise RuntimeError("upsert_rows needs a transaction")
+    # One round trip (two statements, no parameters): the stage made if missing, then emptied.
     cur.execute(
-        sql.SQL("CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA").format(
-            stage=stage, cols=cols, table=_t(spec.table))
+        sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS SELECT {cols} FROM {table} "
+                "WITH NO DATA; DELETE FROM {stage}").format(stage=stage, cols=cols, table=_t(spec.table))
     )
     with cur.copy(sql.SQL("COPY {stage} ({cols}) FROM STDIN").format(stage=stage, cols=cols)) as copy:
         for row in rows:
