@@ -83,6 +83,16 @@ def test_a_page_whose_rows_cannot_commit_is_listed_failed_then_stored_by_the_nex
     check_same_database(baseline, db_url)
 
 
+def wait_for_workers(db_url: str, n: int, timeout: float = 120) -> None:
+    """Until ``n`` workers have opened their run (their store is open; they poll Redis next)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while len(worker_stats(db_url)) < n:
+        assert time.monotonic() < deadline, f"{n} workers did not start within {timeout:.0f} s"
+        time.sleep(0.1)
+
+
 def test_three_workers_storing_the_same_events_at_once_end_with_the_single_process_database(
         site_and_truth, make_database, redis_server, tmp_path):
     """Three workers, 8 requests per track in flight and batches of 3 pages: the workers commit
@@ -94,9 +104,14 @@ def test_three_workers_storing_the_same_events_at_once_end_with_the_single_proce
     db_url = make_database()
     with FaultServer(site) as server:
         server.add_rule(SLOW_RACES)
+        # The work is queued once all three workers are up: this small site is crawled in about a
+        # second, less than a worker takes to start on a loaded machine, so a worker started late
+        # could find nothing left and no two would commit at the same moment.
+        procs = start_workers(3, server, redis_server.url, db_url, tmp_path / "homes", 8, idle_exit=15,
+                              settings=("MRE_STORE_BATCH_PAGES=3",))
+        wait_for_workers(db_url, 3)
         enqueue_tracks(truth, redis_server.url)
-        results = finish(start_workers(3, server, redis_server.url, db_url, tmp_path / "homes", 8,
-                                       settings=("MRE_STORE_BATCH_PAGES=3",)))
+        results = finish(procs)
         fetched = page_requests(server)
     for code, out in results:
         assert code == 0, out
