@@ -283,6 +283,13 @@ def load_plain_page(body: bytes, url: str, page_type: str) -> lxml.etree._Elemen
     faster, which the race parser needs for its lap-heavy pages. Plain elements have no
     ``text_content()``: use ``"".join(el.itertext())``.
     """
+    tree = plain_tree(body, url, page_type)
+    check_not_error_page(tree, page_type, url)
+    return tree
+
+
+def plain_tree(body: bytes | str | None, url: str, page_type: str) -> lxml.etree._Element:
+    """The body's plain ``lxml.etree`` tree; :class:`WrongPageType` ("empty") when there is none."""
     if isinstance(body, str):
         body = body.encode("utf-8")
     if body is None or not body or body.isspace():  # as `not body.strip()`, without copying the body
@@ -293,7 +300,6 @@ def load_plain_page(body: bytes, url: str, page_type: str) -> lxml.etree._Elemen
         raise WrongPageType(page_type, url, "empty", f"no HTML document: {exc}") from None
     if tree is None:
         raise WrongPageType(page_type, url, "empty", "no HTML document")
-    check_not_error_page(tree, page_type, url)
     return tree
 
 

@@ -17,10 +17,9 @@ import lxml.html
 
 from mre_crawler.parsers.base import ParseContext
 from mre_crawler.parsers.common import clean, parse_int, text_of
-from mre_crawler.parsers.detect import check_not_error_page
+from mre_crawler.parsers.detect import check_not_error_page, plain_tree
 
 _RACE_LINK_ID = re.compile(r"[?&]id=(\d+)")
-_PLAIN_PARSER = lxml.etree.HTMLParser(encoding="utf-8", remove_comments=True)
 HEADER_CELLS = lxml.etree.XPath("thead/tr/th")
 LAST_HEADER_CELLS = lxml.etree.XPath("thead/tr[last()]/th")
 _THEAD_CLASS_HEADER = lxml.etree.XPath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
@@ -39,19 +38,7 @@ def load_fitting(body: bytes, url: str, page_type: str, fits: Callable[[lxml.htm
     """The page's tree. A page whose structure ``fits`` is taken at once; any other goes through
     :func:`check_not_error_page` (error page, bot check, another page type), and then the parser
     fails it with the reason of what is missing."""
-    from mre_crawler.errors import WrongPageType
-
-    if body is None or not body or body.isspace():  # as `not body.strip()`, without copying the body
-        raise WrongPageType(page_type, url, "empty", "the body is empty")
-    # A plain lxml.etree tree (element access skips lxml.html's per-element class lookup).
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    try:
-        tree = lxml.etree.fromstring(body, _PLAIN_PARSER, base_url=url)
-    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError) as exc:
-        raise WrongPageType(page_type, url, "empty", f"no HTML document: {exc}") from None
-    if tree is None:
-        raise WrongPageType(page_type, url, "empty", "no HTML document")
+    tree = plain_tree(body, url, page_type)
     if not fits(tree):
         check_not_error_page(tree, page_type, url)
     return tree
