@@ -388,21 +388,13 @@ def test_the_next_run_closes_a_dead_run_as_aborted(pg_url, pg_conn):
                            (alive_run,)).fetchone() == ("finished",)
 
 
-def test_first_laps_copied_straight_in_fall_back_to_the_upsert_when_another_writer_got_there_first(
-        pg_url, pg_conn, parse_race):
-    """A race's first laps go into mre.laps by COPY; when another transaction inserts laps of the same
-    race meanwhile (committed while this COPY waits on the key), the COPY is rolled back to its
-    savepoint and the laps are upserted: every lap stored once, no page quarantined."""
+def write_while_copy_waits(pg_url, pg_conn, race, other) -> dict:
+    """Store ``race`` on a connection of its own until its COPY waits on a key the ``other``
+    (open) transaction inserted; then commit ``other``; the write's counts as ``done["counts"]``."""
     import threading
 
     import psycopg
 
-    race = parse_race(A_MAIN)
-    first = race.results[0]
-    lap = first.lap_list[0]
-    other = psycopg.connect(pg_url)  # a transaction of its own, held open
-    other.execute("INSERT INTO mre.laps (race_id, driver_id, lap_number, lap_time) VALUES (%s, %s, %s, %s)",
-                  (A_MAIN, first.driver_id, lap.lap_number, lap.lap_time))
     done: dict = {}
 
     def write() -> None:
@@ -422,6 +414,23 @@ def test_first_laps_copied_straight_in_fall_back_to_the_upsert_when_another_writ
     other.commit()
     other.close()
     writer.join(timeout=30)
+    return done
+
+
+def test_first_laps_copied_straight_in_fall_back_to_the_upsert_when_another_writer_got_there_first(
+        pg_url, pg_conn, parse_race):
+    """A race's first laps go into mre.laps by COPY; when another transaction inserts laps of the same
+    race meanwhile (committed while this COPY waits on the key), the COPY is rolled back to its
+    savepoint and the laps are upserted: every lap stored once, no page quarantined."""
+    import psycopg
+
+    race = parse_race(A_MAIN)
+    first = race.results[0]
+    lap = first.lap_list[0]
+    other = psycopg.connect(pg_url)  # a transaction of its own, held open
+    other.execute("INSERT INTO mre.laps (race_id, driver_id, lap_number, lap_time) VALUES (%s, %s, %s, %s)",
+                  (A_MAIN, first.driver_id, lap.lap_number, lap.lap_time))
+    done = write_while_copy_waits(pg_url, pg_conn, race, other)
     printed_laps = sum(r.laps or 0 for r in race.results)
     inserted, updated, removed = done["counts"].by_table["laps"]
     assert inserted == printed_laps - 1 and removed == 0  # the other writer's lap was there (updated or equal)
@@ -436,8 +445,6 @@ def test_first_results_copied_straight_in_fall_back_to_the_upsert_when_another_w
     rolled back to its savepoint and the results are upserted: every result stored once with the
     page's values, no page quarantined. The race's row was stored before (an event page), so it is
     upserted, not copied."""
-    import threading
-
     import psycopg
 
     race = parse_race(A_MAIN)
@@ -449,24 +456,7 @@ def test_first_results_copied_straight_in_fall_back_to_the_upsert_when_another_w
     other = psycopg.connect(pg_url)  # a transaction of its own, held open
     other.execute("INSERT INTO mre.race_results (race_id, driver_id, position, status) VALUES (%s, %s, %s, %s)",
                   (A_MAIN, first.driver_id, 99, "stopped_early"))
-    done: dict = {}
-
-    def write() -> None:
-        with psycopg.connect(pg_url, autocommit=True) as conn:
-            done["counts"] = Store(conn).write_page(race, url=race_url(A_MAIN), page_type="race_result")
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    deadline = time.monotonic() + 30
-    waiting = 0
-    while time.monotonic() < deadline and not waiting:
-        time.sleep(0.01)
-        waiting = pg_conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'COPY%%'").fetchone()[0]
-    assert waiting, "the store's COPY never waited on the other transaction's key"
-    other.commit()
-    other.close()
-    writer.join(timeout=30)
+    done = write_while_copy_waits(pg_url, pg_conn, race, other)
     printed = len([r for r in race.results if r.driver_id is not None])
     inserted, updated, removed = done["counts"].by_table["race_results"]
     assert (inserted, updated, removed) == (printed - 1, 1, 0)

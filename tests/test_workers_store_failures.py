@@ -27,6 +27,18 @@ def site_and_truth(tmp_path_factory):
     return make_site(tmp_path_factory.mktemp("workers-store-failures"), tracks=2, events=3)
 
 
+def fresh_round(site_and_truth, make_database, tmp_path):
+    """The site, its truth, the single-process baseline, a migrated empty database, and the first
+    track's slug and dashboard URL."""
+    site, truth = site_and_truth
+    baseline = single_process_snapshot(site, truth, make_database(), tmp_path / "single-home")
+    db_url = make_database()
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        migrate(conn)
+    slug = truth["tracks"][0]["slug"]
+    return site, truth, baseline, db_url, slug, f"https://{slug}.liverc.com/"
+
+
 def test_a_page_whose_rows_cannot_commit_is_listed_failed_then_stored_by_the_next_round(
         site_and_truth, make_database, redis_server, tmp_path):
     """The test holds one track's row locked (FOR NO KEY UPDATE, in a transaction left open) and
@@ -38,13 +50,7 @@ def test_a_page_whose_rows_cannot_commit_is_listed_failed_then_stored_by_the_nex
 
     Before the fix the lock timeout escaped the store, the worker stopped (``start_error``), and a
     later commit acked the failed batch's claims: pages neither stored nor listed."""
-    site, truth = site_and_truth
-    baseline = single_process_snapshot(site, truth, make_database(), tmp_path / "single-home")
-    db_url = make_database()
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        migrate(conn)
-    slug = truth["tracks"][0]["slug"]
-    dashboard = f"https://{slug}.liverc.com/"
+    site, truth, baseline, db_url, slug, dashboard = fresh_round(site_and_truth, make_database, tmp_path)
     holder = psycopg.connect(db_url)  # its transaction stays open for the whole first round
     try:
         holder.execute("INSERT INTO mre.tracks (slug) VALUES (%s)", (slug,))
@@ -143,13 +149,7 @@ def test_a_worker_whose_connection_is_killed_mid_batch_gives_its_claims_back(
     import threading
     import time
 
-    site, truth = site_and_truth
-    baseline = single_process_snapshot(site, truth, make_database(), tmp_path / "single-home")
-    db_url = make_database()
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        migrate(conn)
-    slug = truth["tracks"][0]["slug"]
-    dashboard = f"https://{slug}.liverc.com/"
+    site, truth, baseline, db_url, slug, dashboard = fresh_round(site_and_truth, make_database, tmp_path)
     client = redis_server.client()
     killed: list[tuple[int, str, bool]] = []  # (backend pid, its query, had written in its transaction)
     holder = psycopg.connect(db_url)
