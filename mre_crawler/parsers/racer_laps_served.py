@@ -27,6 +27,7 @@ generated race page.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -99,8 +100,11 @@ def read_served_blocks(codes: Iterable[str]) -> list[tuple[int, ServedBlock, lis
     return blocks
 
 
+_TIME = attrgetter("time")
+
+
 def _laps(served: list[_ServedLap]) -> list[items.Lap] | None:
-    if not plausible_lap_times([lap.time for lap in served]):
+    if not plausible_lap_times(list(map(_TIME, served))):
         return None
     ints = SMALL_INTS
     Lap = items.Lap
