@@ -29,7 +29,7 @@ from lxml.html import HtmlElement
 
 from mre_crawler.items import MultiMainLeg, MultiMainResult, MultiMainRow
 from mre_crawler.parsers.base import ParseContext, ParseResult
-from mre_crawler.parsers.common import clean, parse_int, parse_laps_time, text_of, with_class
+from mre_crawler.parsers.common import cell_text, clean, parse_int, parse_laps_time, text_of, with_class
 from mre_crawler.parsers.detect import load_plain_page
 from mre_crawler.parsers.ids import page_ids
 
@@ -153,7 +153,7 @@ def _columns(ctx: ParseContext, table: HtmlElement, letter: str) -> tuple[dict[s
     rows = [tr for tr in _HEAD_ROWS(table) if len(tr.findall("th")) >= 5]
     if not rows:
         raise ctx.fail("no header row with Pos, Seeded, Driver, Points and leg columns", "multi_main.columns")
-    labels = [_text_all(th) for th in rows[-1].findall("th")]
+    labels = [cell_text(th) for th in rows[-1].findall("th")]
     columns: dict[str, int] = {}
     legs: list[tuple[str, int]] = []
     for i, label in enumerate(labels):
@@ -192,11 +192,6 @@ def _row(ctx: ParseContext, tr: HtmlElement, n: int, columns: dict[str, int], le
         raise ctx.fail(f"row {n}: no driver name", f"multi_main.row[{n}]")
     return MultiMainRow(position, seeded, driver, points,
                         [_leg(ctx, n, number, label, texts[i]) for number, label, i in legs])
-
-
-def _text_all(cell) -> str:
-    """``clean(text_of(cell))``; a cell with no child elements is its own text."""
-    return clean(cell.text if not len(cell) else text_of(cell))
 
 
 def _int(text: str) -> int:
