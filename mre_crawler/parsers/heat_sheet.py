@@ -92,9 +92,9 @@ def _read_table(ctx: ParseContext, table, sheet: HeatSheet) -> None:
             sheet.races.append(race)
             columns = None
             continue
-        cells = row.findall("td")
+        cells = list(row.iterchildren("td"))  # as findall("td"), without ElementPath's per-call cost (~5x)
         if not cells:
-            ths = row.findall("th")
+            ths = list(row.iterchildren("th"))
             if ths:
                 columns = _columns(ctx, [header_key(text_of(th)) for th in ths], race)
             continue
