@@ -39,15 +39,15 @@ def with_class(node: etree._Element, *names: str, token: bool = True) -> list[et
     ~60 µs over a 36-row table), each of which knows its element, and the exact token test runs on
     those few hits."""
     if not any(len(child) for child in node):  # the children are all the descendants
-        return [child for child in node if isinstance(child.tag, str) and _holds(child.get("class"), names, token)]
+        return [child for child in node if isinstance(child.tag, str) and class_holds(child.get("class"), names, token)]
     finder = _CLASS_FINDERS.get(names)
     if finder is None:
         test = " or ".join(f'contains(., "{name}")' for name in names)
         finder = _CLASS_FINDERS[names] = etree.XPath(f"descendant::*/@class[{test}]")
-    return [value.getparent() for value in finder(node) if _holds(value, names, token)]
+    return [value.getparent() for value in finder(node) if class_holds(value, names, token)]
 
 
-def _holds(value: str | None, names: tuple[str, ...], token: bool) -> bool:
+def class_holds(value: str | None, names: tuple[str, ...], token: bool = True) -> bool:
     """Whether a class attribute holds one of ``names`` (as a token, or with ``token=False`` anywhere)."""
     if not value or not any(name in value for name in names):
         return False

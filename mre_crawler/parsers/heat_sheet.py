@@ -38,9 +38,8 @@ _TX_HEADERS = ("tx #", "tx", "transponder", "transponder #")
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
-    tree = load_fitting(body, url, PAGE_TYPE, lambda t: bool(_TABLES(t)))
+    tree, tables = load_fitting(body, url, PAGE_TYPE, _TABLES)
     ctx = ParseContext(PAGE_TYPE, url, meta)
-    tables = _TABLES(tree)
     if not tables:
         raise ctx.fail("no table.heat_sheet", "heat_sheet")
     sheet = HeatSheet(
