@@ -57,6 +57,11 @@ def class_holds(value: str | None, names: tuple[str, ...], token: bool = True) -
     return any(f" {name} " in padded for name in names)
 
 
+def element_text(el: etree._Element) -> str:
+    """``text_of(el)``; an element with no child elements (most cells) is read directly, without an XPath call."""
+    return text_of(el) if len(el) else el.text or ""
+
+
 def cell_text(el: etree._Element) -> str:
     """``clean(text_of(el))``; an element with no child elements (most cells) is read directly."""
     return clean(el.text if not len(el) else text_of(el))
