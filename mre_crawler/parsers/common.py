@@ -111,6 +111,11 @@ def parse_int(text: str) -> int:
     return int(t)
 
 
+# A decimal as LiveRC prints lap times and averages (``34.746``): what parse_float and parse_duration
+# read with float(); a parser may read text this matches directly, and leave the rest to them.
+PLAIN_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
+
+
 def parse_float(text: str) -> float:
     t = text.strip().replace(",", "")
     if not _FLOAT.fullmatch(t):

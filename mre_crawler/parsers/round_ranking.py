@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from mre_crawler.heat_items import RankingRow, RoundRanking
 from mre_crawler.parsers.base import ParseContext, ParseResult
 from mre_crawler.parsers.common import (
-    cell_text, page_id, page_track_slug, parse_duration, parse_int, parse_laps_time, url_query_value,
+    PLAIN_DECIMAL, cell_text, page_id, page_track_slug, parse_duration, parse_int, parse_laps_time, url_query_value,
 )
 from mre_crawler.parsers.lineup_common import (
     HEADER_CELLS, LAST_HEADER_CELLS,
@@ -42,7 +42,6 @@ HEADERS = {
 REQUIRED = ("pos", "driver", "laps_time", "heat")
 _METRICS = ("top2_consecutive", "top3_consecutive", "avg_top5", "fastest_lap", "avg_lap")
 _HEAT = re.compile(r"^(\d+)\s*/\s*(\d+)$")
-_PLAIN_SECONDS = re.compile(r"[0-9]+\.[0-9]+")
 
 
 def _labelled(tree) -> list[tuple[Any, set[str]]]:
@@ -110,7 +109,7 @@ def _time(ctx: ParseContext, where: str, pos: int, field: str, text: str) -> flo
     parse_duration reads them; anything else through ctx.read, which names the field on failure."""
     if not text:
         return None
-    if _PLAIN_SECONDS.fullmatch(text):
+    if PLAIN_DECIMAL.fullmatch(text):
         return float(text)
     return ctx.read(f"{where}[{pos}].{field}", text, parse_duration)
 
