@@ -133,7 +133,7 @@ def panel_heading(tree: lxml.html.HtmlElement) -> str:
 
 def title_page_name(tree: lxml.html.HtmlElement) -> str:
     """The page-name part of ``Track :: Event :: <page name> :: LiveRC`` (FIELD-GUIDE §11.1)."""
-    title = tree.find(".//title")
+    title = next(tree.iter("title"), None)  # .find(".//title") without ElementPath
     parts = [clean(p) for p in (text_of(title) if title is not None else "").split("::")]
     parts = [p for p in parts if p and p.lower() != "liverc"]
     return parts[-1] if len(parts) >= 3 else ""

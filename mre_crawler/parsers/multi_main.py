@@ -121,7 +121,7 @@ def _title(ctx: ParseContext, tree: HtmlElement, table: HtmlElement) -> tuple[st
     """Class, "Triple"/"Double" and the main letter from ``<Class> Triple A-Main Results`` (the
     table's class header, else the ``<title>`` part before ``LiveRC``)."""
     candidates = [clean(text_of(el)) for el in with_class(table, "class_header", token=False)]
-    title = tree.find(".//title")
+    title = next(tree.iter("title"), None)  # .find(".//title") without ElementPath
     if title is not None:
         candidates += [p.strip() for p in clean(text_of(title)).split("::")]
     for text in candidates:
