@@ -7,6 +7,8 @@ import math
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mre_crawler.jsliteral import JSLiteralError, find_assignments, loads, unescape
 
@@ -144,3 +146,12 @@ def test_a_stray_character_in_a_racer_laps_block_names_the_block() -> None:
     text = "racerLaps[346997] = {\n" + "\t" * 60 + "'laps' : [\n" + "\t" * 60 + "#\n" + "\t" * 60 + "]\n};"
     with pytest.raises(JSLiteralError, match=r"racerLaps\[346997\]"):
         list(find_assignments(text))
+
+
+@given(st.text(alphabet="{}; \t\n'a", max_size=40))
+def test_the_statement_close_is_where_the_statement_end_pattern_matches(tail: str) -> None:
+    from mre_crawler.jsliteral import _STATEMENT_END, _statement_close
+
+    text = "{" + tail
+    m = _STATEMENT_END.search(text, 0)
+    assert _statement_close(text, 0) == (None if m is None else m.start())

@@ -36,7 +36,8 @@ def race_pages(liverc) -> list[tuple[str, bytes, dict]]:
 
 
 def _slow_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every column read cell by cell through ``common``; every driver's laps one by one."""
+    """Every column read cell by cell through ``common``; every driver's laps one by one, from
+    racerLaps decoded into dicts."""
     for name in ("_SECONDS_COLUMN", "_INT_COLUMN", "_LAPS_TIME_COLUMN", "_BEHIND_COLUMN", "_PERCENT_COLUMN"):
         monkeypatch.setattr(race_result, name, _NEVER)
 
@@ -44,8 +45,9 @@ def _slow_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
         raise ValueError("quick path switched off")
 
     monkeypatch.setattr(race_result, "_quick_laps", no_quick_laps)
+    monkeypatch.setattr(race_result, "read_served_blocks", lambda codes: None)
     monkeypatch.setattr(race_result, "_PLAIN_DECIMAL", _NEVER)
-    monkeypatch.setattr(race_result, "_SMALL_INTS", {})
+    monkeypatch.setattr(race_result, "SMALL_INTS", {})
 
 
 def test_quick_paths_and_reporting_paths_read_every_page_alike(race_pages, monkeypatch) -> None:
@@ -102,8 +104,8 @@ def test_a_line_break_inside_a_cell_is_a_problem_not_a_crash(liverc, original, b
 
 
 def test_small_int_table_matches_int() -> None:
-    assert all(race_result._SMALL_INTS[str(i)] == i for i in range(1000))
-    assert race_result._SMALL_INTS.get("1000") is None and race_result._SMALL_INTS.get(" 1") is None
+    assert all(race_result.SMALL_INTS[str(i)] == i for i in range(1000))
+    assert race_result.SMALL_INTS.get("1000") is None and race_result.SMALL_INTS.get(" 1") is None
 
 
 def test_the_cut_out_parts_give_the_same_items_and_problems_as_the_whole_page(race_pages, monkeypatch) -> None:

@@ -24,6 +24,48 @@ def clean(text: str | None) -> str:
 # What lxml.html's ``text_content()`` runs; usable on plain lxml.etree elements too.
 text_of = etree.XPath("string()", smart_strings=False)
 
+_XML_SPACE = str.maketrans("\t\r\n", "   ")  # the whitespace XPath's normalize-space() folds
+_CLASS_FINDERS: dict[tuple[str, ...], etree.XPath] = {}
+
+
+def with_class(node: etree._Element, *names: str, token: bool = True) -> list[etree._Element]:
+    """The elements below ``node`` whose class holds the token ``name`` (any of ``names``), in
+    document order: what ``.//*[contains(concat(" ", normalize-space(@class), " "), " name ")]``
+    selects, or with ``token=False`` ``.//*[contains(@class, "name")]``.
+
+    A node whose children have no children of their own (a table cell holding a span) is read from
+    its children. Otherwise an XPath picks the class *attributes* that contain a name (a plain
+    substring test in C, several times cheaper than a predicate on every element: ~14 µs against
+    ~60 µs over a 36-row table), each of which knows its element, and the exact token test runs on
+    those few hits."""
+    if not any(len(child) for child in node):  # the children are all the descendants
+        return [child for child in node if isinstance(child.tag, str) and class_holds(child.get("class"), names, token)]
+    finder = _CLASS_FINDERS.get(names)
+    if finder is None:
+        test = " or ".join(f'contains(., "{name}")' for name in names)
+        finder = _CLASS_FINDERS[names] = etree.XPath(f"descendant::*/@class[{test}]")
+    return [value.getparent() for value in finder(node) if class_holds(value, names, token)]
+
+
+def class_holds(value: str | None, names: tuple[str, ...], token: bool = True) -> bool:
+    """Whether a class attribute holds one of ``names`` (as a token, or with ``token=False`` anywhere)."""
+    if not value or not any(name in value for name in names):
+        return False
+    if not token:
+        return True
+    padded = f" {value.translate(_XML_SPACE)} "
+    return any(f" {name} " in padded for name in names)
+
+
+def element_text(el: etree._Element) -> str:
+    """``text_of(el)``; an element with no child elements (most cells) is read directly, without an XPath call."""
+    return text_of(el) if len(el) else el.text or ""
+
+
+def cell_text(el: etree._Element) -> str:
+    """``clean(text_of(el))``; an element with no child elements (most cells) is read directly."""
+    return clean(el.text if not len(el) else text_of(el))
+
 
 def split_hidden(cell: HtmlElement) -> tuple[str | None, str]:
     """Read a cell that carries a hidden sort key before its visible text.
@@ -67,6 +109,11 @@ def parse_int(text: str) -> int:
     if not _INT.fullmatch(t):
         raise ValueError(f"not a whole number: {text!r}")
     return int(t)
+
+
+# A decimal as LiveRC prints lap times and averages (``34.746``): what parse_float and parse_duration
+# read with float(); a parser may read text this matches directly, and leave the rest to them.
+PLAIN_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
 
 
 def parse_float(text: str) -> float:

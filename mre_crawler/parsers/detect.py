@@ -121,7 +121,7 @@ _NO_RESULTS = re.compile(
 
 
 def _title(tree: lxml.html.HtmlElement) -> str:
-    title = tree.find(".//title")
+    title = next(tree.iter("title"), None)  # .find(".//title") without ElementPath (the root is never a title)
     if title is None:
         return ""
     return " ".join("".join(title.itertext()).split())
@@ -220,10 +220,10 @@ def check_not_error_page(
     own (missing table), so it reaches the quarantine with the right reason.
     """
     tree = _as_tree(tree, page_type, url)
-    if has_marker(tree, page_type):
+    title = _title(tree)
+    if type_from_title(title) == page_type or find_marker(tree, page_type) is not None:  # has_marker, title read once
         # A bot check or error page cannot carry a results table; the title check is the only
         # one that could still fire (a challenge page that embeds the original, never seen).
-        title = _title(tree)
         if _BOT_TITLE.search(title):
             raise WrongPageType(page_type, url, "bot_check", f"title {title!r} is a bot check")
         return

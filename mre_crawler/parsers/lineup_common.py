@@ -10,38 +10,40 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 from urllib.parse import unquote
 
 import lxml.etree
 import lxml.html
 
 from mre_crawler.parsers.base import ParseContext
-from mre_crawler.parsers.common import clean, parse_int, text_of
+from mre_crawler.parsers.common import class_holds, clean, parse_int, text_of
 from mre_crawler.parsers.detect import check_not_error_page, plain_tree
 
+T = TypeVar("T")
+_PANEL_HEADING = ("panel-heading",)
 _RACE_LINK_ID = re.compile(r"[?&]id=(\d+)")
 HEADER_CELLS = lxml.etree.XPath("thead/tr/th")
 LAST_HEADER_CELLS = lxml.etree.XPath("thead/tr[last()]/th")
 _THEAD_CLASS_HEADER = lxml.etree.XPath('thead//*[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
 THEAD_DIV_CLASS_HEADER = lxml.etree.XPath('thead//div[contains(concat(" ", normalize-space(@class), " "), " class_header ")]')
-# A raw substring test first (cheap over the whole page), then the exact class-token test on the few hits.
-_PANEL_HEADING_CANDIDATES = lxml.etree.XPath('//div[contains(@class, "panel-heading")]')
-_XML_SPACE = str.maketrans("\t\r\n", "   ")  # the whitespace normalize-space() folds
 
 
 def has_class(cls: str) -> str:
     return f'contains(concat(" ", normalize-space(@class), " "), " {cls} ")'
 
 
-def load_fitting(body: bytes, url: str, page_type: str, fits: Callable[[lxml.html.HtmlElement], bool]
-                 ) -> lxml.html.HtmlElement:
-    """The page's tree. A page whose structure ``fits`` is taken at once; any other goes through
-    :func:`check_not_error_page` (error page, bot check, another page type), and then the parser
-    fails it with the reason of what is missing."""
+def load_fitting(body: bytes, url: str, page_type: str, find: Callable[[lxml.etree._Element], T]
+                 ) -> tuple[lxml.etree._Element, T]:
+    """The page's tree and what ``find`` found in it (its tables), so the parser need not look
+    twice. A page where ``find`` finds something (a true value) is taken at once; any other goes
+    through :func:`check_not_error_page` (error page, bot check, another page type), and then the
+    parser fails it with the reason of what is missing."""
     tree = plain_tree(body, url, page_type)
-    if not fits(tree):
+    found = find(tree)
+    if not found:
         check_not_error_page(tree, page_type, url)
-    return tree
+    return tree, found
 
 
 def visible(cell: lxml.etree._Element) -> str:
@@ -49,9 +51,15 @@ def visible(cell: lxml.etree._Element) -> str:
 
     One walk over the cell (no XPath per cell: a ranking page has ~10 cells a row); a cell with no
     child elements is its own text."""
-    if not len(cell):
+    n = len(cell)
+    if not n:
         text = cell.text
         return " ".join(text.split()) if text else ""
+    if n == 1:  # the usual metric cell: <div class="hidden">sort key</div>value
+        child = cell[0]
+        cls = child.get("class") if isinstance(child.tag, str) else None
+        if cls and "hidden" in cls.split():
+            return clean((cell.text or "") + (child.tail or ""))
     parts: list[str] = [cell.text] if cell.text else []
     _visible_into(cell, parts)
     return clean("".join(parts))
@@ -115,15 +123,17 @@ def table_class_name(table: lxml.html.HtmlElement, panes: dict[str, str]) -> str
 
 
 def panel_heading(tree: lxml.html.HtmlElement) -> str:
-    for div in _PANEL_HEADING_CANDIDATES(tree):
-        if " panel-heading " in f" {div.get('class').translate(_XML_SPACE)} ":
+    """The text of the first ``div.panel-heading``, or "": a walk over the divs that stops at the
+    first (it sits above the tables), not an XPath over every div of the page."""
+    for div in tree.iter("div"):
+        if class_holds(div.get("class"), _PANEL_HEADING):
             return clean(text_of(div))
     return ""
 
 
 def title_page_name(tree: lxml.html.HtmlElement) -> str:
     """The page-name part of ``Track :: Event :: <page name> :: LiveRC`` (FIELD-GUIDE §11.1)."""
-    title = tree.find(".//title")
+    title = next(tree.iter("title"), None)  # .find(".//title") without ElementPath
     parts = [clean(p) for p in (text_of(title) if title is not None else "").split("::")]
     parts = [p for p in parts if p and p.lower() != "liverc"]
     return parts[-1] if len(parts) >= 3 else ""
@@ -158,7 +168,7 @@ def ranking_row_start(ctx: ParseContext, where: str, columns: dict, row) -> tupl
     """The part every ranking row reads alike: its cells (fewer than the header's columns: the page
     is incomplete), the visible text per field, the position (required, a number) and the driver name
     (required)."""
-    cells = row.findall("td")
+    cells = list(row.iterchildren("td"))  # as findall("td"), without ElementPath's per-call cost (~5x)
     if len(cells) < columns["_width"]:
         raise ctx.incomplete(f"a ranking row has {len(cells)} cells for {columns['_width']} columns", f"{where}.row")
     fields = columns.get("_fields")

@@ -14,7 +14,7 @@ from typing import Any
 
 from mre_crawler.heat_items import OverallRanking, OverallRow
 from mre_crawler.parsers.base import ParseContext, ParseResult
-from mre_crawler.parsers.common import clean, page_id, page_track_slug, parse_laps_time, text_of
+from mre_crawler.parsers.common import cell_text, clean, page_id, page_track_slug, parse_laps_time
 from mre_crawler.parsers.lineup_common import (
     LAST_HEADER_CELLS, THEAD_DIV_CLASS_HEADER,
     class_rows, class_tables, has_class, header_key, load_fitting, pane_class_names, race_id_of, ranking_row_start,
@@ -29,7 +29,7 @@ _RESULT = re.compile(r"^(?:\[(?P<a>\d+)\]\s*)?(?:\[(?P<b>\d+)\]\s*)?(?P<lt>.*)$"
 
 
 def _labels(table) -> list[str]:
-    return [header_key(text_of(th)) for th in LAST_HEADER_CELLS(table)]
+    return [header_key(cell_text(th)) for th in LAST_HEADER_CELLS(table)]
 
 
 def _is_ranking(table) -> bool:
@@ -37,14 +37,21 @@ def _is_ranking(table) -> bool:
     return "driver" in labels and "race" in labels and ("result" in labels or "laps/time" in labels)
 
 
-def _fits(tree) -> bool:
-    return any(_is_ranking(t) and THEAD_DIV_CLASS_HEADER(t) for t in tree.iter("table"))
+def _ranking_tables(tree) -> list:
+    return [t for t in tree.iter("table") if _is_ranking(t)]
+
+
+def _fitting(tree) -> list | None:
+    """The ranking tables when one has a ``div.class_header`` in its head (the page fits), else None."""
+    tables = _ranking_tables(tree)
+    return tables if any(THEAD_DIV_CLASS_HEADER(t) for t in tables) else None
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
-    tree = load_fitting(body, url, PAGE_TYPE, _fits)
+    tree, tables = load_fitting(body, url, PAGE_TYPE, _fitting)
     ctx = ParseContext(PAGE_TYPE, url, meta)
-    tables = [t for t in tree.iter("table") if _is_ranking(t)]
+    if tables is None:
+        tables = _ranking_tables(tree)
     if not tables:
         raise ctx.fail("no overall ranking table (a thead with Driver, Result and Race)", "tables")
     ranking = OverallRanking(track_slug=page_track_slug(ctx), event_id=page_id(ctx, "event_id"))

@@ -114,12 +114,13 @@ def _columns(ctx: ParseContext, table: HtmlElement, where: str) -> dict[str, int
 
 def _row(ctx: ParseContext, where: str, class_name: str, width: int, fixed: tuple[int, int, int, int],
          rounds_at: list[tuple[int, int]], row: HtmlElement) -> PointsRow | None:
-    cells = row.findall("td")
+    cells = list(row.iterchildren("td"))  # as findall("td"), without ElementPath's per-call cost (~5x)
     if len(cells) < width:
         # A row short of cells: the page was cut inside this table (issue 9), not a row to skip.
         raise ctx.incomplete(f"a points row has {len(cells)} cells for {width} columns", f"{where}.row")
     # Each cell's text once (the round cells are read again below from these texts).
-    texts = [" ".join(_text(c).split()) for c in cells]  # clean(), inlined: ~6 cells a row
+    # clean(), inlined: ~6 cells a row; a cell with no child elements is its own text (no XPath call)
+    texts = [" ".join((_text(c) if len(c) else c.text or "").split()) for c in cells]
     pos_text = texts[fixed[0]]
     # Plain digits (nearly every row) skip the general reader; it gives the same int.
     if pos_text.isdigit() and pos_text.isascii():
@@ -156,14 +157,15 @@ def _row(ctx: ParseContext, where: str, class_name: str, width: int, fixed: tupl
 def _round(ctx: ParseContext, where: str, position: int, number: int, cell: HtmlElement, text: str) -> PointsRound:
     """``47 : 5/3:52.857 (DNF)``; totals under a minute have no minutes (``1/56.135``). ``text``: the
     cell's cleaned text, not empty."""
-    counted = next(cell.iter("b"), None) is not None
+    counted = bool(len(cell)) and next(cell.iter("b"), None) is not None  # a cell with no children holds no <b>
     usual = _USUAL_ROUND.fullmatch(text)
     if usual is not None:
-        minutes, seconds = usual[3], float(usual[4])
+        points, laps, minutes, seconds, flag = usual.groups()
+        total = float(seconds)
         if minutes is None:
-            return PointsRound(number, int(usual[1]), int(usual[2]), seconds, usual[5], counted)
-        if seconds < 60:  # as common.parse_duration computes m:s
-            return PointsRound(number, int(usual[1]), int(usual[2]), round(int(minutes) * 60 + seconds, 6), usual[5], counted)
+            return PointsRound(number, int(points), int(laps), total, flag, counted)
+        if total < 60:  # as common.parse_duration computes m:s
+            return PointsRound(number, int(points), int(laps), round(int(minutes) * 60 + total, 6), flag, counted)
     m = _ROUND_CELL.match(text)
     try:
         if not m:

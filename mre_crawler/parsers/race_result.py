@@ -41,6 +41,7 @@ from mre_crawler.parsers import common
 from mre_crawler.parsers.base import ParseContext, ParseResult
 from mre_crawler.parsers.detect import find_marker, load_plain_page
 from mre_crawler.parsers.ids import page_ids
+from mre_crawler.parsers.racer_laps_served import SMALL_INTS, plausible_lap_times, read_served_blocks
 
 PAGE_TYPE = "race_result"
 
@@ -72,7 +73,6 @@ _COLUMNS = {
     "consistency": "consistency",
 }
 _REQUIRED_COLUMNS = ("position", "driver", "laps_time")
-_ONE_DAY = 86400.0
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
@@ -454,10 +454,18 @@ def _read_rows(ctx: ParseContext, table: Element, columns: dict[str, int]) -> tu
 
 
 # --- laps from the racerLaps script blocks ---------------------------------------------------
-def _racer_laps(ctx: ParseContext, tree: Element | list[str]) -> list[tuple[int | None, dict]]:
-    """Decode every racerLaps block, from the page's scripts or from script texts cut out of it."""
-    blocks: list[tuple[int | None, dict]] = []
-    codes = tree if isinstance(tree, list) else (script.text for script in tree.iter("script"))
+# A racerLaps block: (driver id, its fields read with .get(), its laps with lap 0 when already read).
+Block = tuple[int | None, Any, list[items.Lap] | None]
+
+
+def _racer_laps(ctx: ParseContext, tree: Element | list[str]) -> list[Block]:
+    """Decode every racerLaps block, from the page's scripts or from script texts cut out of it:
+    as served, straight into laps (:mod:`racer_laps_served`), or else into dicts."""
+    codes = tree if isinstance(tree, list) else [script.text for script in tree.iter("script")]
+    served = read_served_blocks(codes)
+    if served is not None:
+        return served
+    blocks: list[Block] = []
     for code in codes:
         if not code or "racerLaps[" not in code:
             continue
@@ -469,7 +477,7 @@ def _racer_laps(ctx: ParseContext, tree: Element | list[str]) -> list[tuple[int 
                 driver_id = int(assignment.index) if assignment.index.isdigit() else None
                 if driver_id is None:
                     ctx.problem(f"racer_laps[{assignment.index}]", assignment.index, "driver id is not a number")
-                blocks.append((driver_id, assignment.value))
+                blocks.append((driver_id, assignment.value, None))
         except JSLiteralError as exc:
             # Blocks decoded before the bad one are kept; the rest of that script is lost and said so.
             ctx.problem("racer_laps", None, f"script could not be decoded: {exc}")
@@ -482,11 +490,11 @@ def _attach_laps(ctx: ParseContext, tree: Element | list[str], results: list[ite
         ctx.problem("racer_laps", None, "no racerLaps blocks: results have no laps")
         return
     _check_rows_match_racer_laps(ctx, blocks, results, table_rows, row_count)
-    by_id = {driver_id: data for driver_id, data in blocks if driver_id is not None}
+    by_id = {driver_id: (data, laps) for driver_id, data, laps in blocks if driver_id is not None}
     for result, row_number in zip(results, table_rows):
         index = row_number - 1  # racerLaps follows the table's rows, skipped ones included
         if result.driver_id is not None:
-            data = by_id[result.driver_id]  # there is one: _check_rows_match_racer_laps
+            data, laps = by_id[result.driver_id]  # there is one: _check_rows_match_racer_laps
         else:
             # A DNS row has no data-driver-id. LiveRC writes racerLaps in table-row order with the
             # row's name (race-6304829.html: RILEY LANDER, row 12, racerLaps[731648]).
@@ -497,7 +505,7 @@ def _attach_laps(ctx: ParseContext, tree: Element | list[str], results: list[ite
                     "no data-driver-id and no racerLaps block with this name at this row's index",
                 )
                 continue
-            result.driver_id, data = blocks[index]
+            result.driver_id, data, laps = blocks[index]
             result.driver_id_source = "racer_laps"
         if data.get("driverName") != result.driver_name:
             ctx.problem(
@@ -505,10 +513,10 @@ def _attach_laps(ctx: ParseContext, tree: Element | list[str], results: list[ite
                 str(data.get("driverName")),
                 f"differs from the table's {result.driver_name!r}",
             )
-        _read_driver_laps(ctx, result, data)
+        _read_driver_laps(ctx, result, data, laps)
 
 
-def _check_rows_match_racer_laps(ctx: ParseContext, blocks: list[tuple[int | None, dict]], results: list[items.RaceResult],
+def _check_rows_match_racer_laps(ctx: ParseContext, blocks: list[Block], results: list[items.RaceResult],
                                  table_rows: list[int], row_count: int) -> None:
     """The table and racerLaps list the same drivers, or the page is not whole.
 
@@ -519,7 +527,7 @@ def _check_rows_match_racer_laps(ctx: ParseContext, blocks: list[tuple[int | Non
     """
     if len(blocks) != row_count:
         raise ctx.incomplete(f"racerLaps lists {len(blocks)} drivers, the results table has {row_count} rows", "racer_laps")
-    block_ids = {driver_id for driver_id, _ in blocks if driver_id is not None}
+    block_ids = {driver_id for driver_id, _, _ in blocks if driver_id is not None}
     row_ids: dict[int, int | None] = {}
     for result, row_number in zip(results, table_rows):
         row_ids[row_number - 1] = result.driver_id
@@ -527,7 +535,7 @@ def _check_rows_match_racer_laps(ctx: ParseContext, blocks: list[tuple[int | Non
             raise ctx.incomplete(f"row {row_number} ({result.driver_name}, id {result.driver_id}) has no racerLaps block",
                                  f"racer_laps[{result.driver_id}]")
     carried = {driver_id for driver_id in row_ids.values() if driver_id is not None}
-    for index, (driver_id, data) in enumerate(blocks):
+    for index, (driver_id, data, _) in enumerate(blocks):
         if driver_id is not None and driver_id not in carried and row_ids.get(index, None) is not None:
             raise ctx.incomplete(f"racerLaps[{driver_id}] ({data.get('driverName')}) has no row in the results table",
                                  f"racer_laps[{driver_id}]")
@@ -536,9 +544,6 @@ def _check_rows_match_racer_laps(ctx: ParseContext, blocks: list[tuple[int | Non
 # racerLaps figures are decimal strings ('74.504'); such a string reads the same through float()
 # as through common.parse_float, so only other values take the reporting route.
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-# Lap numbers and running positions as LiveRC writes them ('0' to a few hundred): a dict lookup
-# is about twice as fast as int(); anything else (a bigger number, a JS number) goes through int().
-_SMALL_INTS = {str(i): i for i in range(1000)}
 
 
 def _js_float(ctx: ParseContext, where: str, key: str, value: Any) -> float | None:
@@ -553,19 +558,21 @@ def _js_float(ctx: ParseContext, where: str, key: str, value: Any) -> float | No
     return ctx.read(f"{where}.{key}", str(value), common.parse_float)
 
 
-def _read_driver_laps(ctx: ParseContext, result: items.RaceResult, data: dict) -> None:
+def _read_driver_laps(ctx: ParseContext, result: items.RaceResult, data: Any, lap_list: list[items.Lap] | None) -> None:
+    """The block's stats and laps; ``lap_list`` is the block's laps when they were read as served."""
     where = f"racer_laps[{result.driver_id}]"
     result.top2_consecutive = _js_float(ctx, where, "top2Consecutive", data.get("top2Consecutive"))
     result.std_deviation_precise = _js_float(ctx, where, "stdDeviation", data.get("stdDeviation"))
     result.consistency_precise = _js_float(ctx, where, "consistency", data.get("consistency"))
-    laps = data.get("laps")
-    if not isinstance(laps, list):
-        ctx.problem(f"{where}.laps", None if laps is None else str(laps)[:100], "not a list of laps")
-        return
-    try:
-        lap_list = _quick_laps(laps)
-    except (KeyError, TypeError, ValueError):
-        lap_list = _read_laps_slowly(ctx, where, laps)
+    if lap_list is None:
+        laps = data.get("laps")
+        if not isinstance(laps, list):
+            ctx.problem(f"{where}.laps", None if laps is None else str(laps)[:100], "not a list of laps")
+            return
+        try:
+            lap_list = _quick_laps(laps)
+        except (KeyError, TypeError, ValueError):
+            lap_list = _read_laps_slowly(ctx, where, laps)
     if lap_list and lap_list[0].lap_number == 0:
         # Lap 0 is the grid entry: its pos is the grid slot (equals the Qual column); not a lap.
         result.grid_position = lap_list.pop(0).position
@@ -582,9 +589,9 @@ def _quick_laps(laps: list) -> list[items.Lap]:
     times are checked before they are trusted.
     """
     times = [float(lap["time"]) for lap in laps]
-    if times and not (min(times) >= 0 and sum(times) < _ONE_DAY):  # a NaN makes the sum fail too
+    if not plausible_lap_times(times):
         raise ValueError("lap time out of range")
-    small = _SMALL_INTS.get
+    small = SMALL_INTS.get
     Lap = items.Lap
     return [
         Lap(small(lap["lapNum"]) or int(lap["lapNum"]), t, small(lap["pos"]) or int(lap["pos"]), lap["pace"] or None)

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from mre_crawler.heat_items import RankingRow, RoundRanking
 from mre_crawler.parsers.base import ParseContext, ParseResult
 from mre_crawler.parsers.common import (
-    clean, page_id, page_track_slug, parse_duration, parse_int, parse_laps_time, text_of, url_query_value,
+    PLAIN_DECIMAL, cell_text, page_id, page_track_slug, parse_duration, parse_int, parse_laps_time, url_query_value,
 )
 from mre_crawler.parsers.lineup_common import (
     HEADER_CELLS, LAST_HEADER_CELLS,
@@ -44,27 +44,21 @@ _METRICS = ("top2_consecutive", "top3_consecutive", "avg_top5", "fastest_lap", "
 _HEAT = re.compile(r"^(\d+)\s*/\s*(\d+)$")
 
 
-def _fits(tree) -> bool:
-    for table in tree.iter("table"):
-        labels = {header_key(text_of(th)) for th in HEADER_CELLS(table)}
-        if "laps/time" in labels and "heat" in labels:
-            return True
-    return False
+def _labelled(tree) -> list[tuple[Any, set[str]]]:
+    """Each table with its (folded) header labels."""
+    return [(table, {header_key(cell_text(th)) for th in HEADER_CELLS(table)}) for table in tree.iter("table")]
 
 
-def _ranking_tables(tree) -> list:
-    out = []
-    for table in tree.iter("table"):
-        labels = {header_key(text_of(th)) for th in HEADER_CELLS(table)}
-        if "heat" in labels and "driver" in labels:
-            out.append(table)
-    return out
+def _fitting(tree) -> list[tuple[Any, set[str]]] | None:
+    """The labelled tables when one has Laps/Time and Heat headers (the page fits), else None."""
+    labelled = _labelled(tree)
+    return labelled if any("laps/time" in labels and "heat" in labels for _, labels in labelled) else None
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
-    tree = load_fitting(body, url, PAGE_TYPE, _fits)
+    tree, labelled = load_fitting(body, url, PAGE_TYPE, _fitting)
     ctx = ParseContext(PAGE_TYPE, url, meta)
-    tables = _ranking_tables(tree)
+    tables = [table for table, labels in labelled or _labelled(tree) if "heat" in labels and "driver" in labels]
     if not tables:
         raise ctx.fail("no ranking table (a thead with Driver and Heat headers)", "tables")
     mode = url_query_value(unquote(url), "o")
@@ -94,7 +88,7 @@ def _round_name(ctx: ParseContext, tree) -> str | None:
 
 
 def _columns(ctx: ParseContext, table, class_name: str) -> dict:
-    labels = [clean(text_of(th)) for th in LAST_HEADER_CELLS(table)]
+    labels = [cell_text(th) for th in LAST_HEADER_CELLS(table)]
     columns: dict = {"_labels": []}
     for i, label in enumerate(labels):
         field = HEADERS.get(label.lower())
@@ -110,8 +104,14 @@ def _columns(ctx: ParseContext, table, class_name: str) -> dict:
     return columns
 
 
-def _time(ctx: ParseContext, field: str, text: str) -> float | None:
-    return ctx.read(field, text, parse_duration)
+def _time(ctx: ParseContext, where: str, pos: int, field: str, text: str) -> float | None:
+    """A metric cell (visible text, already cleaned): plain seconds (most cells) read as
+    parse_duration reads them; anything else through ctx.read, which names the field on failure."""
+    if not text:
+        return None
+    if PLAIN_DECIMAL.fullmatch(text):
+        return float(text)
+    return ctx.read(f"{where}[{pos}].{field}", text, parse_duration)
 
 
 def _row(ctx: ParseContext, class_name: str, columns: dict, row) -> RankingRow:
@@ -129,7 +129,7 @@ def _row(ctx: ParseContext, class_name: str, columns: dict, row) -> RankingRow:
     m = _HEAT.match(texts["heat"])
     if texts["heat"] and not m:
         ctx.problem(f"{where}[{pos}].heat", texts["heat"], 'not "k / n"')
-    metrics = {f: (_time(ctx, f"{where}[{pos}].{f}", texts[f]) if f in texts else None) for f in _METRICS}
+    metrics = {f: (_time(ctx, where, pos, f, texts[f]) if f in texts else None) for f in _METRICS}
     return RankingRow(
         class_name=class_name, position=pos, driver_name=name, laps=laps, total_time=total, flag=flag,
         heat_number=int(m[1]) if m else None, heat_count=int(m[2]) if m else None,

@@ -25,6 +25,9 @@ from mre_crawler.parsers.ids import page_ids
 PAGE_TYPE = "track_events"
 
 _EVENT_LINK = re.compile(r"[?&]p=view_event&id=(\d+)")
+_EVENTS_TABLE = etree.XPath("//table[@id='events']")
+_BODY_ROWS = etree.XPath("./tbody/tr[td]")
+_ROWS = etree.XPath("./tr[td]")
 
 
 def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> ParseResult:
@@ -33,10 +36,10 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
     # A plain lxml.etree tree: element access skips lxml.html's per-element class lookup (the rows
     # were most of this page's cost); texts are read with the XPath ``string()`` that ``text_content()`` runs (``_text``).
     tree = load_plain_page(body, url, PAGE_TYPE)
-    tables = tree.xpath("//table[@id='events']")
+    tables = _EVENTS_TABLE(tree)
     if not tables:
         raise ctx.fail("no events table (table#events)", "track_events")
-    rows = tables[0].xpath("./tbody/tr[td]") or tables[0].xpath("./tr[td]")
+    rows = _BODY_ROWS(tables[0]) or _ROWS(tables[0])
     events: list[items.EventSummary] = []
     for n, tr in enumerate(rows, start=1):
         with ctx.row(f"track_events.row[{n}]", lambda tr=tr: common.clean(_text(tr))):
@@ -45,7 +48,7 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
 
 
 def _read_row(ctx: ParseContext, slug: str, tr: etree._Element, n: int) -> items.EventSummary:
-    cells = tr.findall("td")
+    cells = list(tr.iterchildren("td"))  # as findall("td"), without ElementPath's per-call cost (~5x)
     if len(cells) < 4:
         raise ValueError(f"{len(cells)} cells, expected 4 (name, date, entries, drivers)")
     # The first ``.//a[@href]``, without an XPath per row.
@@ -55,7 +58,7 @@ def _read_row(ctx: ParseContext, slug: str, tr: etree._Element, n: int) -> items
     m = _EVENT_LINK.search(link.get("href"))
     if not m:
         raise ValueError(f"not an event link: {link.get('href')!r}")
-    name = common.clean(_text(link))
+    name = common.cell_text(link)
     hidden, visible = _split_date_cell(cells[1])
     stamp = ctx.read(f"track_events.row[{n}].start", hidden, common.parse_iso_stamp, required=True)
     has_time = stamp is not None and (stamp.hour, stamp.minute, stamp.second) != (0, 0, 0)
@@ -67,8 +70,8 @@ def _read_row(ctx: ParseContext, slug: str, tr: etree._Element, n: int) -> items
         start_local=stamp,
         start_has_time=has_time,
         event_date=dates[0] if dates else None,
-        entries=_count(ctx, n, "entries", _text(cells[2])),
-        drivers=_count(ctx, n, "drivers", _text(cells[3])),
+        entries=_count(ctx, n, "entries", common.element_text(cells[2])),
+        drivers=_count(ctx, n, "drivers", common.element_text(cells[3])),
         event_date_end=dates[1] if dates else None,
     )
 
