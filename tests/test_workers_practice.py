@@ -213,3 +213,41 @@ def test_a_day_held_by_another_process_goes_back_on_the_queue_until_it_is_free(
     assert code == 0, text
     assert "shared crawl idle: 0 failed pages" in text, text
     check_same_database(snapshot, db_url)
+
+
+@pytest.mark.parametrize("missing", ["first-month", "every-month"])
+def test_a_failed_month_view_counts_only_when_no_month_view_of_the_range_was_read(
+        missing, site, make_database, redis_server, tmp_path):
+    """As in one process: a month view that fails is held back (a month without sessions may
+    have no page); it is a failed page of the shared crawl only when no month view of its range
+    was read, by any worker. Kept in Redis per practice job, so workers agree."""
+    from mre_crawler.practice.ranges import DayRange
+    from mre_crawler.sync.runner import practice_windows
+    from mre_crawler.urls import practice_month_url
+    from mre_crawler.workers.enqueue import shared_failures
+
+    slug = slugs(site)[0]
+    [(first, last)] = practice_windows(TODAY - dt.timedelta(days=PRACTICE_DAYS - 1), TODAY)
+    months = DayRange(first, last).months
+    assert len(months) >= 2
+    pattern = months[0] if missing == "first-month" else r"\d{4}-\d{2}$"
+    db_url = make_database()
+    follow_all(db_url, site)
+    enqueue_sync(db_url, redis_server.url, tmp_path / "enqueue")
+    with FaultServer(site) as server:
+        server.add_rule({"action": "status", "status": 404, "page_type": "practice_month",
+                         "url": f"//{slug}\\.liverc\\.com/.*calendar&d={pattern}"})
+        results = finish(start_workers(2, server, redis_server.url, db_url, tmp_path / "homes", per_track=2))
+        refused = {e.url for e in server.log if e.status == 404 and e.page_type == "practice_month"}
+    failed = dict(shared_failures(redis_server.client(), "mre"))
+    if missing == "first-month":
+        assert refused == {practice_month_url(slug, months[0])}
+        assert failed == {}
+        expected_line = "shared crawl idle: 0 failed pages"
+    else:
+        assert refused == {practice_month_url(slug, m) for m in months}
+        assert failed == {url: "HTTP 404" for url in refused}
+        expected_line = f"shared crawl idle: {len(refused)} failed pages over all workers:"
+    for code, text in results:
+        assert code == 0, text  # partial results are results
+    assert any(expected_line in text for _code, text in results), results
