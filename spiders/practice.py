@@ -149,7 +149,8 @@ class PracticeRoutes(LiveRCSpider):
                 yield self.month_request(job, month)
 
     def day_request(self, job: PracticeJob, day: dt.date, month_count: int | None) -> scrapy.Request:
-        self.crawler.stats.inc_value("mre/practice/days_planned")
+        if hasattr(self, "crawler"):  # not when an enqueue builds it (mre_crawler.workers.enqueue)
+            self.crawler.stats.inc_value("mre/practice/days_planned")
         callback = {"discover": self.parse_day_discover, "ingest": self.parse_day,
                     "drift": self.parse_day if job.refresh else self.parse_day_drift}[job.mode]
         return scrapy.Request(practice_day_url(job.track_slug, day), callback=callback, errback=self.day_failed,

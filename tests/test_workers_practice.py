@@ -251,3 +251,49 @@ def test_a_failed_month_view_counts_only_when_no_month_view_of_the_range_was_rea
     for code, text in results:
         assert code == 0, text  # partial results are results
     assert any(expected_line in text for _code, text in results), results
+
+
+@pytest.mark.parametrize("which", ["range", "date"])
+def test_practice_ingest_enqueue_gives_the_in_process_ingest_database(which, site, make_database, redis_server,
+                                                                      tmp_path):
+    """``mre practice ingest --track SLUG --from/--to (or --date) --enqueue`` on a database that
+    never read the track: the dashboard goes first (its time zone), then the range; two workers
+    store what one in-process ``mre practice ingest`` stores."""
+    from mre_crawler.practice.runner import run_practice
+
+    slug = slugs(site)[0]
+    day_urls = sorted(url for url, s in days_in_window(site).items() if s == slug)
+    first = TODAY - dt.timedelta(days=PRACTICE_DAYS - 1)
+    options = (["--from", first.isoformat(), "--to", TODAY.isoformat()] if which == "range"
+               else ["--date", day_urls[-1].rsplit("d=", 1)[1]])
+    dates = ({"date_from": first, "date_to": TODAY} if which == "range"
+             else {"date": dt.date.fromisoformat(options[1])})
+
+    single_url = make_database()
+    with psycopg.connect(single_url, autocommit=True) as conn:
+        migrate(conn)
+    with FaultServer(site) as server:
+        run = run_practice("ingest", slug, {"MRE_DATABASE_URL": single_url, "MRE_HOME": str(tmp_path / "single"),
+                                            "MRE_SITE": server.site, "LOG_LEVEL": "WARNING",
+                                            "MRE_CONTACT": "tests@example.invalid"}, **dates)
+    assert run.failures == [] and run.report.outcomes, run.failures
+    with psycopg.connect(single_url, autocommit=True) as conn:
+        baseline = db_snapshot(conn)
+
+    db_url = make_database()
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        migrate(conn)
+    env = dict(os.environ, MRE_DATABASE_URL=db_url, MRE_REDIS_URL=redis_server.url, MRE_HOME=str(tmp_path / "e"))
+    done = subprocess.run([sys.executable, "-m", "mre_crawler", "practice", "ingest", "--track", slug, *options,
+                           "--enqueue"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "enqueued 1 start requests for `mre worker`, a new shared crawl" in done.stdout, done.stdout
+    with FaultServer(site) as server:
+        results = finish(start_workers(2, server, redis_server.url, db_url, tmp_path / "homes", per_track=2))
+        asked = Counter(e.page_type for e in server.log if e.page_type != "robots")
+    for code, text in results:
+        assert code == 0, text
+        assert "shared crawl idle: 0 failed pages" in text, text
+    check_same_database(baseline, db_url)
+    assert asked["track_dashboard"] == 1
+    assert asked["practice_day_overview"] == (len(day_urls) if which == "range" else 1)
