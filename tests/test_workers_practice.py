@@ -138,7 +138,10 @@ def test_two_workers_store_the_practice_days_one_sync_stores_each_day_in_one_wor
         asked = practice_requests(server)
         fetched_by = sessions_by_day(server)
         overview_by = {e.url: worker_of(e.user_agent) for e in server.log if e.page_type == "practice_day_overview"}
+        in_flight = dict(server.max_in_flight)
     check_same_database(snapshot, db_url)
+    # Session pages went through the downloader middlewares: the per-track limit held over both workers.
+    assert max(in_flight.values()) <= 2, in_flight
     # The practice pages the single sync asked for, each once: no session page fetched twice or left out.
     assert asked == single_asked
     # A day's session pages were fetched by the worker that read its overview (they never went through Redis).
@@ -253,14 +256,38 @@ def test_a_failed_month_view_counts_only_when_no_month_view_of_the_range_was_rea
     assert any(expected_line in text for _code, text in results), results
 
 
+def single_ingest_snapshot(site: Path, slug: str, dates: dict, db_url: str, home: Path):
+    """The database one in-process ``mre practice ingest`` of ``dates`` gives, on an empty database."""
+    from mre_crawler.practice.runner import run_practice
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        migrate(conn)
+    with FaultServer(site) as server:
+        run = run_practice("ingest", slug, {"MRE_DATABASE_URL": db_url, "MRE_HOME": str(home),
+                                            "MRE_SITE": server.site, "LOG_LEVEL": "WARNING",
+                                            "MRE_CONTACT": "tests@example.invalid"}, **dates)
+    assert run.failures == [] and run.report.outcomes, run.failures
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        return db_snapshot(conn)
+
+
+def enqueue_ingest(db_url: str, redis_url: str, slug: str, options: list[str], home: Path) -> None:
+    """``mre practice ingest --track SLUG OPTIONS --enqueue`` onto an idle shared crawl (database migrated)."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        migrate(conn)
+    env = dict(os.environ, MRE_DATABASE_URL=db_url, MRE_REDIS_URL=redis_url, MRE_HOME=str(home))
+    done = subprocess.run([sys.executable, "-m", "mre_crawler", "practice", "ingest", "--track", slug, *options,
+                           "--enqueue"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "enqueued 1 start requests for `mre worker`, a new shared crawl" in done.stdout, done.stdout
+
+
 @pytest.mark.parametrize("which", ["range", "date"])
 def test_practice_ingest_enqueue_gives_the_in_process_ingest_database(which, site, make_database, redis_server,
                                                                       tmp_path):
     """``mre practice ingest --track SLUG --from/--to (or --date) --enqueue`` on a database that
     never read the track: the dashboard goes first (its time zone), then the range; two workers
     store what one in-process ``mre practice ingest`` stores."""
-    from mre_crawler.practice.runner import run_practice
-
     slug = slugs(site)[0]
     day_urls = sorted(url for url, s in days_in_window(site).items() if s == slug)
     first = TODAY - dt.timedelta(days=PRACTICE_DAYS - 1)
@@ -269,25 +296,9 @@ def test_practice_ingest_enqueue_gives_the_in_process_ingest_database(which, sit
     dates = ({"date_from": first, "date_to": TODAY} if which == "range"
              else {"date": dt.date.fromisoformat(options[1])})
 
-    single_url = make_database()
-    with psycopg.connect(single_url, autocommit=True) as conn:
-        migrate(conn)
-    with FaultServer(site) as server:
-        run = run_practice("ingest", slug, {"MRE_DATABASE_URL": single_url, "MRE_HOME": str(tmp_path / "single"),
-                                            "MRE_SITE": server.site, "LOG_LEVEL": "WARNING",
-                                            "MRE_CONTACT": "tests@example.invalid"}, **dates)
-    assert run.failures == [] and run.report.outcomes, run.failures
-    with psycopg.connect(single_url, autocommit=True) as conn:
-        baseline = db_snapshot(conn)
-
+    baseline = single_ingest_snapshot(site, slug, dates, make_database(), tmp_path / "single")
     db_url = make_database()
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        migrate(conn)
-    env = dict(os.environ, MRE_DATABASE_URL=db_url, MRE_REDIS_URL=redis_server.url, MRE_HOME=str(tmp_path / "e"))
-    done = subprocess.run([sys.executable, "-m", "mre_crawler", "practice", "ingest", "--track", slug, *options,
-                           "--enqueue"], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "enqueued 1 start requests for `mre worker`, a new shared crawl" in done.stdout, done.stdout
+    enqueue_ingest(db_url, redis_server.url, slug, options, tmp_path / "e")
     with FaultServer(site) as server:
         results = finish(start_workers(2, server, redis_server.url, db_url, tmp_path / "homes", per_track=2))
         asked = Counter(e.page_type for e in server.log if e.page_type != "robots")
@@ -297,3 +308,70 @@ def test_practice_ingest_enqueue_gives_the_in_process_ingest_database(which, sit
     check_same_database(baseline, db_url)
     assert asked["track_dashboard"] == 1
     assert asked["practice_day_overview"] == (len(day_urls) if which == "range" else 1)
+
+
+def test_a_worker_whose_connection_is_lost_mid_day_gives_the_day_back(site, make_database, redis_server, tmp_path):
+    """The test holds ``mre.practice_days`` locked, so the worker's first day transaction waits
+    inside it (sessions and laps written, not committed); the test kills that connection with
+    ``pg_terminate_backend``. The worker stops (database lost: exit 1), nothing of any day is
+    stored, no claim is left in flight and none is listed failed: the day is back on the queue.
+    A second worker then stores exactly what one in-process ingest stores."""
+    import threading
+    import time
+
+    from psycopg.conninfo import make_conninfo
+
+    from tests.test_workers_store_failures import queued_urls
+
+    slug = slugs(site)[0]
+    first = TODAY - dt.timedelta(days=PRACTICE_DAYS - 1)
+    dates = {"date_from": first, "date_to": TODAY}
+    baseline = single_ingest_snapshot(site, slug, dates, make_database(), tmp_path / "single")
+    db_url = make_database()
+    enqueue_ingest(db_url, redis_server.url, slug, ["--from", first.isoformat(), "--to", TODAY.isoformat()],
+                   tmp_path / "e")
+    client = redis_server.client()
+    killed: list[str] = []
+    holder = psycopg.connect(db_url)
+    try:
+        holder.execute("LOCK TABLE mre.practice_days IN EXCLUSIVE MODE")
+        named = make_conninfo(db_url, application_name="mre-test-worker0")
+        with FaultServer(site) as server, psycopg.connect(db_url, autocommit=True) as watcher:
+            [worker0] = start_workers(1, server, redis_server.url, named, tmp_path / "homes", 2)
+
+            def kill_when_blocked() -> None:
+                deadline = time.monotonic() + 300
+                while worker0.poll() is None and time.monotonic() < deadline:
+                    rows = watcher.execute(
+                        "SELECT pid, query FROM pg_stat_activity WHERE application_name = 'mre-test-worker0' "
+                        "AND wait_event_type = 'Lock' AND xact_start IS NOT NULL AND backend_xid IS NOT NULL"
+                    ).fetchall()
+                    for pid, query in rows:
+                        if watcher.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]:
+                            killed.append(query)
+                            return
+                    time.sleep(0.01)
+
+            killer = threading.Thread(target=kill_when_blocked)
+            killer.start()
+            [(code, out)] = finish([worker0])
+            killer.join()
+            fetched = {e.url for e in server.log if e.page_type == "practice_day_overview"}
+    finally:
+        holder.rollback()
+        holder.close()
+
+    assert len(killed) == 1 and "practice_days" in killed[0], (killed, out)
+    assert code == 1, out
+    assert "database connection lost" in out, out
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM mre.practice_sessions").fetchone()[0] == 0
+    assert not any(client.hlen(k) for k in client.scan_iter(match="mre:inflight:*")), "claims left in flight"
+    assert fetched and fetched <= queued_urls(client), fetched - queued_urls(client)  # every day read is back
+    assert dict(client.hgetall("mre:failed")) == {}  # a lost database is not a failed page
+
+    with FaultServer(site) as server:
+        [(code, out)] = finish(start_workers(1, server, redis_server.url, db_url, tmp_path / "homes", 2, first=1))
+    assert code == 0, out
+    assert "shared crawl idle: 0 failed pages" in out, out
+    check_same_database(baseline, db_url)
