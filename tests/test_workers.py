@@ -92,6 +92,11 @@ def worker_stats(db_url: str) -> list[dict]:
         return [r[0] for r in conn.execute("SELECT stats FROM mre.crawl_runs WHERE spider = 'worker' ORDER BY run_id")]
 
 
+def wait_for_workers(db_url: str, n: int, timeout: float = 120) -> None:
+    """Until ``n`` workers have opened their run (their store is open; they poll Redis next)."""
+    wait_for(lambda: len(worker_stats(db_url)) >= n, timeout)
+
+
 def check_same_database(baseline, db_url: str) -> None:
     with psycopg.connect(db_url, autocommit=True) as conn:
         got = db_snapshot(conn)
@@ -100,11 +105,15 @@ def check_same_database(baseline, db_url: str) -> None:
 
 
 def crawl_with_workers(tmp_path: Path, site: Path, truth: dict, db_url: str, redis_server, n: int, per_track: int):
+    """The work is queued once all ``n`` workers have opened their runs: a small site is crawled in
+    about a second, less than a worker takes to start on a loaded machine, so a worker started late
+    could find nothing left (idle exit 10 s, so an early one does not leave before the work comes)."""
     with FaultServer(site) as server:
         server.add_rule(SLOW_RACES)
+        procs = start_workers(n, server, redis_server.url, db_url, tmp_path / "homes", per_track, idle_exit=10)
+        wait_for_workers(db_url, n)
         enqueue_tracks(truth, redis_server.url)
-        results = finish(start_workers(n, server, redis_server.url, db_url, tmp_path / "homes", per_track))
-        return server, results
+        return server, finish(procs)
 
 
 def crawl_killing_one(tmp_path: Path, site: Path, truth: dict, db_url: str, redis_server, n: int, per_track: int,

@@ -16,7 +16,7 @@ from mre_crawler.faultserver import FaultServer
 from warehouse.migrate import migrate
 from tests.test_workers import (
     SLOW_RACES, check_same_database, enqueue_tracks, finish, page_requests, shared_failed, single_process_snapshot,
-    start_workers, worker_stats,
+    start_workers, wait_for_workers, worker_stats,
 )
 
 
@@ -87,16 +87,6 @@ def test_a_page_whose_rows_cannot_commit_is_listed_failed_then_stored_by_the_nex
     assert code == 0, out
     assert "shared crawl idle: 0 failed pages over all workers" in out, out
     check_same_database(baseline, db_url)
-
-
-def wait_for_workers(db_url: str, n: int, timeout: float = 120) -> None:
-    """Until ``n`` workers have opened their run (their store is open; they poll Redis next)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while len(worker_stats(db_url)) < n:
-        assert time.monotonic() < deadline, f"{n} workers did not start within {timeout:.0f} s"
-        time.sleep(0.1)
 
 
 def test_three_workers_storing_the_same_events_at_once_end_with_the_single_process_database(
