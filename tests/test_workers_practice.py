@@ -23,7 +23,7 @@ from mre_crawler import following
 from mre_crawler.faultserver import FaultServer
 from mre_crawler.samplesite import load_truth, read_manifest
 from tests.fixtures_faults import db_snapshot
-from tests.test_workers import check_same_database, finish, start_workers, wait_for
+from tests.test_workers import check_same_database, finish, start_workers, wait_for, wait_for_workers, worker_stats
 from warehouse.migrate import migrate
 
 pytestmark = [pytest.mark.db]
@@ -128,10 +128,13 @@ def test_two_workers_store_the_practice_days_one_sync_stores_each_day_in_one_wor
     snapshot, single_asked = baseline
     db_url = make_database()
     follow_all(db_url, site)
-    out = enqueue_sync(db_url, redis_server.url, tmp_path / "enqueue")
-    assert out.count("practice start requests") == len(slugs(site)), out
     with FaultServer(site) as server:
-        results = finish(start_workers(2, server, redis_server.url, db_url, tmp_path / "homes", per_track=2))
+        # The work is queued once both workers have opened their runs (a late one would find none left).
+        procs = start_workers(2, server, redis_server.url, db_url, tmp_path / "homes", per_track=2, idle_exit=10)
+        wait_for_workers(db_url, 2)
+        out = enqueue_sync(db_url, redis_server.url, tmp_path / "enqueue")
+        assert out.count("practice start requests") == len(slugs(site)), out
+        results = finish(procs)
         for code, text in results:
             assert code == 0, text
             assert "shared crawl idle: 0 failed pages" in text, text
@@ -142,6 +145,7 @@ def test_two_workers_store_the_practice_days_one_sync_stores_each_day_in_one_wor
     check_same_database(snapshot, db_url)
     # Session pages went through the downloader middlewares: the per-track limit held over both workers.
     assert max(in_flight.values()) <= 2, in_flight
+    assert all(s.get("mre/worker/claimed", 0) > 0 for s in worker_stats(db_url)), "both workers took work"
     # The practice pages the single sync asked for, each once: no session page fetched twice or left out.
     assert asked == single_asked
     # A day's session pages were fetched by the worker that read its overview (they never went through Redis).
