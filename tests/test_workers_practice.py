@@ -323,12 +323,9 @@ def test_a_worker_whose_connection_is_lost_mid_day_gives_the_day_back(site, make
     ``pg_terminate_backend``. The worker stops (database lost: exit 1), nothing of any day is
     stored, no claim is left in flight and none is listed failed: the day is back on the queue.
     A second worker then stores exactly what one in-process ingest stores."""
-    import threading
-    import time
-
     from psycopg.conninfo import make_conninfo
 
-    from tests.test_workers_store_failures import queued_urls
+    from tests.test_workers_store_failures import finish_killing_its_blocked_connection, queued_urls
 
     slug = slugs(site)[0]
     first = TODAY - dt.timedelta(days=PRACTICE_DAYS - 1)
@@ -338,37 +335,20 @@ def test_a_worker_whose_connection_is_lost_mid_day_gives_the_day_back(site, make
     enqueue_ingest(db_url, redis_server.url, slug, ["--from", first.isoformat(), "--to", TODAY.isoformat()],
                    tmp_path / "e")
     client = redis_server.client()
-    killed: list[str] = []
     holder = psycopg.connect(db_url)
     try:
         holder.execute("LOCK TABLE mre.practice_days IN EXCLUSIVE MODE")
         named = make_conninfo(db_url, application_name="mre-test-worker0")
         with FaultServer(site) as server, psycopg.connect(db_url, autocommit=True) as watcher:
             [worker0] = start_workers(1, server, redis_server.url, named, tmp_path / "homes", 2)
-
-            def kill_when_blocked() -> None:
-                deadline = time.monotonic() + 300
-                while worker0.poll() is None and time.monotonic() < deadline:
-                    rows = watcher.execute(
-                        "SELECT pid, query FROM pg_stat_activity WHERE application_name = 'mre-test-worker0' "
-                        "AND wait_event_type = 'Lock' AND xact_start IS NOT NULL AND backend_xid IS NOT NULL"
-                    ).fetchall()
-                    for pid, query in rows:
-                        if watcher.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]:
-                            killed.append(query)
-                            return
-                    time.sleep(0.01)
-
-            killer = threading.Thread(target=kill_when_blocked)
-            killer.start()
-            [(code, out)] = finish([worker0])
-            killer.join()
+            code, out, killed = finish_killing_its_blocked_connection(worker0, watcher, "mre-test-worker0")
             fetched = {e.url for e in server.log if e.page_type == "practice_day_overview"}
     finally:
         holder.rollback()
         holder.close()
 
-    assert len(killed) == 1 and "practice_days" in killed[0], (killed, out)
+    assert len(killed) == 1 and "practice_days" in killed[0][1], (killed, out)
+    assert killed[0][2], killed  # the day's transaction had written rows: mid-day
     assert code == 1, out
     assert "database connection lost" in out, out
     with psycopg.connect(db_url, autocommit=True) as conn:
