@@ -1,6 +1,15 @@
 """``worker``: a shared-crawl worker. It has no start pages of its own: it takes the requests that
-``mre crawl … --enqueue`` (or another worker) put in Redis, with the track, event and catalogue
-spiders' callbacks, until the shared crawl has been idle for ``idle_exit`` seconds (or forever).
+``mre crawl … --enqueue``, ``mre sync --enqueue`` (or another worker) put in Redis, with the track,
+event, catalogue and practice spiders' callbacks, until the shared crawl has been idle for
+``idle_exit`` seconds (or forever).
+
+Practice days (:class:`~spiders.practice.PracticeRoutes`): month views and day overviews are
+shared claims, each carrying its job (track, mode, range, budget) in meta. The worker that claims
+a day's overview takes the day's advisory lock, fetches the day's session pages itself (kept in
+this worker, as retries of a claim are), and the claim is acked when the practice pipeline has
+written the day; a day another process holds is given back to the queue. The rule that a failed
+month view counts only when no month view of its range could be read is kept in Redis per job
+(``P:practice:read:JOB``, ``P:practice:months:JOB``), so it holds over all workers.
 
 ``start()`` is the Scrapy 2.19 adapter for scrapy-redis (see :mod:`mre_crawler.workers`): while it
 runs, Scrapy keeps the spider open, so no ``spider_idle`` polling is needed; when this worker has
@@ -17,27 +26,54 @@ from typing import Any
 import scrapy
 from twisted.python.failure import Failure
 
+from mre_crawler.practice.job import PracticeJob
 from spiders.catalogue import CatalogueSpider
-from spiders.event import EventPages
+from spiders.practice import PracticeRoutes
 from spiders.track import TrackSpider
 
 POLL_SECONDS = 0.1
 
+# KEYS: the job's read flag, its held-back month failures, the shared failure list. ARGV: URL, value.
+# A month view failed: held back with the job, and listed, unless a month view of the job was read.
+_MONTH_FAILED = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+return 1
+"""
+# A month view of the job was read: the job's held-back month failures are no failures.
+_MONTH_READ = """
+redis.call('SET', KEYS[1], '1')
+local urls = redis.call('HKEYS', KEYS[2])
+for _, url in ipairs(urls) do redis.call('HDEL', KEYS[3], url) end
+redis.call('DEL', KEYS[2])
+return #urls
+"""
 
-class WorkerSpider(TrackSpider):
+
+class WorkerSpider(TrackSpider, PracticeRoutes):
     name = "worker"
+    # The practice pipeline writes practice days and a practice job's dashboard; the track crawl's
+    # pages go on through normalize, validate and the store.
+    custom_settings = {"ITEM_PIPELINES": {"mre_crawler.practice.pipeline.PracticePipeline": 50,
+                                          "pipelines.normalize.NormalizePipeline": 100,
+                                          "pipelines.validate.ValidatePipeline": 200,
+                                          "pipelines.store.StorePipeline": 300}}
     # ``mre crawl catalogue --enqueue``: the catalogue page's callback (its dashboards come back
     # to TrackSpider's parse_dashboard, which is the catalogue spider's too).
     parse_catalogue = CatalogueSpider.parse_catalogue
 
     def __init__(self, idle_exit: str | float | None = None, worker_id: str = "", **kwargs: Any):
-        EventPages.__init__(self, **kwargs)
+        PracticeRoutes.__init__(self, **kwargs)  # not TrackSpider's: a worker has no track arguments
         self.worker_id = worker_id
         self.idle_exit = None if idle_exit in (None, "") else float(idle_exit)
         # Track-spider state a worker never has: the range comes in each events-list request's meta.
         self.track_slug, self.since, self.until, self.follow_events = None, None, None, True
 
     async def start(self):
+        from mre_crawler.practice.runner import practice_setting
+
+        self.lock_wait = float(practice_setting("MRE_PRACTICE_LOCK_WAIT", self.crawler.settings))
         scheduler = self.crawler.mre_scheduler
         most = self.crawler.settings.getint("CONCURRENT_REQUESTS", 16)
         idle_since: float | None = None
@@ -84,3 +120,40 @@ class WorkerSpider(TrackSpider):
         scheduler = getattr(self.crawler, "mre_scheduler", None)
         if scheduler is not None:
             scheduler.page_failed(claim_id, url, reason)
+
+    # -- practice days ------------------------------------------------------------------------
+    def _practice_keys(self, job: PracticeJob) -> list[str]:
+        prefix = self.crawler.settings.get("MRE_REDIS_PREFIX", "mre")
+        return [f"{prefix}:practice:read:{job.key}", f"{prefix}:practice:months:{job.key}", f"{prefix}:failed"]
+
+    def _redis(self):
+        return self.crawler.mre_scheduler.server
+
+    def month_read(self, job: PracticeJob) -> None:
+        self._redis().eval(_MONTH_READ, 3, *self._practice_keys(job))
+
+    def month_not_read(self, job: PracticeJob, request, reason: str) -> None:
+        """Held back with its job in Redis (listed in the shared failures until a month view of
+        the range is read, by any worker); this errback ends the month view's claim."""
+        scheduler = self.crawler.mre_scheduler
+        claim = request.meta.get("mre_claim")
+        listed = self._redis().eval(_MONTH_FAILED, 3, *self._practice_keys(job), request.url,
+                                    f"{reason}\t{scheduler.queue.worker}")
+        if listed:
+            self.failures.append((request.url, reason))
+            scheduler.mark_failed(claim)
+        else:
+            self.skip("practice_month/no_page")
+        scheduler.callback_done(claim)
+
+    def day_taken(self, response) -> None:
+        self.crawler.mre_scheduler.day_taken(response.meta.get("mre_claim"))
+
+    def day_busy(self, job: PracticeJob, day, response) -> None:
+        """Another process holds the day: its overview claim goes back on the queue (this worker
+        may take it again; the day is stored by whoever holds it, then re-read here as stored)."""
+        self.logger.info("practice day %s/%s is held by another process; its claim goes back on the queue",
+                         job.track_slug, day)
+        self.crawler.stats.inc_value("mre/practice/days_given_back")
+        if response is not None:
+            self.crawler.mre_scheduler.give_back_claim(response.meta.get("mre_claim"))

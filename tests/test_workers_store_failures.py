@@ -127,6 +127,35 @@ def queued_urls(client) -> set[str]:
     return {pickle.loads(data)["url"] for data in client.lrange("mre:queue", 0, -1)}
 
 
+def finish_killing_its_blocked_connection(worker, watcher, application_name: str) -> tuple[int, str, list]:
+    """Wait for ``worker`` to end while a thread kills (``pg_terminate_backend``) the first of its
+    connections (named ``application_name``) found waiting for a lock inside a transaction: its
+    exit code, its output and ``[(backend pid, its query, had written in its transaction)]``."""
+    import threading
+    import time
+
+    killed: list[tuple[int, str, bool]] = []
+
+    def kill_when_blocked() -> None:
+        deadline = time.monotonic() + 300
+        while worker.poll() is None and time.monotonic() < deadline:
+            rows = watcher.execute(
+                "SELECT pid, query, backend_xid IS NOT NULL FROM pg_stat_activity "
+                "WHERE application_name = %s AND wait_event_type = 'Lock' AND xact_start IS NOT NULL",
+                (application_name,)).fetchall()
+            for pid, query, wrote in rows:
+                if watcher.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]:
+                    killed.append((pid, query, wrote))
+                    return
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_when_blocked)
+    killer.start()
+    [(code, out)] = finish([worker])
+    killer.join()
+    return code, out, killed
+
+
 def test_a_worker_whose_connection_is_killed_mid_batch_gives_its_claims_back(
         site_and_truth, make_database, redis_server, tmp_path):
     """The test holds the first-enqueued track's row locked; worker 0, one request at a time, does
@@ -136,12 +165,8 @@ def test_a_worker_whose_connection_is_killed_mid_batch_gives_its_claims_back(
     is stored, and every page it fetched is either stored (committed earlier) or back on the
     queue, never both, never neither: no claim acked that did not commit, none lost. A second
     worker then finishes the crawl, and the database equals the one a single process stores."""
-    import threading
-    import time
-
     site, truth, baseline, db_url, slug, dashboard = fresh_round(site_and_truth, make_database, tmp_path)
     client = redis_server.client()
-    killed: list[tuple[int, str, bool]] = []  # (backend pid, its query, had written in its transaction)
     holder = psycopg.connect(db_url)
     try:
         holder.execute("INSERT INTO mre.tracks (slug) VALUES (%s)", (slug,))
@@ -153,24 +178,7 @@ def test_a_worker_whose_connection_is_killed_mid_batch_gives_its_claims_back(
             enqueue_tracks(truth, redis_server.url)
             [worker0] = start_workers(1, server, redis_server.url, named, tmp_path / "homes", 2,
                                       settings=("MRE_STORE_BATCH_PAGES=5", "CONCURRENT_REQUESTS=1"))
-
-            def kill_when_blocked() -> None:
-                deadline = time.monotonic() + 300
-                while worker0.poll() is None and time.monotonic() < deadline:
-                    rows = watcher.execute(
-                        "SELECT pid, query, backend_xid IS NOT NULL FROM pg_stat_activity "
-                        "WHERE application_name = 'mre-test-worker0' AND wait_event_type = 'Lock' "
-                        "AND xact_start IS NOT NULL").fetchall()
-                    for pid, query, wrote in rows:
-                        if watcher.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]:
-                            killed.append((pid, query, wrote))
-                            return
-                    time.sleep(0.01)
-
-            killer = threading.Thread(target=kill_when_blocked)
-            killer.start()
-            [(code, out)] = finish([worker0])
-            killer.join()
+            code, out, killed = finish_killing_its_blocked_connection(worker0, watcher, "mre-test-worker0")
             fetched0 = set(page_requests(server))
     finally:
         holder.rollback()

@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from mre_crawler.urls import BadURL, check_slug, read_url
@@ -92,11 +93,19 @@ def _enqueue_option(p: argparse.ArgumentParser) -> None:
 
 def enqueue(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) -> int:
     """``--enqueue``: the start requests go to Redis; the workers crawl (and report) the rest."""
+    from mre_crawler.workers.enqueue import enqueue_start
+
+    return report_enqueue("mre crawl", lambda: enqueue_start(spider, spider_args, settings_from_args(args)))
+
+
+def report_enqueue(command: str, put: Callable[[], Any]) -> int:
+    """Run an enqueue (``put()`` returns its :class:`~mre_crawler.workers.enqueue.Enqueued`) and
+    print what it did and the failed pages of the shared crawl it joined or ended."""
     from mre_crawler.cli import UsageError
-    from mre_crawler.workers.enqueue import enqueue_start, failure_report
+    from mre_crawler.workers.enqueue import failure_report
 
     try:
-        done = enqueue_start(spider, spider_args, settings_from_args(args))
+        done = put()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - redis.ConnectionError and friends: one line
@@ -104,7 +113,7 @@ def enqueue(spider: str, spider_args: dict[str, Any], args: argparse.Namespace) 
 
         if not isinstance(exc, redis.RedisError):
             raise
-        print(f"mre crawl: cannot reach Redis: {exc}", file=sys.stderr)
+        print(f"{command}: cannot reach Redis: {exc}", file=sys.stderr)
         return 1
     print(f"enqueued {done.added} start requests for `mre worker`"
           + (f" ({done.already_seen} already seen by the shared crawl in progress)" if done.already_seen else "")

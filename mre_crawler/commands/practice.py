@@ -50,6 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--sessions", action="store_true", help="also list each day's sessions")
         if name == "drift":
             q.add_argument("--refresh", action="store_true", help="also ingest the sessions LiveRC has that we do not")
+        if name == "ingest":
+            from mre_crawler.commands.crawl import _enqueue_option
+
+            _enqueue_option(q)
         _common(q)  # --site --cassette --polite --contact --no-cache -s --json -v
         q.set_defaults(func=run_command)
     a = psub.add_parser("archive", help="move old practice days out of the hot tables (reversible)")
@@ -86,6 +90,8 @@ def run_command(args: argparse.Namespace) -> int:
     settings.setdefault("LOG_LEVEL", level)
     configure_logging(level)
     single = getattr(args, "date", None) is not None
+    if getattr(args, "enqueue", False):
+        return _enqueue(slug, rng, single, settings)
     try:
         prepare_database(settings)
         with _progress(enabled=not args.json and sys.stderr.isatty()) as progress:
@@ -127,6 +133,29 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"mre practice: {why}", file=sys.stderr)
         return code
     return 0
+
+
+def _enqueue(slug: str, rng, single: bool, settings: dict[str, Any]) -> int:  # noqa: ANN001
+    """``mre practice ingest … --enqueue``: the range as one practice job in the shared crawl
+    (its first month view, or the day's overview; the track's dashboard first when it was never
+    read), for `mre worker` processes to ingest."""
+    from mre_crawler.commands.crawl import prepare_database, report_enqueue
+    from mre_crawler.db import DatabaseUnavailable, connect
+    from mre_crawler.practice.ingest import PracticeDB
+    from mre_crawler.practice.job import PracticeJob
+    from mre_crawler.practice.runner import practice_setting
+    from mre_crawler.workers.enqueue import enqueue_practice
+
+    job = PracticeJob(slug, "ingest", rng, single_day=single,
+                      budget=int(float(practice_setting("MRE_PRACTICE_DAILY_BUDGET", settings))))
+    try:
+        prepare_database(settings)
+        with connect(settings["MRE_DATABASE_URL"], autocommit=True) as conn:
+            known = PracticeDB(conn).track(slug)[2]
+    except DatabaseUnavailable as exc:
+        print(f"mre practice: {exc}", file=sys.stderr)
+        return 1
+    return report_enqueue("mre practice", lambda: enqueue_practice([job], known, settings))
 
 
 class _progress:

@@ -132,8 +132,7 @@ def _enqueue(settings, args: argparse.Namespace, only: list[str]) -> int:  # noq
         return 0
     for t in tracks:
         print(f"{t.slug}: {t.added} start requests enqueued for `mre worker` ({t.settled} settled events skipped)"
-              + ("; practice days are not shared by workers: run `mre sync --track " + t.slug + "` for them"
-                 if t.practice_skipped else ""))
+              + (f"; {t.practice_added} practice start requests" if t.practice_added else ""))
     if tracks:
         # The first enqueue saw the failure list before it started a new shared crawl (or joined one).
         from mre_crawler.workers.enqueue import Enqueued, failure_report

@@ -3,8 +3,9 @@
     MRE_REDIS_URL=redis://queue-host:6379/0 MRE_DATABASE_URL=postgresql://… mre worker --idle-exit 60
 
 Any number of workers, on any machines, share one crawl: `mre crawl track SLUG --enqueue` (or
-`event … --enqueue`) puts the start pages into Redis and the workers do the rest, writing to
-the one PostgreSQL. Politeness holds over all of them: the per-track concurrency through leases
+`event … --enqueue`, `mre sync --enqueue`, `mre practice ingest … --enqueue`) puts the start
+pages into Redis and the workers do the rest, writing to the one PostgreSQL. A practice day is
+done by the worker that takes its overview (its session pages with it), acked when it commits. Politeness holds over all of them: the per-track concurrency through leases
 in Redis, the rate ceiling, the daily budget and Retry-After pauses through PostgreSQL.
 
 Without `--idle-exit` a worker runs until stopped (a service); with it, it leaves once the

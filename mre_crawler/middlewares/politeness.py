@@ -199,9 +199,9 @@ class DailyBudgetMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def budget_for(self, ledger: PolitenessLedger, track: str) -> int:
+    def budget_for(self, ledger: PolitenessLedger, track: str, default: int | None = None) -> int:
         if track not in self.budgets:
-            self.budgets[track] = ledger.limits(track)[1] or self.default_budget
+            self.budgets[track] = ledger.limits(track)[1] or default or self.default_budget
         return self.budgets[track]
 
     def process_request(self, request: Request) -> None:
@@ -212,7 +212,9 @@ class DailyBudgetMiddleware:
             self.stats.inc_value("mre/budget/refused")
             raise self.spent[track]
         ledger = ledger_for(self.crawler)
-        budget = self.budget_for(ledger, track)
+        # ``mre_budget_default``: the budget of a key with no stored limit, when it is not the
+        # crawl's (practice requests in a shared-crawl worker carry MRE_PRACTICE_DAILY_BUDGET).
+        budget = self.budget_for(ledger, track, request.meta.get("mre_budget_default"))
         day = utc_today()
         used = ledger.take_budget(track, budget, day)
         if used is None:

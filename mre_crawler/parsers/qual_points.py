@@ -134,24 +134,15 @@ def _row(ctx: ParseContext, where: str, class_name: str, width: int, fixed: tupl
     if not driver:
         ctx.problem(f"{where}[{position}].driver", None, "row skipped: no driver name")
         return None
-    rounds: list[PointsRound] = []
-    for number, index in rounds_at:
-        text = texts[index]
-        if text:  # an empty cell: the driver has no result in this round
-            rounds.append(_round(ctx, where, position, number, cells[index], text))
+    # an empty cell: the driver has no result in this round
+    rounds = [_round(ctx, where, position, number, cells[index], texts[index]) for number, index in rounds_at if texts[index]]
     result_text = texts[fixed[2]]
     if result_text.isdigit() and result_text.isascii():
         result_points: int | None = int(result_text)
     else:
         result_points = ctx.read(f"{where}[{position}].result_points", result_text, parse_int)
-    return PointsRow(
-        class_name=class_name,
-        position=position,
-        driver_name=driver,
-        result_points=result_points,
-        tie_breaker_raw=texts[fixed[3]] or None,
-        rounds=rounds,
-    )
+    # (class_name, position, driver_name, result_points, tie_breaker_raw, rounds), positional: ~700 rows a page
+    return PointsRow(class_name, position, driver, result_points, texts[fixed[3]] or None, rounds)
 
 
 def _round(ctx: ParseContext, where: str, position: int, number: int, cell: HtmlElement, text: str) -> PointsRound:

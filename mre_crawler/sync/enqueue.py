@@ -3,9 +3,11 @@
 
 The plans are the ones an in-process sync makes (:mod:`mre_crawler.sync.plan`): the dashboard and
 events list, fresh, and every listed event that is not settled; the settled events travel with the
-events-list request, so whichever worker takes it skips them. Practice days are not shared by the
-workers yet, and the warehouse is not built here (the workers are still crawling when this returns):
-run ``mre warehouse build`` (or a plain ``mre sync``) after them.
+events-list request, so whichever worker takes it skips them. A track followed with ``--practice``
+also gets its practice window (the last ``--practice-days`` days, in ranges of at most 3 months) as
+practice ingest jobs, fresh, as an in-process sync runs them (:func:`~mre_crawler.workers.enqueue.enqueue_practice`).
+The warehouse is not built here (the workers are still crawling when this returns): run
+``mre warehouse build`` (or a plain ``mre sync``) after them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ class EnqueuedTrack:
     added: int
     duplicates: int
     settled: int
-    practice_skipped: bool
+    practice_added: int  # practice start requests (month views, or dashboards first) enqueued
     # The shared failure list as this track's enqueue found it (mre_crawler.workers.enqueue.Enqueued).
     shared_failed: tuple = ()
     shared_joined: bool = False
@@ -35,9 +37,13 @@ def enqueue_sync(settings: Mapping[str, Any], *, practice_days: int = 7, only: l
     from mre_crawler.crawl import crawl_settings
     from mre_crawler.db import connect
     from mre_crawler.following import following
+    from mre_crawler.practice.ingest import PracticeDB
+    from mre_crawler.practice.job import PracticeJob
+    from mre_crawler.practice.ranges import DayRange
+    from mre_crawler.practice.runner import practice_setting
     from mre_crawler.sync.plan import plan_track
-    from mre_crawler.sync.runner import LOCK_NAME
-    from mre_crawler.workers.enqueue import enqueue_start
+    from mre_crawler.sync.runner import LOCK_NAME, practice_windows
+    from mre_crawler.workers.enqueue import enqueue_practice, enqueue_start
 
     config = CrawlConfig.from_settings(crawl_settings(settings))
     if not config.redis_url:
@@ -53,8 +59,14 @@ def enqueue_sync(settings: Mapping[str, Any], *, practice_days: int = 7, only: l
                 plan = plan_track(conn, f.slug, since=f.since, practice=f.practice, practice_days=practice_days,
                                   today=today, finished_after_days=config.event_finished_after_days)
                 done = enqueue_start("track", plan.crawl_args(), settings)
+                practice_added = 0
+                if plan.practice_from is not None:
+                    budget = int(float(practice_setting("MRE_PRACTICE_DAILY_BUDGET", settings)))
+                    jobs = [PracticeJob(f.slug, "ingest", DayRange(first, last), fresh=True, budget=budget)
+                            for first, last in practice_windows(plan.practice_from, plan.practice_to)]
+                    practice_added = enqueue_practice(jobs, PracticeDB(conn).track(f.slug)[2], settings).added
                 out.append(EnqueuedTrack(f.slug, done.added, done.already_seen, len(plan.settled_events),
-                                         plan.practice_from is not None, done.failed, done.joined))
+                                         practice_added, done.failed, done.joined))
         finally:
             rollout_lock.release(conn, LOCK_NAME)
     return out

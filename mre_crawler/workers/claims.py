@@ -14,7 +14,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Request
+from scrapy.http import Request, Response
 
 
 def _scheduler(crawler):
@@ -35,8 +35,10 @@ class ClaimProgressMiddleware:
         return cls(crawler)
 
     def item_left(self, item: Any = None, response: Any = None, **kwargs: Any) -> None:
+        # ``response`` is a Failure for an item an errback yielded (a practice day completed by
+        # its last session page's failure): not counted by _track, so not here either.
         scheduler = _scheduler(self.crawler)
-        if scheduler is not None and response is not None:
+        if scheduler is not None and isinstance(response, Response):
             scheduler.item_left(response.meta.get("mre_claim"))
 
     def item_failed(self, item: Any = None, response: Any = None, spider: Any = None, failure: Any = None,
@@ -44,7 +46,7 @@ class ClaimProgressMiddleware:
         """A pipeline raised on this item: it never reached the store, so its page is not stored.
         The claim is listed failed (``P:failed`` and the crawl's failed pages), not done."""
         scheduler = _scheduler(self.crawler)
-        if scheduler is None or response is None:
+        if scheduler is None or not isinstance(response, Response):
             return
         from mre_crawler.middlewares.redirect import requested_url
 

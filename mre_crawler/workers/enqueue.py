@@ -10,7 +10,7 @@ workers are busy joins the crawl in progress, and pages it already has are not a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,34 +67,65 @@ def redis_for(url: str):
 def enqueue_start(spider_name: str, spider_args: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> Enqueued:
     """Serialise spider ``spider_name``'s ``start()`` requests into the shared queue."""
     from scrapy.spiderloader import SpiderLoader
+
+    from mre_crawler.crawl import crawl_settings
+
+    full = crawl_settings(settings)
+    spider = SpiderLoader.from_settings(full).load(spider_name)(**dict(spider_args))
+
+    async def collect() -> list:
+        return [r async for r in spider.start()]
+
+    return enqueue_requests(spider, lambda: asyncio.run(collect()), settings)
+
+
+def enqueue_requests(spider, make_requests: Callable[[], Iterable[Any]], settings: Mapping[str, Any] | None = None) -> Enqueued:
+    """Put the requests ``make_requests()`` returns into the shared queue (serialised with
+    ``spider``'s callbacks): those the shared crawl has not seen yet, or that ask not to be filtered."""
     from scrapy_redis.dupefilter import RFPDupeFilter
 
     from mre_crawler.config import CrawlConfig
     from mre_crawler.crawl import crawl_settings
     from mre_crawler.workers.queue import ClaimQueue
 
-    full = crawl_settings(settings)
-    config = CrawlConfig.from_settings(full)
+    config = CrawlConfig.from_settings(crawl_settings(settings))
     if not config.redis_url:
         raise ValueError("--enqueue needs MRE_REDIS_URL (redis://HOST:6379/0)")
-    spider = SpiderLoader.from_settings(full).load(spider_name)(**dict(spider_args))
     server = redis_for(config.redis_url)
     keys = shared_keys(config.redis_prefix)
     queue = ClaimQueue(server, spider, keys["queue"])
     joined = not (len(queue) == 0 and queue.in_flight_anywhere() == 0)
     failed = tuple(shared_failures(server, config.redis_prefix))
     if not joined:
-        server.delete(keys["seen"], keys["failed"])
+        # A new shared crawl: its seen set, its failures and its practice jobs' month bookkeeping.
+        practice = list(server.scan_iter(match=f"{config.redis_prefix}:practice:*", count=100))
+        server.delete(keys["seen"], keys["failed"], *practice)
     seen = RFPDupeFilter(server, keys["seen"])
 
-    async def collect() -> list:
-        return [r async for r in spider.start()]
-
     added = dup = 0
-    for request in asyncio.run(collect()):
-        if seen.request_seen(request):
+    for request in make_requests():
+        if not request.dont_filter and seen.request_seen(request):
             dup += 1
         else:
             queue.push(request)
             added += 1
     return Enqueued(added, dup, joined, len(queue), failed)
+
+
+def enqueue_practice(jobs: Iterable[Any], track_known: bool, settings: Mapping[str, Any] | None = None) -> Enqueued:
+    """Practice jobs (:class:`~mre_crawler.practice.job.PracticeJob`) into the shared queue: each
+    job's first month view, or, for a track whose dashboard was never read, the dashboard first
+    (its time zone is needed before any practice time is stored; the worker that reads it asks
+    for the month views). The dashboard is asked for even when the track's own crawl asks for it
+    too: the practice job's requests follow from it."""
+    from spiders.worker import WorkerSpider
+
+    spider = WorkerSpider()
+    jobs = list(jobs)
+
+    def requests() -> list:
+        if not track_known:
+            return [spider.dashboard_request(job).replace(dont_filter=True) for job in jobs]
+        return [request for job in jobs for request in spider.first_requests(job)]
+
+    return enqueue_requests(spider, requests, settings)

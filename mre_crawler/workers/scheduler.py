@@ -36,6 +36,12 @@ class Claim:
     done: bool = False  # the callback (or errback) of its last attempt has run
     commit_needed: int | None = None  # the store batch whose commit it waits for
     pages: set[str] = field(default_factory=set)  # URLs of the page items it yielded
+    # A practice page (meta ``mre_practice``): its rows, if any, are written by the practice
+    # pipeline in a transaction of its own, not in the store's batches.
+    practice: bool = False
+    # A practice day this worker holds (its lock taken): its session pages stay here, and the
+    # claim is settled by the practice pipeline when the day's transaction has ended.
+    day_open: bool = False
 
 
 class SharedScheduler(Scheduler):
@@ -79,8 +85,10 @@ class SharedScheduler(Scheduler):
     def enqueue_request(self, request):
         claim = request.meta.get("mre_claim")
         if claim is not None:
-            if claim in self.claims and not self.claims[claim].done:
-                self.local.append(request)  # a retry or redirect of a request this worker holds
+            held = self.claims.get(claim)
+            if held is not None and (not held.done or held.day_open):
+                # a retry or redirect of a request this worker holds, or a session page of a day it holds
+                self.local.append(request)
                 return True
             del request.meta["mre_claim"]
         if not request.dont_filter and self.df.request_seen(request):
@@ -113,7 +121,9 @@ class SharedScheduler(Scheduler):
     def claim(self):
         request = self.queue.claim()
         if request is not None:
-            self.claims[request.meta["mre_claim"]] = Claim(url=request.url)
+            from mre_crawler.practice.job import META_KEY
+
+            self.claims[request.meta["mre_claim"]] = Claim(url=request.url, practice=META_KEY in request.meta)
             self.stats.inc_value("mre/worker/claimed")
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
@@ -151,10 +161,10 @@ class SharedScheduler(Scheduler):
         return pipeline if pipeline is not None and pipeline.store is not None else None
 
     def _ready(self, claim_id: int, claim: Claim) -> None:
-        if not claim.done or claim.items > 0 or claim.commit_needed is not None:
+        if not claim.done or claim.items > 0 or claim.commit_needed is not None or claim.day_open:
             return
         store = self._store()
-        if store is None:
+        if store is None or claim.practice:
             self._ack([claim_id])
             return
         # Its page items went into batches already submitted (through the pipelines before the
@@ -169,6 +179,28 @@ class SharedScheduler(Scheduler):
             claim.commit_needed = max(batches)
         else:
             claim.commit_needed = store.submissions + 1
+
+    # -- practice days ------------------------------------------------------------------------
+    def day_taken(self, claim_id: int | None) -> None:
+        """This worker holds the practice day of this claim (its advisory lock): not done until
+        :meth:`day_settled`, whatever its callbacks and items do meanwhile."""
+        claim = self.claims.get(claim_id)
+        if claim is not None:
+            claim.day_open = True
+
+    def day_settled(self, claim_id: int | None) -> None:
+        """The practice pipeline's transaction for the day has ended (committed, or failed for
+        a reason of its own and listed): acked."""
+        if claim_id in self.claims:
+            self._ack([claim_id])
+
+    def give_back_claim(self, claim_id: int | None) -> None:
+        """Not for this worker now (a practice day another process is ingesting): back on the
+        queue for whoever is free, this worker included."""
+        if claim_id in self.claims:
+            n = self.queue.give_back([claim_id])
+            del self.claims[claim_id]
+            self.stats.inc_value("mre/worker/given_back", n)
 
     def committed(self, number: int, failed=()) -> None:
         """The store pipeline committed its batch ``number``; ``failed``: (URL, reason) of pages
@@ -225,11 +257,15 @@ class SharedScheduler(Scheduler):
     def page_failed(self, claim_id: int | None, url: str, reason: str) -> None:
         """A page failed here: into the shared failure list at once, so a worker killed later
         does not take it along (and its claim is not cleared from the list when acked)."""
+        self.mark_failed(claim_id)
+        self.queue.note_failure(url, reason, self.queue.worker)
+
+    def mark_failed(self, claim_id: int | None) -> None:
+        """Its page failed (listed): its ack does not take it off the shared failure list."""
         claim = self.claims.get(claim_id)
         if claim is not None and not claim.failed:
             claim.failed = True
             self.stats.inc_value("mre/worker/failed")
-        self.queue.note_failure(url, reason, self.queue.worker)
 
     # -- what start() asks --------------------------------------------------------------------
     def busy(self) -> bool:
