@@ -4,6 +4,7 @@ compares a parser's items with the generator's, naming the first differing field
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,15 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> SampleSite:
     root = tmp_path_factory.mktemp("sample-site") / "site"
     write_site(root, SAMPLE_SITE_PARAMS)
     return SampleSite(root, SAMPLE_SITE_PARAMS)
+
+
+def practice_site_as_of_today(tmp_path_factory: pytest.TempPathFactory, name: str, tracks: int,
+                              events: int) -> Path:
+    """A generated site with 4 practice days in one month whose "today" is the real today, so a
+    sync's window (or any "recent days" rule) and a subprocess ``mre`` see its recent practice days."""
+    out = tmp_path_factory.mktemp(name) / "site"
+    return write_site(out, SiteParams(tracks=tracks, events=events, seed=11, practice_days=4, practice_months=1,
+                                      reference_date=dt.date.today())).out_dir
 
 
 def first_difference(parsed: Any, expected: Any, path: str = "") -> str | None:

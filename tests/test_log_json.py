@@ -20,6 +20,7 @@ import pytest
 
 from mre_crawler import following
 from mre_crawler.urls import practice_session_url
+from tests.fixtures_samplesite import practice_site_as_of_today
 
 pytestmark = [pytest.mark.db]
 
@@ -30,12 +31,7 @@ LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 
 @pytest.fixture(scope="module")
 def log_site(tmp_path_factory) -> Path:
-    from mre_crawler.samplesite.site import SiteParams
-    from mre_crawler.samplesite.writer import write_site
-
-    out = tmp_path_factory.mktemp("log-json") / "site"
-    return write_site(out, SiteParams(tracks=1, events=2, seed=11, practice_days=4, practice_months=1,
-                                      reference_date=TODAY)).out_dir
+    return practice_site_as_of_today(tmp_path_factory, "log-json", tracks=1, events=2)
 
 
 def _strict_lines(path: Path) -> list[dict]:

@@ -29,6 +29,7 @@ from mre_crawler.samplesite import expected_items, load_truth, read_manifest
 from mre_crawler.samplesite.render import render_practice_day
 from mre_crawler.sync.runner import run_sync
 from mre_crawler.sync.summary import format_summary
+from tests.fixtures_samplesite import practice_site_as_of_today
 from mre_crawler.urls import practice_day_url, practice_month_url, practice_session_url
 from tests.fixtures_faults import db_snapshot, diff_snapshots, explain
 
@@ -40,14 +41,7 @@ TODAY = dt.date.today()
 
 @pytest.fixture(scope="module")
 def practice_sync_site(tmp_path_factory) -> Path:
-    # The site's "today" is the real today, so a sync's default window (the last 7 days) and a
-    # subprocess `mre sync` see the same recent practice days.
-    from mre_crawler.samplesite.site import SiteParams
-    from mre_crawler.samplesite.writer import write_site
-
-    out = tmp_path_factory.mktemp("sync-practice") / "site"
-    return write_site(out, SiteParams(tracks=1, events=1, seed=11, practice_days=4, practice_months=1,
-                                      reference_date=TODAY)).out_dir
+    return practice_site_as_of_today(tmp_path_factory, "sync-practice", tracks=1, events=1)
 
 
 class Upstream:

@@ -23,6 +23,7 @@ from mre_crawler import following
 from mre_crawler.faultserver import FaultServer
 from mre_crawler.samplesite import load_truth, read_manifest
 from tests.fixtures_faults import db_snapshot
+from tests.fixtures_samplesite import practice_site_as_of_today
 from tests.test_workers import check_same_database, finish, start_workers, wait_for, wait_for_workers, worker_stats
 from warehouse.migrate import migrate
 
@@ -37,13 +38,7 @@ PRACTICE_PAGES = ("practice_month", "practice_day_overview", "practice_session")
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    # The site's "today" is the real today, so the sync window sees the site's recent practice days.
-    from mre_crawler.samplesite.site import SiteParams
-    from mre_crawler.samplesite.writer import write_site
-
-    out = tmp_path_factory.mktemp("workers-practice") / "site"
-    return write_site(out, SiteParams(tracks=2, events=1, seed=11, practice_days=4, practice_months=1,
-                                      reference_date=TODAY)).out_dir
+    return practice_site_as_of_today(tmp_path_factory, "workers-practice", tracks=2, events=1)
 
 
 def slugs(site: Path) -> list[str]:
