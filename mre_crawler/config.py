@@ -103,6 +103,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MRE_ARCHIVE_DIR": ("", "raw page archive directory; default MRE_HOME/archive"),
     "MRE_RENDER_ENABLED": ("1", "render a page that came back without its data (no lap data, empty practice list, bot check) in chromium"),
     "MRE_CHROMIUM": ("", "chromium to render pages with; default /usr/bin/chromium or chromium on PATH"),
+    "MRE_RENDER_WAIT": ("15", "seconds a render waits for the page's data to appear (a bot check that never lets the page through ends it)"),
     "MRE_REDIS_URL": ("", "Redis shared by `mre worker` processes (redis://HOST:6379/0): the crawl queue, duplicate filter and per-track concurrency leases"),
     "MRE_REDIS_PREFIX": ("mre", "prefix of MRE's Redis keys (two deployments can share one Redis)"),
 }
@@ -181,6 +182,7 @@ class CrawlConfig:
     archive_dir: Path | None = None  # None: MRE_HOME/archive
     render_enabled: bool = True
     chromium: str = ""
+    render_wait: float = 15.0
     redis_url: str | None = None
     redis_prefix: str = "mre"
 
@@ -280,6 +282,7 @@ class CrawlConfig:
             archive_dir=Path(r.text("MRE_ARCHIVE_DIR") or home / "archive").expanduser(),
             render_enabled=r.flag("MRE_RENDER_ENABLED"),
             chromium=r.text("MRE_CHROMIUM"),
+            render_wait=r.number("MRE_RENDER_WAIT", 0.5, 600),
             redis_url=_redis_url(r.text("MRE_REDIS_URL")),
             redis_prefix=_redis_prefix(r.text("MRE_REDIS_PREFIX")),
         )

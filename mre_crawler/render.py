@@ -50,7 +50,6 @@ WAIT_FOR = {
     "practice_day_overview": "table.practice_session_list",
 }
 _BOT_STATUSES = (200, 403, 429, 503)
-RENDER_WAIT_MS = 15_000  # how long a render waits for the page's marker element
 _TOTAL_LAPS = re.compile(r"total\s+laps\s*(\d[\d,]*)", re.IGNORECASE)
 
 
@@ -158,6 +157,7 @@ class RenderMiddleware:
         self.stats = crawler.stats
         self.chromium = chromium_path(config.chromium)
         self.configured = config.chromium
+        self.wait_ms = config.render_wait * 1000  # how long a render waits for the page's marker element
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -210,7 +210,7 @@ class RenderMiddleware:
             from scrapy_playwright.page import PageMethod
 
             meta["playwright_page_methods"] = [PageMethod("wait_for_selector", selector, state="attached",
-                                                          timeout=RENDER_WAIT_MS)]
+                                                          timeout=self.wait_ms)]
         return request.replace(meta=meta, dont_filter=True)
 
 

@@ -15,6 +15,7 @@ PIPELINE_SETTINGS = {
     "MRE_NORMALIZE_ENABLED": ("0", "normalize_enabled", False),
     "MRE_VALIDATE_ENABLED": ("0", "validate_enabled", False),
     "MRE_BOOKKEEPING_ENABLED": ("0", "bookkeeping_enabled", False),
+    "MRE_RENDER_WAIT": ("2.5", "render_wait", 2.5),  # read by the render middleware
 }
 
 
@@ -39,7 +40,8 @@ COMMANDS = {
 }
 BAD_VALUES = [(command, name, value)
               for name, value in (("MRE_RATE_PER_MINUTE", "abc"), ("MRE_STORE_BATCH_PAGES", "0"))
-              for command in COMMANDS] + [("practice discover", "MRE_PRACTICE_DAILY_BUDGET", "lots")]
+              for command in COMMANDS] + [("practice discover", "MRE_PRACTICE_DAILY_BUDGET", "lots"),
+                                           ("crawl event", "MRE_RENDER_WAIT", "0")]
 
 
 @pytest.mark.parametrize("command, name, value", BAD_VALUES)
