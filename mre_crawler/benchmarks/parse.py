@@ -96,19 +96,24 @@ def generated_pages(out_dir: Path, tracks: int, events: int) -> list[Page]:
     return pages
 
 
-def _best_per_page(work: Callable[[], object], count: int, seconds: float, repeat: int) -> float:
-    """Seconds per page: the best of ``repeat`` rounds, each running ``work`` (all pages) for ~``seconds``."""
-    start = time.perf_counter()
-    work()
-    once = max(time.perf_counter() - start, 1e-6)
-    loops = max(1, int(seconds / once))
-    best = float("inf")
-    for _ in range(max(1, repeat)):
+def _best_per_page(works: list[Callable[[], object]], count: int, seconds: float, repeat: int) -> list[float]:
+    """Seconds per page of each of ``works`` (each runs all pages once): the best of ``repeat``
+    rounds, each running one work for ~``seconds``. The works' rounds alternate, so a change in the
+    machine's load during the run reaches all of them alike and their ratio stays fair."""
+    loops = []
+    for work in works:
         start = time.perf_counter()
-        for _ in range(loops):
-            work()
-        best = min(best, (time.perf_counter() - start) / loops)
-    return best / count
+        work()
+        once = max(time.perf_counter() - start, 1e-6)
+        loops.append(max(1, int(seconds / once)))
+    best = [float("inf")] * len(works)
+    for _ in range(max(1, repeat)):
+        for i, work in enumerate(works):
+            start = time.perf_counter()
+            for _ in range(loops[i]):
+                work()
+            best[i] = min(best[i], (time.perf_counter() - start) / loops[i])
+    return [b / count for b in best]
 
 
 def measure(source: str, page_type: str, pages: list[Page], seconds: float, repeat: int) -> Row:
@@ -135,28 +140,30 @@ def measure(source: str, page_type: str, pages: list[Page], seconds: float, repe
         for p in pages:
             lxml.html.document_fromstring(p.body)
 
-    parse_s = _best_per_page(parse_all, len(pages), seconds, repeat)
-    tree_s = _best_per_page(trees_only, len(pages), seconds / 2, repeat)
+    loose_error, parse_loose = _loose_work(parse, pages, metas) if page_type in LOOSE_FORM_TYPES else (None, None)
+    works = [parse_all, trees_only] + ([parse_loose] if parse_loose else [])
+    parse_s, tree_s, *loose_s = _best_per_page(works, len(pages), seconds, repeat)
     row = Row(source, page_type, len(pages), size, parse_s, tree_s, problems)
-    if page_type in LOOSE_FORM_TYPES:
-        _measure_loose(row, parse, pages, metas, seconds, repeat)
+    row.loose_error = loose_error
+    if loose_s:
+        row.loose_s = loose_s[0]
     return row
 
 
-def _measure_loose(row: Row, parse: Callable, pages: list[Page], metas: list[dict], seconds: float, repeat: int) -> None:
+def _loose_work(parse: Callable, pages: list[Page], metas: list[dict]) -> tuple[str | None, Callable[[], None] | None]:
+    """(why the loose form cannot be timed, or None; the work parsing every page in the loose form)."""
     from mre_crawler.benchmarks.loose_js import loosen_page
 
     loose = [loosen_page(p.body) for p in pages]
     for p, body, m in zip(pages, loose, metas):
         if parse(body, p.url, m).items != parse(p.body, p.url, m).items:
-            row.loose_error = f"loose form gives other items: {p.url}"[:80]
-            return
+            return f"loose form gives other items: {p.url}"[:80], None
 
     def parse_loose() -> None:
         for p, body, m in zip(pages, loose, metas):
             parse(body, p.url, m)
 
-    row.loose_s = _best_per_page(parse_loose, len(pages), seconds, repeat)
+    return None, parse_loose
 
 
 def run(args: argparse.Namespace) -> int:
