@@ -20,6 +20,7 @@ takes more from the scheduler as requests finish).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from typing import Any
 
@@ -69,11 +70,18 @@ class WorkerSpider(TrackSpider, PracticeRoutes):
         self.idle_exit = None if idle_exit in (None, "") else float(idle_exit)
         # Track-spider state a worker never has: the range comes in each events-list request's meta.
         self.track_slug, self.since, self.until, self.follow_events = None, None, None, True
+        from mre_crawler.practice.shared_runs import WorkerPracticeLog
+
+        # This worker's practice work per track and mode, recorded as in-process practice runs are.
+        self.practice_log = WorkerPracticeLog()
 
     async def start(self):
         from mre_crawler.practice.runner import practice_setting
 
         self.lock_wait = float(practice_setting("MRE_PRACTICE_LOCK_WAIT", self.crawler.settings))
+        from scrapy import signals
+
+        self.crawler.signals.connect(self._practice_response, signal=signals.response_received)
         scheduler = self.crawler.mre_scheduler
         most = self.crawler.settings.getint("CONCURRENT_REQUESTS", 16)
         idle_since: float | None = None
@@ -90,11 +98,45 @@ class WorkerSpider(TrackSpider, PracticeRoutes):
                     scheduler.flush_store()  # nothing else to do: commit, then ack
             elif scheduler.shared_idle():
                 idle_since = idle_since or time.monotonic()
+                if self.practice_log.shares:
+                    # A worker running as a service records each shared crawl's practice work.
+                    self.record_practice("finished")
                 if self.idle_exit is not None and time.monotonic() - idle_since >= self.idle_exit:
                     return
             else:
                 idle_since = None  # others still hold claims (or one is dying): wait for them
             await asyncio.sleep(POLL_SECONDS)
+
+    # -- practice runs (mre_crawler.practice.shared_runs) ---------------------------------------
+    def _practice_response(self, response, request, spider=None, **kwargs: Any) -> None:
+        job = PracticeJob.from_meta(request.meta)
+        if job is not None:
+            self.practice_log.response(job, request.meta.get("page_type", ""), response.status,
+                                       "cached" in response.flags)
+
+    def _practice_failure(self, meta, url: str, reason: str) -> None:
+        job = PracticeJob.from_meta(meta)
+        if job is not None:
+            self.practice_log.failure(job, url, reason)
+
+    def record_practice(self, finish_reason: str) -> None:
+        """This worker's practice work so far into ``mre.practice_runs`` and ``mre.run_metrics``,
+        one run per track and mode (``mre health`` reads them as it reads in-process runs)."""
+        from mre_crawler.extensions.bookkeeping import database_url_for
+        from mre_crawler.extensions.dblost import lost
+
+        if not self.practice_log.shares or lost(self.crawler):
+            return
+        try:
+            ids = self.practice_log.record(database_url_for(self.crawler), self.report, self.crawler.stats.get_stats(),
+                                           self.worker_id, finish_reason)
+        except Exception as exc:  # noqa: BLE001 - the days are stored; only their run rows are missing
+            self.logger.warning("practice runs of worker %s not recorded: %s", self.worker_id, exc)
+            return
+        self.crawler.stats.inc_value("mre/worker/practice_runs", len(ids))
+
+    def closed(self, reason: str) -> None:
+        self.record_practice(reason)
 
     def page_failed(self, failure: Failure) -> None:
         super().page_failed(failure)
@@ -108,6 +150,7 @@ class WorkerSpider(TrackSpider, PracticeRoutes):
         from mre_crawler.middlewares.redirect import requested_url
 
         self._shared_failure(request.meta.get("mre_claim"), requested_url(request), reason)
+        self._practice_failure(request.meta, requested_url(request), reason)
 
     def on_quarantine(self, response, page_type, exc) -> None:
         """As :meth:`on_failure` (under the URL asked for, which is the claim's, not a redirect's)."""
@@ -115,6 +158,7 @@ class WorkerSpider(TrackSpider, PracticeRoutes):
 
         url = requested_url(response.request) if response.request is not None else response.url
         self._shared_failure(response.meta.get("mre_claim"), url, f"quarantined: {exc.reason}")
+        self._practice_failure(response.meta, url, f"quarantined: {exc.reason}")
 
     def _shared_failure(self, claim_id, url: str, reason: str) -> None:
         scheduler = getattr(self.crawler, "mre_scheduler", None)
@@ -141,13 +185,18 @@ class WorkerSpider(TrackSpider, PracticeRoutes):
                                     f"{reason}\t{scheduler.queue.worker}")
         if listed:
             self.failures.append((request.url, reason))
+            self.practice_log.failure(job, request.url, reason)
             scheduler.mark_failed(claim)
         else:
             self.skip("practice_month/no_page")
         scheduler.callback_done(claim)
 
     def day_taken(self, response) -> None:
+        from mre_crawler.practice import source_event_id
+
         self.crawler.mre_scheduler.day_taken(response.meta.get("mre_claim"))
+        job = self.job_of(response.meta)
+        self.practice_log.day(job, source_event_id(job.track_slug, dt.date.fromisoformat(response.meta["date"])))
 
     def day_busy(self, job: PracticeJob, day, response) -> None:
         """Another process holds the day: its overview claim goes back on the queue (this worker
@@ -155,5 +204,6 @@ class WorkerSpider(TrackSpider, PracticeRoutes):
         self.logger.info("practice day %s/%s is held by another process; its claim goes back on the queue",
                          job.track_slug, day)
         self.crawler.stats.inc_value("mre/practice/days_given_back")
+        self.practice_log.busy(job)
         if response is not None:
             self.crawler.mre_scheduler.give_back_claim(response.meta.get("mre_claim"))

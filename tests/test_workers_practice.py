@@ -273,11 +273,11 @@ def single_ingest_snapshot(site: Path, slug: str, dates: dict, db_url: str, home
         return db_snapshot(conn)
 
 
-def enqueue_ingest(db_url: str, redis_url: str, slug: str, options: list[str], home: Path) -> None:
+def enqueue_ingest(db_url: str, redis_url: str, slug: str, options: list[str], home: Path, **env_extra: str) -> None:
     """``mre practice ingest --track SLUG OPTIONS --enqueue`` onto an idle shared crawl (database migrated)."""
     with psycopg.connect(db_url, autocommit=True) as conn:
         migrate(conn)
-    env = dict(os.environ, MRE_DATABASE_URL=db_url, MRE_REDIS_URL=redis_url, MRE_HOME=str(home))
+    env = dict(os.environ, MRE_DATABASE_URL=db_url, MRE_REDIS_URL=redis_url, MRE_HOME=str(home), **env_extra)
     done = subprocess.run([sys.executable, "-m", "mre_crawler", "practice", "ingest", "--track", slug, *options,
                            "--enqueue"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -357,3 +357,118 @@ def test_a_worker_whose_connection_is_lost_mid_day_gives_the_day_back(site, make
     assert code == 0, out
     assert "shared crawl idle: 0 failed pages" in out, out
     check_same_database(baseline, db_url)
+
+
+def most_in_any_window(times: list[float], seconds: float) -> int:
+    """The most of ``times`` that fall in any half-open window ``[t, t + seconds)``."""
+    times = sorted(times)
+    most, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= seconds:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def test_workers_pace_and_count_practice_pages_as_an_in_process_practice_run(site, make_database, redis_server,
+                                                                              tmp_path):
+    """Practice pages in a shared crawl get the practice politeness of ``mre practice``: the rate
+    ceiling of the enqueueing process's MRE_PRACTICE_RATE_PER_MINUTE (60 a minute here, while the
+    workers' track crawl ceiling is 6,000 a minute and their own practice rate 6,000 too) and the
+    ``<slug>/practice`` daily budget (MRE_PRACTICE_DAILY_BUDGET, 12), over both workers together.
+    Counted in the local server's log: at most 3 practice requests in any 3 s window (3 slots of
+    1 s; one more allowed for a request that arrived late after its slot), exactly 12 practice
+    requests in all, and the persisted ledger says 12 of 12."""
+    slug = slugs(site)[0]
+    first = TODAY - dt.timedelta(days=PRACTICE_DAYS - 1)
+    db_url = make_database()
+    enqueue_ingest(db_url, redis_server.url, slug, ["--from", first.isoformat(), "--to", TODAY.isoformat()],
+                   tmp_path / "e", MRE_PRACTICE_RATE_PER_MINUTE="60", MRE_PRACTICE_DAILY_BUDGET="12")
+    # One request at a time per worker: a worker waiting for its slot holds one claim, so the other
+    # takes the next day overview (with more room the first worker would claim them all at once).
+    polite = ("MRE_POLITE=1", "MRE_AUTOTHROTTLE_ENABLED=0", "MRE_RATE_PER_MINUTE=6000",
+              "MRE_PRACTICE_RATE_PER_MINUTE=6000", "MRE_PRACTICE_DAILY_BUDGET=1000", "CONCURRENT_REQUESTS=1")
+    with FaultServer(site) as server:
+        results = finish(start_workers(2, server, redis_server.url, db_url, tmp_path / "homes", per_track=2,
+                                       settings=polite))
+        practice = [e for e in server.log if e.page_type != "robots"]
+        robots = [e for e in server.log if e.page_type == "robots"]
+    for code, text in results:
+        assert code in (0, 3), text  # budget refusals are failed pages (listed); health may flag them
+    assert all(e.url.startswith(f"https://{slug}.liverc.com/") for e in practice)
+    assert len(practice) == 12, Counter(e.page_type for e in practice)
+    assert all(any(f"worker{i}@" in e.user_agent for e in practice) for i in (0, 1)), "both workers fetched"
+    assert most_in_any_window([e.at for e in practice], 3.0) <= 3 + 1
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        assert conn.execute("SELECT used, budget FROM mre.politeness_budget WHERE track_slug = %s",
+                            (f"{slug}/practice",)).fetchone() == (12, 12)
+        # The track's own ledger counted only its robots.txt (each worker's own), no practice page.
+        assert conn.execute("SELECT coalesce(sum(used), 0) FROM mre.politeness_budget WHERE track_slug = %s",
+                            (slug,)).fetchone()[0] == len(robots)
+
+
+# Session pages with an even id answer 404: their days are stored with failed session pages (failed ingestions).
+EVEN_SESSIONS_FAIL = {"action": "status", "status": 404, "page_type": "practice_session", "url": r"id=\d*[02468]$"}
+
+
+def health(db_url: str, home: Path) -> tuple[int, dict]:
+    import json
+
+    env = dict(os.environ, MRE_DATABASE_URL=db_url, MRE_HOME=str(home))
+    done = subprocess.run([sys.executable, "-m", "mre_crawler", "health", "--since", "6h", "--json"], cwd=ROOT,
+                          env=env, capture_output=True, text=True)
+    return done.returncode, {r["rule"]: r for r in json.loads(done.stdout)["rules"]}
+
+
+def practice_run_rows(db_url: str) -> dict:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        ok, failed = conn.execute(
+            "SELECT sum((metrics->>'ingest_ok')::int), sum((metrics->>'ingest_failed')::int) FROM mre.run_metrics"
+            " WHERE kind = 'practice-ingest'").fetchone()
+        failures = {r[0] for r in conn.execute("SELECT url FROM mre.practice_run_failures")}
+        runs = conn.execute("SELECT count(*), sum(days), sum(sessions_stored), sum(details_failed)"
+                            " FROM mre.practice_runs WHERE command = 'ingest' AND finished_at IS NOT NULL").fetchone()
+    return {"ingest_ok": ok, "ingest_failed": failed, "failed_pages": failures, "days": runs[1],
+            "sessions_stored": runs[2], "details_failed": runs[3], "runs": runs[0]}
+
+
+def test_mre_health_fires_on_a_workers_failed_practice_ingestions_as_on_an_in_process_run(
+        site, make_database, redis_server, tmp_path):
+    """Workers record their practice work as in-process runs do (``mre.practice_runs``, failed
+    pages, a ``practice-ingest`` metrics row per track and worker): over a site whose even session
+    pages fail, ``mre health`` exits 3 naming practice_ingest_failures with the value the
+    in-process ``mre practice ingest`` of the same range gives, and the days, failed pages and
+    ingestions the runs record add up to the in-process run's."""
+    from mre_crawler.practice.runner import run_practice
+
+    slug = slugs(site)[0]
+    first = TODAY - dt.timedelta(days=PRACTICE_DAYS - 1)
+    single_db = make_database()
+    with psycopg.connect(single_db, autocommit=True) as conn:
+        migrate(conn)
+    with FaultServer(site) as server:
+        server.add_rule(EVEN_SESSIONS_FAIL)
+        run = run_practice("ingest", slug, {"MRE_DATABASE_URL": single_db, "MRE_HOME": str(tmp_path / "single"),
+                                            "MRE_SITE": server.site, "LOG_LEVEL": "WARNING",
+                                            "MRE_CONTACT": "tests@example.invalid"}, date_from=first, date_to=TODAY)
+    assert run.failures and run.report.outcomes
+    single_code, single_rules = health(single_db, tmp_path / "h1")
+    assert single_code == 3 and single_rules["practice_ingest_failures"]["state"] == "firing", single_rules
+
+    db_url = make_database()
+    enqueue_ingest(db_url, redis_server.url, slug, ["--from", first.isoformat(), "--to", TODAY.isoformat()],
+                   tmp_path / "e")
+    with FaultServer(site) as server:
+        server.add_rule(EVEN_SESSIONS_FAIL)
+        results = finish(start_workers(2, server, redis_server.url, db_url, tmp_path / "homes", per_track=2))
+    for worker_code, text in results:
+        assert worker_code in (0, 3), text  # failed pages listed (their crawl-health checks may fail)
+    code, rules = health(db_url, tmp_path / "h2")
+    assert code == 3, rules
+    firing = {name for name, r in rules.items() if r["state"] == "firing"}
+    assert firing == {name for name, r in single_rules.items() if r["state"] == "firing"}, (rules, single_rules)
+    assert rules["practice_ingest_failures"]["value"] == single_rules["practice_ingest_failures"]["value"]
+    got, expected = practice_run_rows(db_url), practice_run_rows(single_db)
+    assert 1 <= got.pop("runs") <= 2  # one per worker that did practice work of the track
+    expected.pop("runs")
+    assert got == expected

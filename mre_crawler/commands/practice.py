@@ -142,12 +142,10 @@ def _enqueue(slug: str, rng, single: bool, settings: dict[str, Any]) -> int:  # 
     from mre_crawler.commands.crawl import prepare_database, report_enqueue
     from mre_crawler.db import DatabaseUnavailable, connect
     from mre_crawler.practice.ingest import PracticeDB
-    from mre_crawler.practice.job import PracticeJob
-    from mre_crawler.practice.runner import practice_setting
+    from mre_crawler.practice.runner import shared_job
     from mre_crawler.workers.enqueue import enqueue_practice
 
-    job = PracticeJob(slug, "ingest", rng, single_day=single,
-                      budget=int(float(practice_setting("MRE_PRACTICE_DAILY_BUDGET", settings))))
+    job = shared_job(slug, "ingest", rng, settings, single_day=single)
     try:
         prepare_database(settings)
         with connect(settings["MRE_DATABASE_URL"], autocommit=True) as conn:

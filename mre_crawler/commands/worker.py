@@ -66,6 +66,11 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     try:
         config = CrawlConfig.from_settings(crawl_settings(settings))
+        # Practice pages are paced and budgeted with these (read again by the middlewares).
+        from mre_crawler.practice.runner import practice_defaults, practice_setting
+
+        practice_defaults(settings)
+        practice_setting("MRE_PRACTICE_LOCK_WAIT", settings)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     if not config.redis_url:

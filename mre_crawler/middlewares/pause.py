@@ -51,7 +51,8 @@ class TrackPauses:
         self.until: dict[str, float] = {}  # track -> time.time() when its pause (known here) ends
         self.counted_until: dict[str, float] = {}  # how far this crawl's pause time is counted
         # Set by TrackRateMiddleware: take the track's next rate slot, returning the wait.
-        self.rate_slot: Callable[[str], float] | None = None
+        # (track, the request: a practice page's interval is the practice rate's)
+        self.rate_slot: Callable[[str, Request], float] | None = None
 
     def _ledger(self):
         from mre_crawler.middlewares.politeness import ledger_for
@@ -118,7 +119,7 @@ class TrackPauses:
             if reslot and self.rate_slot is not None:
                 # The slot this request took before the pause has passed; the rate ceiling hands
                 # out slots after the pause only (take_rate_slot), one interval apart.
-                slot_wait = self.rate_slot(track)
+                slot_wait = self.rate_slot(track, request)
                 if slot_wait > 0:
                     await asyncio.sleep(slot_wait)
                     waited += slot_wait

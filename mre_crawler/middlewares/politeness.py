@@ -13,7 +13,12 @@ several crawler processes on several machines:
   reported with the reset time); other tracks go on.
 
 Per-track limits can be set in ``politeness_track_limits`` (``mre crawl limits``); otherwise
-``MRE_RATE_PER_MINUTE`` and ``MRE_DAILY_BUDGET`` apply. Both middlewares sit after the HTTP cache,
+``MRE_RATE_PER_MINUTE`` and ``MRE_DAILY_BUDGET`` apply. A practice page (``meta["mre_practice"]``)
+is paced and counted as in an in-process ``mre practice`` run, whichever crawl fetches it (a
+shared-crawl worker's included): the track's stored rate limit, else its job's practice rate
+(``meta["mre_rate_default"]``), else this process's ``MRE_PRACTICE_RATE_PER_MINUTE``; the
+``<slug>/practice`` budget key, with its job's budget or ``MRE_PRACTICE_DAILY_BUDGET`` where none
+is stored. Both middlewares sit after the HTTP cache,
 so a cached page costs neither budget nor time. They are off for loopback replays unless ``--polite``.
 """
 
@@ -180,9 +185,23 @@ def ledger_for(crawler) -> PolitenessLedger:
     return crawler_resource(crawler, "_mre_ledger", lambda: PolitenessLedger.connect(database_url_for(crawler)))
 
 
+def is_practice(request: Request) -> bool:
+    from mre_crawler.practice.job import META_KEY
+
+    return META_KEY in request.meta
+
+
+def practice_defaults_of(crawler) -> tuple[float, int]:
+    """This process's practice rate and budget (MRE_PRACTICE_RATE_PER_MINUTE, _DAILY_BUDGET)."""
+    from mre_crawler.practice.runner import practice_defaults
+
+    return practice_defaults(crawler.settings)
+
+
 class DailyBudgetMiddleware:
     def __init__(self, crawler):
         config = polite_config(crawler, "budget_enabled", "MRE_BUDGET_ENABLED", "the daily budget", logger)
+        self.practice_budget = practice_defaults_of(crawler)[1]
         self.crawler = crawler
         self.stats = crawler.stats
         self.default_budget = config.daily_budget
@@ -213,8 +232,10 @@ class DailyBudgetMiddleware:
             raise self.spent[track]
         ledger = ledger_for(self.crawler)
         # ``mre_budget_default``: the budget of a key with no stored limit, when it is not the
-        # crawl's (practice requests in a shared-crawl worker carry MRE_PRACTICE_DAILY_BUDGET).
-        budget = self.budget_for(ledger, track, request.meta.get("mre_budget_default"))
+        # crawl's (practice requests in a shared-crawl worker carry MRE_PRACTICE_DAILY_BUDGET of
+        # the process that enqueued them; without it, a practice page gets this process's).
+        default = request.meta.get("mre_budget_default") or (self.practice_budget if is_practice(request) else None)
+        budget = self.budget_for(ledger, track, default)
         day = utc_today()
         used = ledger.take_budget(track, budget, day)
         if used is None:
@@ -260,7 +281,8 @@ class TrackRateMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         self.default_rate = config.rate_per_minute
-        self.rates: dict[str, float] = {}
+        self.practice_rate = practice_defaults_of(crawler)[0]
+        self.rates: dict[tuple[str, float | None], float] = {}
         # A request that waited out a track pause takes a fresh slot (mre_crawler.middlewares.pause).
         from mre_crawler.middlewares.pause import pauses_for
 
@@ -270,15 +292,26 @@ class TrackRateMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def take_slot(self, track: str) -> float:
-        """Reserve the track's next slot; the seconds to wait for it."""
+    def rate_default(self, request: Request | None) -> float | None:
+        """The rate of ``request``'s track where none is stored, when it is not the crawl's: a
+        practice page's is the practice rate (its job's, else this process's), as in an
+        in-process ``mre practice`` run."""
+        if request is None or not is_practice(request):
+            return None
+        return request.meta.get("mre_rate_default") or self.practice_rate
+
+    def take_slot(self, track: str, request: Request | None = None) -> float:
+        """Reserve the track's next slot (one slot sequence per track, whatever the page: a
+        request waits for the slot the track's last request left and moves it on by its own
+        interval); the seconds to wait for it."""
         ledger = ledger_for(self.crawler)
-        if track not in self.rates:
-            self.rates[track] = ledger.limits(track)[0] or self.default_rate
-        return ledger.take_rate_slot(track, 60.0 / self.rates[track])
+        key = (track, self.rate_default(request))
+        if key not in self.rates:
+            self.rates[key] = ledger.limits(track)[0] or key[1] or self.default_rate
+        return ledger.take_rate_slot(track, 60.0 / self.rates[key])
 
     async def process_request(self, request: Request) -> None:
-        wait = self.take_slot(slug_of(request.url))
+        wait = self.take_slot(slug_of(request.url), request)
         if wait > 0:
             self.stats.inc_value("mre/rate/waits")
             self.stats.inc_value("mre/rate/wait_seconds", round(wait, 3))

@@ -27,6 +27,9 @@ class PracticeJob:
     fresh: bool = False  # month views and day overviews past the HTTP cache (``mre sync``)
     # The daily budget of ``<slug>/practice`` where no per-track limit is stored (MRE_PRACTICE_DAILY_BUDGET).
     budget: int | None = None
+    # The track's request-rate ceiling for the job's pages where no per-track limit is stored
+    # (MRE_PRACTICE_RATE_PER_MINUTE of the process that enqueued it).
+    rate: float | None = None
 
     @property
     def budget_key(self) -> str:
@@ -42,12 +45,14 @@ class PracticeJob:
     def meta(self) -> dict[str, Any]:
         """The meta every request of the job carries (the job itself, its budget, its freshness)."""
         job = {"track": self.track_slug, "mode": self.mode, "single_day": self.single_day, "refresh": self.refresh,
-               "fresh": self.fresh, "budget": self.budget,
+               "fresh": self.fresh, "budget": self.budget, "rate": self.rate,
                "from": self.range.first.isoformat() if self.range is not None else None,
                "to": self.range.last.isoformat() if self.range is not None else None}
         out: dict[str, Any] = {META_KEY: job, "track_slug": self.track_slug, "mre_budget_key": self.budget_key}
         if self.budget is not None:
             out["mre_budget_default"] = self.budget
+        if self.rate is not None:
+            out["mre_rate_default"] = self.rate
         return out
 
     def fresh_meta(self) -> dict[str, Any]:
@@ -64,4 +69,4 @@ class PracticeJob:
         if job.get("from") and job.get("to"):
             span = DayRange(dt.date.fromisoformat(job["from"]), dt.date.fromisoformat(job["to"]))
         return cls(job["track"], job["mode"], span, bool(job.get("single_day")), bool(job.get("refresh")),
-                   bool(job.get("fresh")), job.get("budget"))
+                   bool(job.get("fresh")), job.get("budget"), job.get("rate"))

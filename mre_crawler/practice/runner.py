@@ -60,6 +60,22 @@ def crawl_overrides(settings: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def practice_defaults(settings: Mapping[str, Any]) -> tuple[float, int]:
+    """(rate per minute, daily budget) practice pages get where no per-track limit is stored."""
+    return (float(practice_setting("MRE_PRACTICE_RATE_PER_MINUTE", settings)),
+            int(float(practice_setting("MRE_PRACTICE_DAILY_BUDGET", settings))))
+
+
+def shared_job(track_slug: str, mode: str, rng: Any, settings: Mapping[str, Any], **options: Any) -> Any:
+    """A practice job for the shared crawl (``--enqueue``): it carries this process's practice
+    rate ceiling and budget, so whichever worker takes its pages paces and counts them as an
+    in-process ``mre practice`` run here would."""
+    from mre_crawler.practice.job import PracticeJob
+
+    rate, budget = practice_defaults(settings)
+    return PracticeJob(track_slug, mode, rng, budget=budget, rate=rate, **options)
+
+
 @dataclass
 class PracticeRun:
     mode: str

@@ -38,9 +38,8 @@ def enqueue_sync(settings: Mapping[str, Any], *, practice_days: int = 7, only: l
     from mre_crawler.db import connect
     from mre_crawler.following import following
     from mre_crawler.practice.ingest import PracticeDB
-    from mre_crawler.practice.job import PracticeJob
     from mre_crawler.practice.ranges import DayRange
-    from mre_crawler.practice.runner import practice_setting
+    from mre_crawler.practice.runner import shared_job
     from mre_crawler.sync.plan import plan_track
     from mre_crawler.sync.runner import LOCK_NAME, practice_windows
     from mre_crawler.workers.enqueue import enqueue_practice, enqueue_start
@@ -61,8 +60,7 @@ def enqueue_sync(settings: Mapping[str, Any], *, practice_days: int = 7, only: l
                 done = enqueue_start("track", plan.crawl_args(), settings)
                 practice_added = 0
                 if plan.practice_from is not None:
-                    budget = int(float(practice_setting("MRE_PRACTICE_DAILY_BUDGET", settings)))
-                    jobs = [PracticeJob(f.slug, "ingest", DayRange(first, last), fresh=True, budget=budget)
+                    jobs = [shared_job(f.slug, "ingest", DayRange(first, last), settings, fresh=True)
                             for first, last in practice_windows(plan.practice_from, plan.practice_to)]
                     practice_added = enqueue_practice(jobs, PracticeDB(conn).track(f.slug)[2], settings).added
                 out.append(EnqueuedTrack(f.slug, done.added, done.already_seen, len(plan.settled_events),
