@@ -22,7 +22,6 @@ from mre_crawler.parsers.base import ParseContext, ParseResult
 from mre_crawler.parsers.common import (
     br_lines,
     cell_text,
-    clean,
     page_id,
     page_track_slug,
     parse_clock,
