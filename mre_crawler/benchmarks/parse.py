@@ -175,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.repeat < 1 or args.seconds <= 0:
         raise UsageError("--repeat must be at least 1 and --seconds above 0")
-    console = Console(width=max(Console().width, 110))
+    # The table is ~145 columns wide: never narrower, or rich would cut figures down to "1,…".
+    console = Console(width=max(Console().width, 150))
     groups: dict[tuple[str, str], list[Page]] = defaultdict(list)
 
     folder = args.liverc_dir or Path(os.environ.get("MRE_LIVERC_DIR", ROOT.parent / "shared" / "liverc"))
