@@ -136,8 +136,27 @@ def host_slug(url: str) -> str | None:
     any other host. Protocol-relative links (``//bayrc.liverc.com/``) are allowed."""
     if url.startswith("//"):
         url = "https:" + url
-    host = (urlsplit(url).hostname or "").lower()
+    return _slug_of(urlsplit(url))
+
+
+def _slug_of(parts) -> str | None:
+    host = (parts.hostname or "").lower()
     return host[: -len(".liverc.com")] if host.endswith(".liverc.com") else None
+
+
+def query_values(query: str) -> dict[str, str]:
+    """``{k: v[-1] for k, v in parse_qs(query).items()}``: each parameter's last non-empty value.
+
+    A query with no ``%`` or ``+`` (every LiveRC link) is split directly, which is what parse_qs
+    does to it (unquoting changes nothing there), in a third of the time."""
+    if "%" in query or "+" in query:
+        return {k: v[-1] for k, v in parse_qs(query).items()}
+    found: dict[str, str] = {}
+    for piece in query.split("&"):
+        name, _, value = piece.partition("=")
+        if value:  # parse_qs drops fields without "=" and fields with an empty value
+            found[name] = value
+    return found
 
 
 def read_url(url: str) -> LiveRCPage:
@@ -145,11 +164,11 @@ def read_url(url: str) -> LiveRCPage:
     if url.startswith("//"):
         url = "https:" + url
     parts = urlsplit(url)
-    slug = host_slug(url)
+    slug = _slug_of(parts)
     if slug is None:
         raise BadURL(f"not a liverc.com URL: {url!r}")
     path = parts.path or "/"
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    query = query_values(parts.query)
     if slug == "live":
         if path in ("/", ""):
             return LiveRCPage("track_catalogue", None, url=CATALOGUE_URL)
