@@ -48,7 +48,13 @@ class ClaimProgressMiddleware:
         scheduler = _scheduler(self.crawler)
         if scheduler is None or not isinstance(response, Response):
             return
+        from mre_crawler.extensions.dblost import database_lost, is_connection_lost
         from mre_crawler.middlewares.redirect import requested_url
+
+        if failure is not None and is_connection_lost(failure.value):
+            # Not a bad page: the database is gone. The claim stays unfinished (given back at close).
+            database_lost(self.crawler, failure.value)
+            return
 
         claim_id = response.meta.get("mre_claim")
         claim = scheduler.claims.get(claim_id)
@@ -80,7 +86,13 @@ class ClaimProgressMiddleware:
         self._done(response)
 
     def process_spider_exception(self, response, exception: BaseException) -> None:
-        self._done(response)
+        from mre_crawler.extensions.dblost import is_connection_lost
+
+        # A callback that lost the database (a practice day's lock or plan, read after another
+        # page's write lost the connection) did not do its page: the claim stays unfinished and
+        # goes back on the queue when the worker stops (mre_crawler.extensions.dblost ends it).
+        if not is_connection_lost(exception):
+            self._done(response)
         return None
 
     def _done(self, response) -> None:

@@ -163,6 +163,13 @@ class SharedScheduler(Scheduler):
     def _ready(self, claim_id: int, claim: Claim) -> None:
         if not claim.done or claim.items > 0 or claim.commit_needed is not None or claim.day_open:
             return
+        from mre_crawler.extensions.dblost import lost
+
+        if lost(self.crawler):
+            # Nothing is acked once the database is lost: a callback that ran after the loss may
+            # have skipped its page's database work (a practice claim is acked without a commit),
+            # so its claim goes back on the queue at close, with every other unfinished one.
+            return
         store = self._store()
         if store is None or claim.practice:
             self._ack([claim_id])
