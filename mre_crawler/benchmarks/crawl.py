@@ -4,6 +4,11 @@ Throttling is off (a loopback replay), the database is a temporary embedded Post
 fresh database on ``MRE_BENCH_DATABASE_URL``'s server), the cache a temporary folder. The first
 crawl stores everything; the second, unchanged, is served by the cache (one cached request per
 page) and must write zero rows. Prints pages/s, rows/s, peak memory for both.
+
+Beside the first crawl, before and after it, a yardstick (:mod:`mre_crawler.benchmarks._crawl_yardstick`):
+a bare Scrapy spider fetching the same URLs from the same replay with as many in flight. Its
+requests/s at the crawl's requests per race page is the ceiling of any crawl on Scrapy's
+per-request path here; the crawl is printed as a share of it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+CONCURRENCY = 8  # requests in flight, for the crawl (per track, one track at a time) and the yardstick
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("crawl", help="crawl a 5,000-race generated site twice (first and unchanged re-crawl)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -30,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "process) or from a thread of the crawling process (sharing its GIL)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="instead: crawl the site with 1, 2 … N `mre worker` processes sharing a private Redis")
+    p.add_argument("--no-yardstick", dest="yardstick", action="store_false",
+                   help="skip the bare-Scrapy yardstick rounds before and after the first crawl")
     p.set_defaults(func=run)
 
 
@@ -90,13 +100,14 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from mre_crawler.benchmarks._crawl_yardstick import run_yardstick, track_crawl_urls
     from mre_crawler.crawl import configure_logging, run_crawl
     from mre_crawler.samplesite import load_truth, generate
     from mre_crawler.serve import SiteServer
     from warehouse.migrate import migrate
 
     configure_logging("ERROR")
-    console = Console()
+    console = Console(width=max(Console().width, 150))  # a pipe or a narrow terminal cuts no figures
     work = Path(tempfile.mkdtemp(prefix="mre-bench-crawl-"))
     site = work / "site"
     t = time.perf_counter()
@@ -114,12 +125,19 @@ def run(args: argparse.Namespace) -> int:
         # default 2); at 2 the in-process server's answers wait for the GIL and the run measures
         # latency, not the crawler (measured: 34 vs 90 race pages/s on 1,011 pages).
         settings = {"MRE_DATABASE_URL": db_url, "MRE_HOME": str(work / "home"), "LOG_LEVEL": "ERROR",
-                    "MRE_STORE_BATCH_PAGES": "100", "MRE_CONCURRENCY_PER_TRACK": "8"}
-        phases = []
+                    "MRE_STORE_BATCH_PAGES": "100", "MRE_CONCURRENCY_PER_TRACK": str(CONCURRENCY)}
+        phases, yardsticks = [], []
+        slugs = [t["slug"] for t in truth["tracks"]]
         with (SiteServer(site) if args.server == "thread" else ChildServer(site)) as server:
             settings["MRE_SITE"] = server.site
-            for name in ("first", "unchanged"):
-                phases.append(_phase(name, run_crawl, settings, [t["slug"] for t in truth["tracks"]]))
+            urls = track_crawl_urls(site, server.site, slugs)
+            for name in ("yardstick", "first", "yardstick", "unchanged"):
+                if name == "yardstick":
+                    if args.yardstick:
+                        yardsticks.append(run_yardstick(urls, CONCURRENCY))
+                        console.print(f"  yardstick: {yardsticks[-1].seconds:.1f} s")
+                    continue
+                phases.append(_phase(name, run_crawl, settings, slugs))
                 console.print(f"  {name}: {phases[-1].seconds:.1f} s")
     finally:
         stop_db()
@@ -141,7 +159,35 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"unchanged re-crawl: {first.seconds / again.seconds:.1f}x faster "
                   f"({first.cpu_seconds / again.cpu_seconds:.1f}x less CPU; the server {args.server} and the "
                   f"database share this process's 2 cores), {again.rows} rows written")
+    if yardsticks:
+        console.print(_yardstick_table(first, yardsticks, len(urls)))
     return 0 if again.rows == 0 else 1
+
+
+def _yardstick_table(first: Phase, yardsticks, urls: int):
+    """The first crawl beside the bare-Scrapy yardstick rounds, and as a share of their mean."""
+    from rich.table import Table
+
+    per_race = first.requests / first.race_pages if first.race_pages else 0.0
+    table = Table(title=f"first crawl vs the yardstick: a bare Scrapy spider (default components, a callback that "
+                        f"does nothing) over the same {urls:,} URLs, {CONCURRENCY} in flight; ceiling = its "
+                        f"requests/s at the crawl's {per_race:.2f} requests per race page")
+    for col in ("run", "requests", "wall s", "requests/s", "CPU ms/request", "race pg/s (ceiling)"):
+        table.add_column(col, justify="left" if col == "run" else "right")
+    for i, y in enumerate(yardsticks, 1):
+        ceiling = y.requests_per_s / per_race if per_race else 0.0
+        table.add_row(f"yardstick {i}", f"{y.responses:,}", f"{y.seconds:.1f}", f"{y.requests_per_s:,.0f}",
+                      f"{y.cpu_ms_per_request:.2f}", f"{ceiling:,.0f}")
+    crawl_rps = first.requests / first.seconds
+    crawl_cpu_ms = 1000 * first.cpu_seconds / first.requests if first.requests else 0.0
+    table.add_row("first crawl", f"{first.requests:,}", f"{first.seconds:.1f}", f"{crawl_rps:,.0f}",
+                  f"{crawl_cpu_ms:.2f}", f"{first.race_pages / first.seconds:,.0f}")
+    mean_rps = sum(y.requests_per_s for y in yardsticks) / len(yardsticks)
+    mean_cpu = sum(y.cpu_ms_per_request for y in yardsticks) / len(yardsticks)
+    table.add_row("crawl / yardstick", "", "", f"{crawl_rps / mean_rps:.2f}x" if mean_rps else "",
+                  f"{crawl_cpu_ms / mean_cpu:.2f}x" if mean_cpu else "",
+                  f"{crawl_rps / mean_rps:.2f}x" if mean_rps else "")
+    return table
 
 
 class ChildServer:
