@@ -28,12 +28,13 @@ from mre_crawler.urls import host_slug, to_site
 _NOT_IN_A_TRACK_CRAWL = frozenset({"track_catalogue"})
 
 
-@dataclass(frozen=True)
+@dataclass
 class YardstickRound:
     urls: int  # asked for
     responses: int  # answers received (any status), from Scrapy's own downloader stats
     seconds: float
     cpu_seconds: float  # this process, all threads
+    server_cpu_seconds: float | None = None  # the replay server's, filled in by a caller that can tell
 
     @property
     def requests_per_s(self) -> float:

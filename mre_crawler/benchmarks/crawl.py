@@ -90,6 +90,7 @@ class Phase:
     cache_hits: int
     rows: int
     peak_mb: float
+    server_cpu_seconds: float | None = None  # the replay server's, when it runs in its own process
 
 
 def run(args: argparse.Namespace) -> int:
@@ -131,14 +132,18 @@ def run(args: argparse.Namespace) -> int:
         with (SiteServer(site) if args.server == "thread" else ChildServer(site)) as server:
             settings["MRE_SITE"] = server.site
             urls = track_crawl_urls(site, server.site, slugs)
+            server_cpu = getattr(server, "cpu_seconds", lambda: None)
             for name in ("yardstick", "first", "yardstick", "unchanged"):
+                before = server_cpu()
                 if name == "yardstick":
-                    if args.yardstick:
-                        yardsticks.append(run_yardstick(urls, CONCURRENCY))
-                        console.print(f"  yardstick: {yardsticks[-1].seconds:.1f} s")
-                    continue
-                phases.append(_phase(name, run_crawl, settings, slugs))
-                console.print(f"  {name}: {phases[-1].seconds:.1f} s")
+                    if not args.yardstick:
+                        continue
+                    yardsticks.append(run_yardstick(urls, CONCURRENCY))
+                else:
+                    phases.append(_phase(name, run_crawl, settings, slugs))
+                done = yardsticks[-1] if name == "yardstick" else phases[-1]
+                done.server_cpu_seconds = None if before is None else server_cpu() - before
+                console.print(f"  {name}: {done.seconds:.1f} s")
     finally:
         stop_db()
         if not args.keep:
@@ -171,22 +176,33 @@ def _yardstick_table(first: Phase, yardsticks, urls: int):
     per_race = first.requests / first.race_pages if first.race_pages else 0.0
     table = Table(title=f"first crawl vs the yardstick: a bare Scrapy spider (default components, a callback that "
                         f"does nothing) over the same {urls:,} URLs, {CONCURRENCY} in flight; ceiling = its "
-                        f"requests/s at the crawl's {per_race:.2f} requests per race page")
-    for col in ("run", "requests", "wall s", "requests/s", "CPU ms/request", "race pg/s (ceiling)"):
+                        f"requests/s at the crawl's {per_race:.2f} requests per race page; at 1 core: if this "
+                        f"process's CPU per request were the only limit")
+    for col in ("run", "requests", "wall s", "requests/s", "CPU ms/request", "server CPU ms/request",
+                "race pg/s (ceiling)", "race pg/s at 1 core"):
         table.add_column(col, justify="left" if col == "run" else "right")
+
+    def server_ms(cpu: float | None, requests: int) -> str:
+        return "" if cpu is None or not requests else f"{1000 * cpu / requests:.2f}"
+
+    def at_one_core(cpu_ms: float) -> str:
+        return f"{1000 / cpu_ms / per_race:,.0f}" if cpu_ms and per_race else ""
+
     for i, y in enumerate(yardsticks, 1):
         ceiling = y.requests_per_s / per_race if per_race else 0.0
         table.add_row(f"yardstick {i}", f"{y.responses:,}", f"{y.seconds:.1f}", f"{y.requests_per_s:,.0f}",
-                      f"{y.cpu_ms_per_request:.2f}", f"{ceiling:,.0f}")
+                      f"{y.cpu_ms_per_request:.2f}", server_ms(y.server_cpu_seconds, y.responses), f"{ceiling:,.0f}",
+                      at_one_core(y.cpu_ms_per_request))
     crawl_rps = first.requests / first.seconds
     crawl_cpu_ms = 1000 * first.cpu_seconds / first.requests if first.requests else 0.0
     table.add_row("first crawl", f"{first.requests:,}", f"{first.seconds:.1f}", f"{crawl_rps:,.0f}",
-                  f"{crawl_cpu_ms:.2f}", f"{first.race_pages / first.seconds:,.0f}")
+                  f"{crawl_cpu_ms:.2f}", server_ms(first.server_cpu_seconds, first.requests),
+                  f"{first.race_pages / first.seconds:,.0f}", at_one_core(crawl_cpu_ms))
     mean_rps = sum(y.requests_per_s for y in yardsticks) / len(yardsticks)
     mean_cpu = sum(y.cpu_ms_per_request for y in yardsticks) / len(yardsticks)
-    table.add_row("crawl / yardstick", "", "", f"{crawl_rps / mean_rps:.2f}x" if mean_rps else "",
-                  f"{crawl_cpu_ms / mean_cpu:.2f}x" if mean_cpu else "",
-                  f"{crawl_rps / mean_rps:.2f}x" if mean_rps else "")
+    ratio = f"{crawl_rps / mean_rps:.2f}x" if mean_rps else ""
+    table.add_row("crawl / yardstick", "", "", ratio, f"{crawl_cpu_ms / mean_cpu:.2f}x" if mean_cpu else "", "",
+                  ratio, f"{mean_cpu / crawl_cpu_ms:.2f}x" if crawl_cpu_ms else "")
     return table
 
 
@@ -219,6 +235,15 @@ class ChildServer:
                 time.sleep(0.05)
         self._proc.kill()
         raise RuntimeError(f"mre serve {self.directory} did not listen on port {port} within 30 s")
+
+    def cpu_seconds(self) -> float | None:
+        """The server process's CPU time so far (user + system), or None where /proc cannot tell."""
+        try:
+            with open(f"/proc/{self._proc.pid}/stat", encoding="ascii") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
     def __exit__(self, *exc: object) -> None:
         self._proc.terminate()
