@@ -170,6 +170,10 @@ class SiteServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle on, the body's last segment waited
+            # for the client's delayed ACK (~40 ms a response on loopback), which capped a bare
+            # Scrapy spider at ~145 requests/s with 8 in flight, 35 % of a core busy (416-486/s without).
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 status, headers, body = server._answer(self.path)

@@ -4,6 +4,11 @@ Throttling is off (a loopback replay), the database is a temporary embedded Post
 fresh database on ``MRE_BENCH_DATABASE_URL``'s server), the cache a temporary folder. The first
 crawl stores everything; the second, unchanged, is served by the cache (one cached request per
 page) and must write zero rows. Prints pages/s, rows/s, peak memory for both.
+
+Beside the first crawl, before and after it, a yardstick (:mod:`mre_crawler.benchmarks._crawl_yardstick`):
+a bare Scrapy spider fetching the same URLs from the same replay with as many in flight. Its
+requests/s at the crawl's requests per race page is the ceiling of any crawl on Scrapy's
+per-request path here; the crawl is printed as a share of it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+CONCURRENCY = 8  # requests in flight, for the crawl (per track, one track at a time) and the yardstick
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("crawl", help="crawl a 5,000-race generated site twice (first and unchanged re-crawl)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -30,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "process) or from a thread of the crawling process (sharing its GIL)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="instead: crawl the site with 1, 2 … N `mre worker` processes sharing a private Redis")
+    p.add_argument("--no-yardstick", dest="yardstick", action="store_false",
+                   help="skip the bare-Scrapy yardstick rounds before and after the first crawl")
     p.set_defaults(func=run)
 
 
@@ -80,6 +90,7 @@ class Phase:
     cache_hits: int
     rows: int
     peak_mb: float
+    server_cpu_seconds: float | None = None  # the replay server's, when it runs in its own process
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,13 +101,14 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from mre_crawler.benchmarks._crawl_yardstick import run_yardstick, track_crawl_urls
     from mre_crawler.crawl import configure_logging, run_crawl
     from mre_crawler.samplesite import load_truth, generate
     from mre_crawler.serve import SiteServer
     from warehouse.migrate import migrate
 
     configure_logging("ERROR")
-    console = Console()
+    console = Console(width=max(Console().width, 150))  # a pipe or a narrow terminal cuts no figures
     work = Path(tempfile.mkdtemp(prefix="mre-bench-crawl-"))
     site = work / "site"
     t = time.perf_counter()
@@ -114,13 +126,24 @@ def run(args: argparse.Namespace) -> int:
         # default 2); at 2 the in-process server's answers wait for the GIL and the run measures
         # latency, not the crawler (measured: 34 vs 90 race pages/s on 1,011 pages).
         settings = {"MRE_DATABASE_URL": db_url, "MRE_HOME": str(work / "home"), "LOG_LEVEL": "ERROR",
-                    "MRE_STORE_BATCH_PAGES": "100", "MRE_CONCURRENCY_PER_TRACK": "8"}
-        phases = []
+                    "MRE_STORE_BATCH_PAGES": "100", "MRE_CONCURRENCY_PER_TRACK": str(CONCURRENCY)}
+        phases, yardsticks = [], []
+        slugs = [t["slug"] for t in truth["tracks"]]
         with (SiteServer(site) if args.server == "thread" else ChildServer(site)) as server:
             settings["MRE_SITE"] = server.site
-            for name in ("first", "unchanged"):
-                phases.append(_phase(name, run_crawl, settings, [t["slug"] for t in truth["tracks"]]))
-                console.print(f"  {name}: {phases[-1].seconds:.1f} s")
+            urls = track_crawl_urls(site, server.site, slugs)
+            server_cpu = getattr(server, "cpu_seconds", lambda: None)
+            for name in ("yardstick", "first", "yardstick", "unchanged"):
+                before = server_cpu()
+                if name == "yardstick":
+                    if not args.yardstick:
+                        continue
+                    yardsticks.append(run_yardstick(urls, CONCURRENCY))
+                else:
+                    phases.append(_phase(name, run_crawl, settings, slugs))
+                done = yardsticks[-1] if name == "yardstick" else phases[-1]
+                done.server_cpu_seconds = None if before is None else server_cpu() - before
+                console.print(f"  {name}: {done.seconds:.1f} s")
     finally:
         stop_db()
         if not args.keep:
@@ -141,7 +164,46 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"unchanged re-crawl: {first.seconds / again.seconds:.1f}x faster "
                   f"({first.cpu_seconds / again.cpu_seconds:.1f}x less CPU; the server {args.server} and the "
                   f"database share this process's 2 cores), {again.rows} rows written")
+    if yardsticks:
+        console.print(_yardstick_table(first, yardsticks, len(urls)))
     return 0 if again.rows == 0 else 1
+
+
+def _yardstick_table(first: Phase, yardsticks, urls: int):
+    """The first crawl beside the bare-Scrapy yardstick rounds, and as a share of their mean."""
+    from rich.table import Table
+
+    per_race = first.requests / first.race_pages if first.race_pages else 0.0
+    table = Table(title=f"first crawl vs the yardstick: a bare Scrapy spider (default components, a callback that "
+                        f"does nothing) over the same {urls:,} URLs, {CONCURRENCY} in flight; ceiling = its "
+                        f"requests/s at the crawl's {per_race:.2f} requests per race page; at 1 core: if this "
+                        f"process's CPU per request were the only limit")
+    for col in ("run", "requests", "wall s", "requests/s", "CPU ms/request", "server CPU ms/request",
+                "race pg/s (ceiling)", "race pg/s at 1 core"):
+        table.add_column(col, justify="left" if col == "run" else "right")
+
+    def server_ms(cpu: float | None, requests: int) -> str:
+        return "" if cpu is None or not requests else f"{1000 * cpu / requests:.2f}"
+
+    def at_one_core(cpu_ms: float) -> str:
+        return f"{1000 / cpu_ms / per_race:,.0f}" if cpu_ms and per_race else ""
+
+    for i, y in enumerate(yardsticks, 1):
+        ceiling = y.requests_per_s / per_race if per_race else 0.0
+        table.add_row(f"yardstick {i}", f"{y.responses:,}", f"{y.seconds:.1f}", f"{y.requests_per_s:,.0f}",
+                      f"{y.cpu_ms_per_request:.2f}", server_ms(y.server_cpu_seconds, y.responses), f"{ceiling:,.0f}",
+                      at_one_core(y.cpu_ms_per_request))
+    crawl_rps = first.requests / first.seconds
+    crawl_cpu_ms = 1000 * first.cpu_seconds / first.requests if first.requests else 0.0
+    table.add_row("first crawl", f"{first.requests:,}", f"{first.seconds:.1f}", f"{crawl_rps:,.0f}",
+                  f"{crawl_cpu_ms:.2f}", server_ms(first.server_cpu_seconds, first.requests),
+                  f"{first.race_pages / first.seconds:,.0f}", at_one_core(crawl_cpu_ms))
+    mean_rps = sum(y.requests_per_s for y in yardsticks) / len(yardsticks)
+    mean_cpu = sum(y.cpu_ms_per_request for y in yardsticks) / len(yardsticks)
+    ratio = f"{crawl_rps / mean_rps:.2f}x" if mean_rps else ""
+    table.add_row("crawl / yardstick", "", "", ratio, f"{crawl_cpu_ms / mean_cpu:.2f}x" if mean_cpu else "", "",
+                  ratio, f"{mean_cpu / crawl_cpu_ms:.2f}x" if crawl_cpu_ms else "")
+    return table
 
 
 class ChildServer:
@@ -173,6 +235,15 @@ class ChildServer:
                 time.sleep(0.05)
         self._proc.kill()
         raise RuntimeError(f"mre serve {self.directory} did not listen on port {port} within 30 s")
+
+    def cpu_seconds(self) -> float | None:
+        """The server process's CPU time so far (user + system), or None where /proc cannot tell."""
+        try:
+            with open(f"/proc/{self._proc.pid}/stat", encoding="ascii") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
     def __exit__(self, *exc: object) -> None:
         self._proc.terminate()
