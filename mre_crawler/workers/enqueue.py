@@ -26,6 +26,11 @@ class Enqueued:
     failed: tuple[tuple[str, str], ...] = ()
 
 
+def counted(n: int, word: str) -> str:
+    """"1 start request", "2 start requests", "0 failed pages"."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def shared_keys(prefix: str) -> dict[str, str]:
     return {"queue": f"{prefix}:queue", "seen": f"{prefix}:seen", "failed": f"{prefix}:failed"}
 
@@ -51,7 +56,7 @@ def failure_report(done: Enqueued, most: int = 50) -> list[str]:
     if not done.failed:
         return []
     which = "the shared crawl in progress has" if done.joined else "the last shared crawl left"
-    lines = [f"{which} {len(done.failed)} failed pages:"]
+    lines = [f"{which} {counted(len(done.failed), 'failed page')}:"]
     lines += [f"    {url}  {reason}" for url, reason in done.failed[:most]]
     if len(done.failed) > most:
         lines.append(f"    … and {len(done.failed) - most} more")
