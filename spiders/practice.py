@@ -48,6 +48,32 @@ def _flag(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+def stored_days(conn: Any, job: PracticeJob) -> list[dt.date]:
+    """The days ``mre practice drift`` re-reads: the job's track's stored days (in its range)."""
+    query = "SELECT practice_date FROM mre.practice_days WHERE track_slug = %s AND removed_at IS NULL"
+    params: list[Any] = [job.track_slug]
+    if job.range is not None:
+        query += " AND practice_date BETWEEN %s AND %s"
+        params += [job.range.first, job.range.last]
+    return [day for (day,) in conn.execute(query + " ORDER BY practice_date", params).fetchall()]
+
+
+def retry_days(conn: Any, job: PracticeJob, day: dt.date | None = None) -> list[tuple[dt.date, list[int]]]:
+    """The days ``mre practice retry`` does, each with the session ids of its open retry-log rows
+    (only ``day``'s when given)."""
+    query = ("SELECT practice_date, array_agg(session_id ORDER BY session_id) FROM mre.practice_retry "
+             "WHERE track_slug = %s AND resolved_at IS NULL")
+    params: list[Any] = [job.track_slug]
+    if day is not None:
+        query += " AND practice_date = %s"
+        params.append(day)
+    elif job.range is not None:
+        query += " AND practice_date BETWEEN %s AND %s"
+        params += [job.range.first, job.range.last]
+    return [(d, list(sids)) for d, sids in
+            conn.execute(query + " GROUP BY practice_date ORDER BY practice_date", params).fetchall()]
+
+
 class PracticeRoutes(LiveRCSpider):
     """The practice pages' requests and callbacks; each request carries its job in meta.
 
@@ -106,13 +132,7 @@ class PracticeRoutes(LiveRCSpider):
                 yield self.month_request(job, job.range.months[0], first=True)
 
     def drift_requests(self, job: PracticeJob) -> Iterator[scrapy.Request]:
-        db = practice_db(self.crawler)
-        query = "SELECT practice_date FROM mre.practice_days WHERE track_slug = %s AND removed_at IS NULL"
-        params: list[Any] = [job.track_slug]
-        if job.range is not None:
-            query += " AND practice_date BETWEEN %s AND %s"
-            params += [job.range.first, job.range.last]
-        for (day,) in db.conn.execute(query + " ORDER BY practice_date", params).fetchall():
+        for day in stored_days(practice_db(self.crawler).conn, job):
             yield self.day_request(job, day, None)
 
     def parse_practice_dashboard(self, response: Response) -> Iterator[Any]:
@@ -254,6 +274,41 @@ class PracticeRoutes(LiveRCSpider):
         self.day_taken(response)
         yield DayDrift(overview, response.meta.get("mre_claim"))
 
+    # -- retry in a shared crawl ----------------------------------------------------------------
+    def retry_day_request(self, job: PracticeJob, day: dt.date) -> scrapy.Request:
+        """``mre practice retry --enqueue``: one claim per day, carried by the day's overview (a
+        shared claim is a request). Its worker fetches the day's open retry-log session pages
+        itself, as an in-process retry does; the overview's rows are not written (a retry is no
+        ingest: what is stored stays as the retry run in one process leaves it)."""
+        return scrapy.Request(practice_day_url(job.track_slug, day), callback=self.parse_day_retry,
+                              errback=self.day_failed, dont_filter=True,
+                              meta={"page_type": "practice_day_overview", "date": day.isoformat(), **job.meta()})
+
+    async def parse_day_retry(self, response: Response) -> AsyncIterator[Any]:
+        result = self.parsed(response)
+        if result is not None:
+            self.used(result)
+        job = self.job_of(response.meta)
+        day = dt.date.fromisoformat(response.meta["date"])
+        key = source_event_id(job.track_slug, day)
+        if not await self.lock_day(key):
+            self.day_busy(job, day, response)
+            return
+        db = practice_db(self.crawler)
+        # Read under the day's lock: a retry (or ingest) that ran since the enqueue resolved what it stored.
+        found = retry_days(db.conn, job, day)
+        sids = found[0][1] if found else []
+        if not sids:
+            db.unlock(key)
+            self.crawler.stats.inc_value("mre/practice/days_done")
+            return
+        self.day_taken(response)
+        claim = response.meta.get("mre_claim")
+        self._days[key], self._pending[key] = DayBundle(job.track_slug, day, None), set(sids)
+        self.crawler.stats.inc_value("mre/practice/details_planned", len(sids))
+        for sid in sids:
+            yield self.session_request(job, sid, key, claim)
+
     # -- session pages ---------------------------------------------------------------------------
     def session_request(self, job: PracticeJob, session_id: int, key: str, claim: int | None = None) -> scrapy.Request:
         # ``mre_claim``: in a shared-crawl worker, the day's claim: its session pages stay in the
@@ -339,15 +394,7 @@ class PracticeSpider(PracticeRoutes):
             self.skip("practice_month/no_page", len(self._month_failures))
 
     async def retry_requests(self) -> AsyncIterator[scrapy.Request]:
-        db = practice_db(self.crawler)
-        query = ("SELECT practice_date, array_agg(session_id ORDER BY session_id) FROM mre.practice_retry "
-                 "WHERE track_slug = %s AND resolved_at IS NULL")
-        params: list[Any] = [self.track_slug]
-        if self.range is not None:
-            query += " AND practice_date BETWEEN %s AND %s"
-            params += [self.range.first, self.range.last]
-        rows = db.conn.execute(query + " GROUP BY practice_date ORDER BY practice_date", params).fetchall()
-        for day, sids in rows:
+        for day, sids in retry_days(practice_db(self.crawler).conn, self.job):
             self.crawler.stats.inc_value("mre/practice/days_planned")
             key = source_event_id(self.track_slug, day)
             if not await self.lock_day(key):

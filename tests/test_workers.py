@@ -389,7 +389,7 @@ def test_catalogue_enqueue_hands_the_catalogue_to_a_worker_with_its_selection(op
     done = subprocess.run([sys.executable, "-m", "mre_crawler", "crawl", "catalogue", *options, "--enqueue"],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "enqueued 1 start requests for `mre worker`, a new shared crawl; 1 requests waiting" in done.stdout
+    assert "enqueued 1 start request for `mre worker`, a new shared crawl; 1 request waiting" in done.stdout
     client = redis_server.client()
     [queued] = client.lrange("mre:queue", 0, -1)
     assert CATALOGUE_URL.encode() in queued  # the catalogue page, nothing fetched here

@@ -128,7 +128,7 @@ def test_two_workers_store_the_practice_days_one_sync_stores_each_day_in_one_wor
         procs = start_workers(2, server, redis_server.url, db_url, tmp_path / "homes", per_track=2, idle_exit=10)
         wait_for_workers(db_url, 2)
         out = enqueue_sync(db_url, redis_server.url, tmp_path / "enqueue")
-        assert out.count("practice start requests") == len(slugs(site)), out
+        assert out.count("practice start request") == len(slugs(site)), out
         results = finish(procs)
         for code, text in results:
             assert code == 0, text
@@ -281,7 +281,7 @@ def enqueue_ingest(db_url: str, redis_url: str, slug: str, options: list[str], h
     done = subprocess.run([sys.executable, "-m", "mre_crawler", "practice", "ingest", "--track", slug, *options,
                            "--enqueue"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "enqueued 1 start requests for `mre worker`, a new shared crawl" in done.stdout, done.stdout
+    assert "enqueued 1 start request for `mre worker`, a new shared crawl" in done.stdout, done.stdout
 
 
 @pytest.mark.parametrize("which", ["range", "date"])

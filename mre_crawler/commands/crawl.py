@@ -102,7 +102,7 @@ def report_enqueue(command: str, put: Callable[[], Any]) -> int:
     """Run an enqueue (``put()`` returns its :class:`~mre_crawler.workers.enqueue.Enqueued`) and
     print what it did and the failed pages of the shared crawl it joined or ended."""
     from mre_crawler.cli import UsageError
-    from mre_crawler.workers.enqueue import failure_report
+    from mre_crawler.workers.enqueue import counted, failure_report
 
     try:
         done = put()
@@ -115,10 +115,10 @@ def report_enqueue(command: str, put: Callable[[], Any]) -> int:
             raise
         print(f"{command}: cannot reach Redis: {exc}", file=sys.stderr)
         return 1
-    print(f"enqueued {done.added} start requests for `mre worker`"
+    print(f"enqueued {counted(done.added, 'start request')} for `mre worker`"
           + (f" ({done.already_seen} already seen by the shared crawl in progress)" if done.already_seen else "")
           + (", joining the shared crawl in progress" if done.joined else ", a new shared crawl")
-          + f"; {done.queued} requests waiting")
+          + f"; {counted(done.queued, 'request')} waiting")
     for line in failure_report(done):
         print(line)
     return 0

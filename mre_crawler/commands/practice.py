@@ -1,9 +1,9 @@
 """``mre practice discover|ingest|drift|retry|archive``: a track's practice days.
 
     mre practice discover --track SLUG --from 2025-10-01 --to 2025-12-31 [--sessions] [--json]
-    mre practice ingest   --track SLUG --date 2025-10-25            (or --from/--to)
-    mre practice drift    --track SLUG [--from A --to B] [--refresh]
-    mre practice retry    --track SLUG [--from A --to B]
+    mre practice ingest   --track SLUG --date 2025-10-25            (or --from/--to)   [--enqueue]
+    mre practice drift    --track SLUG [--from A --to B] [--refresh]    [--enqueue]
+    mre practice retry    --track SLUG [--from A --to B]                [--enqueue]
     mre practice archive  --older-than 6m [--track SLUG] [--wait]   |   --restore [--track SLUG] [--wait]
 
 Ranges are explicit and at most 3 months (longer or reversed ranges are refused, exit 2). Every
@@ -50,10 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--sessions", action="store_true", help="also list each day's sessions")
         if name == "drift":
             q.add_argument("--refresh", action="store_true", help="also ingest the sessions LiveRC has that we do not")
-        if name == "ingest":
+        if name in ("ingest", "drift", "retry"):
             from mre_crawler.commands.crawl import _enqueue_option
 
             _enqueue_option(q)
+        else:
+            # Only to refuse it in one line (exit 2): a discovery's day table is the command's own report.
+            q.add_argument("--enqueue", action="store_true", help=argparse.SUPPRESS)
         _common(q)  # --site --cassette --polite --contact --no-cache -s --json -v
         q.set_defaults(func=run_command)
     a = psub.add_parser("archive", help="move old practice days out of the hot tables (reversible)")
@@ -81,6 +84,9 @@ def run_command(args: argparse.Namespace) -> int:
                         required=mode in ("discover", "ingest"))
     except (RangeError, BadURL) as exc:
         raise UsageError(str(exc)) from None
+    if mode == "discover" and args.enqueue:
+        raise UsageError("discover has no --enqueue: its day table is this command's own report, so it runs "
+                         "here (run it without --enqueue; `mre practice ingest … --enqueue` shares the work)")
     settings = settings_from_args(args)
     try:
         CrawlConfig.from_settings(crawl_settings(settings))
@@ -91,7 +97,7 @@ def run_command(args: argparse.Namespace) -> int:
     configure_logging(level)
     single = getattr(args, "date", None) is not None
     if getattr(args, "enqueue", False):
-        return _enqueue(slug, rng, single, settings)
+        return _enqueue(mode, slug, rng, single, settings, refresh=getattr(args, "refresh", False))
     try:
         prepare_database(settings)
         with _progress(enabled=not args.json and sys.stderr.isatty()) as progress:
@@ -135,25 +141,28 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _enqueue(slug: str, rng, single: bool, settings: dict[str, Any]) -> int:  # noqa: ANN001
-    """``mre practice ingest … --enqueue``: the range as one practice job in the shared crawl
-    (its first month view, or the day's overview; the track's dashboard first when it was never
-    read), for `mre worker` processes to ingest."""
+def _enqueue(mode: str, slug: str, rng, single: bool, settings: dict[str, Any], refresh: bool = False) -> int:  # noqa: ANN001
+    """``mre practice ingest|drift|retry … --enqueue``: the work as one practice job in the shared
+    crawl, for `mre worker` processes to do. ingest: the range's first month view, or the day's
+    overview; drift: the overview of each stored day of the range; either with the track's
+    dashboard first when it was never read. retry: one claim per day of the retry log, carried by
+    the day's overview."""
     from mre_crawler.commands.crawl import prepare_database, report_enqueue
     from mre_crawler.db import DatabaseUnavailable, connect
     from mre_crawler.practice.ingest import PracticeDB
     from mre_crawler.practice.runner import shared_job
     from mre_crawler.workers.enqueue import enqueue_practice
 
-    job = shared_job(slug, "ingest", rng, settings, single_day=single)
+    options = {"single_day": single} if mode == "ingest" else {"refresh": refresh} if mode == "drift" else {}
+    job = shared_job(slug, mode, rng, settings, **options)
     try:
         prepare_database(settings)
         with connect(settings["MRE_DATABASE_URL"], autocommit=True) as conn:
             known = PracticeDB(conn).track(slug)[2]
+            return report_enqueue("mre practice", lambda: enqueue_practice([job], known, settings, conn))
     except DatabaseUnavailable as exc:
         print(f"mre practice: {exc}", file=sys.stderr)
         return 1
-    return report_enqueue("mre practice", lambda: enqueue_practice([job], known, settings))
 
 
 class _progress:

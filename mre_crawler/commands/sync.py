@@ -130,9 +130,12 @@ def _enqueue(settings, args: argparse.Namespace, only: list[str]) -> int:  # noq
     if args.json:
         print(json.dumps([t.__dict__ for t in tracks], indent=1))
         return 0
+    from mre_crawler.workers.enqueue import counted
+
     for t in tracks:
-        print(f"{t.slug}: {t.added} start requests enqueued for `mre worker` ({t.settled} settled events skipped)"
-              + (f"; {t.practice_added} practice start requests" if t.practice_added else ""))
+        print(f"{t.slug}: {counted(t.added, 'start request')} enqueued for `mre worker` "
+              f"({counted(t.settled, 'settled event')} skipped)"
+              + (f"; {counted(t.practice_added, 'practice start request')}" if t.practice_added else ""))
     if tracks:
         # The first enqueue saw the failure list before it started a new shared crawl (or joined one).
         from mre_crawler.workers.enqueue import Enqueued, failure_report

@@ -26,6 +26,11 @@ class Enqueued:
     failed: tuple[tuple[str, str], ...] = ()
 
 
+def counted(n: int, word: str) -> str:
+    """"1 start request", "2 start requests", "0 failed pages"."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def shared_keys(prefix: str) -> dict[str, str]:
     return {"queue": f"{prefix}:queue", "seen": f"{prefix}:seen", "failed": f"{prefix}:failed"}
 
@@ -51,7 +56,7 @@ def failure_report(done: Enqueued, most: int = 50) -> list[str]:
     if not done.failed:
         return []
     which = "the shared crawl in progress has" if done.joined else "the last shared crawl left"
-    lines = [f"{which} {len(done.failed)} failed pages:"]
+    lines = [f"{which} {counted(len(done.failed), 'failed page')}:"]
     lines += [f"    {url}  {reason}" for url, reason in done.failed[:most]]
     if len(done.failed) > most:
         lines.append(f"    … and {len(done.failed) - most} more")
@@ -112,20 +117,37 @@ def enqueue_requests(spider, make_requests: Callable[[], Iterable[Any]], setting
     return Enqueued(added, dup, joined, len(queue), failed)
 
 
-def enqueue_practice(jobs: Iterable[Any], track_known: bool, settings: Mapping[str, Any] | None = None) -> Enqueued:
-    """Practice jobs (:class:`~mre_crawler.practice.job.PracticeJob`) into the shared queue: each
-    job's first month view, or, for a track whose dashboard was never read, the dashboard first
-    (its time zone is needed before any practice time is stored; the worker that reads it asks
-    for the month views). The dashboard is asked for even when the track's own crawl asks for it
-    too: the practice job's requests follow from it."""
+def enqueue_practice(jobs: Iterable[Any], track_known: bool, settings: Mapping[str, Any] | None = None,
+                     conn: Any = None) -> Enqueued:
+    """Practice jobs (:class:`~mre_crawler.practice.job.PracticeJob`) into the shared queue.
+
+    - ingest: each job's first month view (or its day's overview), or, for a track whose
+      dashboard was never read, the dashboard first (its time zone is needed before any practice
+      time is stored; the worker that reads it asks for the month views). The dashboard is asked
+      for even when the track's own crawl asks for it too: the practice job's requests follow from it;
+    - drift: the overview of every stored day of the range (read from ``conn``, as an in-process
+      drift reads them at its start), or the dashboard first, as for ingest;
+    - retry: one request per day with open retry-log rows (``conn``): the day's overview, which
+      carries the day's claim; the worker that takes it fetches the day's session pages.
+
+    Drift and retry requests are never filtered as seen: they ask for a page again on purpose."""
+    from spiders.practice import retry_days, stored_days
     from spiders.worker import WorkerSpider
 
     spider = WorkerSpider()
     jobs = list(jobs)
 
     def requests() -> list:
-        if not track_known:
-            return [spider.dashboard_request(job).replace(dont_filter=True) for job in jobs]
-        return [request for job in jobs for request in spider.first_requests(job)]
+        out = []
+        for job in jobs:
+            if job.mode == "retry":
+                out += [spider.retry_day_request(job, day) for day, _sids in retry_days(conn, job)]
+            elif not track_known:
+                out.append(spider.dashboard_request(job).replace(dont_filter=True))
+            elif job.mode == "drift":
+                out += [spider.day_request(job, day, None).replace(dont_filter=True) for day in stored_days(conn, job)]
+            else:
+                out += list(spider.first_requests(job))
+        return out
 
     return enqueue_requests(spider, requests, settings)
