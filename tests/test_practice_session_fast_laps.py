@@ -76,3 +76,23 @@ def test_lap_spans_are_the_xpaths(parts) -> None:
 
     tree = etree.fromstring(f"<html><body>{''.join(parts)}</body></html>", etree.HTMLParser())
     assert ps._lap_spans(tree) == ps._LAP_SPANS(tree)
+
+
+@st.composite
+def detail_soup(draw, depth=0):
+    cls = draw(st.sampled_from(["table", "table table-striped", "\ttable\n", "tables", "", None]))
+    attr = "" if cls is None else f' class="{cls}"'
+    rows = "".join(draw(st.lists(st.sampled_from(["<tr><th>Driver</th><td>A</td></tr>", "<tr><td>x</td></tr>",
+                                                  "<tr><th>Class</th></tr>", "<tr><td>1</td><th>Num Laps</th></tr>"]),
+                                 max_size=3)))
+    inner = draw(detail_soup(depth + 1)) if depth < 2 and draw(st.booleans()) else ""
+    body = f"<tbody>{rows}<tr><td>{inner}</td></tr></tbody>" if draw(st.booleans()) else rows
+    return f"<table{attr}>{body}</table>"
+
+
+@given(st.lists(detail_soup(), min_size=1, max_size=3))
+def test_detail_rows_are_the_xpaths(parts) -> None:
+    from lxml import etree
+
+    tree = etree.fromstring(f"<html><body>{''.join(parts)}</body></html>", etree.HTMLParser())
+    assert ps._detail_rows(tree) == ps._DETAIL_ROWS(tree)
