@@ -111,3 +111,17 @@ def test_another_page_type_is_refused(liverc):
     page = liverc["practice-day-overview-canberraoffroad-2025-10-25.html"]
     with pytest.raises(WrongPageType):
         practice_session.parse(page.body, "https://canberraoffroad.liverc.com/practice/?p=view_session&id=21289501")
+
+
+
+def test_a_lap_record_without_its_number_is_one_skipped_row_and_the_other_laps_kept(liverc, session):
+    from mre_crawler.parsers.base import ParseContext
+    from mre_crawler.parsers.detect import plain_tree
+
+    body = liverc[FILE].body.replace(b'"x":"3"', b'"y":"3"', 1)
+    assert body != liverc[FILE].body
+    ctx = ParseContext("practice_session", liverc[FILE].url)
+    laps = practice_session._json_laps(ctx, plain_tree(body, liverc[FILE].url, "practice_session"), session)
+    [skipped] = ctx.problems
+    assert (skipped.field, skipped.reason) == ("lap[2]", "row skipped: KeyError: 'x'") and '"y": "3"' in skipped.text
+    assert [lap.lap_number for lap in laps] == [1, 2, 4, 5]

@@ -60,14 +60,17 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
     ctx = ParseContext(PAGE_TYPE, url, meta)
     ids = page_ids(ctx, PAGE_TYPE, required=("track_slug", "multi_main_id"), optional=("event_id",))
     tree = load_plain_page(body, url, PAGE_TYPE)
-    tables = _TABLES(tree)
+    # _TABLES(tree) by a tag walk: //table[contains(@class, "multi_main")]
+    tables = [el for el in tree.iter("table") if "multi_main" in (el.get("class") or "")]
     if not tables:
         raise ctx.fail("no table.multi_main", "multi_main")
     if len(tables) > 1:
         raise ctx.fail(f"{len(tables)} multi_main tables: one class and main per page expected", "multi_main")
     table = tables[0]
-    class_name, fmt, letter = _title(ctx, tree, table)
-    rule, completed, scheduled = _sub_header(ctx, table)
+    # The class header and sub-header by one lookup (what with_class gives each name alone).
+    found = [(el, el.get("class")) for el in with_class(table, "class_header", "class_sub_header", token=False)]
+    class_name, fmt, letter = _title(ctx, tree, [el for el, cls in found if "class_header" in cls])
+    rule, completed, scheduled = _sub_header(ctx, [el for el, cls in found if "class_sub_header" in cls])
     columns, legs = _columns(ctx, table, letter)
     if scheduled is not None and scheduled != len(legs):
         raise ctx.fail(f"'Completed: {completed} of {scheduled}' but {len(legs)} leg columns", "multi_main.legs")
@@ -78,7 +81,8 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
         class_name=class_name, main_letter=letter, main_format=fmt, leg_labels=[label for label, _ in legs],
         tie_breaker_rule=rule, completed_legs=completed, scheduled_legs=scheduled,
     )
-    body_rows = _BODY_ROWS(table) or [tr for tr in _ALL_ROWS(table) if tr.find("td") is not None]
+    # _BODY_ROWS(table) ("tbody/tr") without the XPath call
+    body_rows = [tr for tbody in table.iterchildren("tbody") for tr in tbody.iterchildren("tr")] or [tr for tr in _ALL_ROWS(table) if tr.find("td") is not None]
     width = max([*columns.values(), *(i for _, i in legs)]) + 1
     wanted = sorted({*columns.values(), *(i for _, i in legs)})  # only these cells are read
     numbered = [(number, label, i) for number, (label, i) in enumerate(legs, 1)]
@@ -117,22 +121,23 @@ def _text(cell) -> str:
     return clean((" " if hidden else "").join(parts))
 
 
-def _title(ctx: ParseContext, tree: HtmlElement, table: HtmlElement) -> tuple[str, str | None, str]:
+def _title(ctx: ParseContext, tree: HtmlElement, headers: list[HtmlElement]) -> tuple[str, str | None, str]:
     """Class, "Triple"/"Double" and the main letter from ``<Class> Triple A-Main Results`` (the
-    table's class header, else the ``<title>`` part before ``LiveRC``)."""
-    candidates = [clean(text_of(el)) for el in with_class(table, "class_header", token=False)]
+    table's class header, else the ``<title>`` part before ``LiveRC``; the title is read only when
+    no header names the class)."""
+    for el in headers:
+        m = _TITLE.match(clean(text_of(el)))
+        if m:
+            return m["cls"].strip(), m["fmt"].title() if m["fmt"] else None, m["letter"].upper()
     title = next(tree.iter("title"), None)  # .find(".//title") without ElementPath
-    if title is not None:
-        candidates += [p.strip() for p in clean(text_of(title)).split("::")]
-    for text in candidates:
+    for text in [p.strip() for p in clean(text_of(title)).split("::")] if title is not None else []:
         m = _TITLE.match(text)
         if m:
             return m["cls"].strip(), m["fmt"].title() if m["fmt"] else None, m["letter"].upper()
     raise ctx.fail("no '<Class> Triple A-Main Results' header or title", "multi_main.class_name")
 
 
-def _sub_header(ctx: ParseContext, table: HtmlElement) -> tuple[str | None, int | None, int | None]:
-    subs = with_class(table, "class_sub_header", token=False)
+def _sub_header(ctx: ParseContext, subs: list[HtmlElement]) -> tuple[str | None, int | None, int | None]:
     lines: list[str] = []
     for sub in subs:
         for br in sub.iter("br"):
@@ -150,7 +155,9 @@ def _sub_header(ctx: ParseContext, table: HtmlElement) -> tuple[str | None, int 
 
 
 def _columns(ctx: ParseContext, table: HtmlElement, letter: str) -> tuple[dict[str, int], list[tuple[str, int]]]:
-    rows = [tr for tr in _HEAD_ROWS(table) if len(list(tr.iterchildren("th"))) >= 5]
+    # _HEAD_ROWS(table) ("thead/tr") without the XPath call
+    rows = [tr for thead in table.iterchildren("thead") for tr in thead.iterchildren("tr")
+            if len(list(tr.iterchildren("th"))) >= 5]
     if not rows:
         raise ctx.fail("no header row with Pos, Seeded, Driver, Points and leg columns", "multi_main.columns")
     labels = [cell_text(th) for th in rows[-1].iterchildren("th")]
@@ -179,7 +186,10 @@ def _row(ctx: ParseContext, tr: HtmlElement, n: int, columns: dict[str, int], le
     cells = list(tr.iterchildren("td"))  # as findall("td"), without ElementPath's per-call cost (~5x)
     if len(cells) < width:
         raise ctx.incomplete(f"row {n} has {len(cells)} cells for {width} columns", f"multi_main.row[{n}]")
-    texts = {i: _text(cells[i]) for i in wanted}
+    if any(len(cell) for cell in cells):
+        texts = {i: _text(cells[i]) for i in wanted}
+    else:  # no cell holds an element (no hidden sort keys): each text is _text's, read inline
+        texts = [" ".join(text.split()) if (text := cell.text) else "" for cell in cells]
     try:
         position = _int(texts[columns["pos"]])
         points = _int(texts[columns["points"]]) if texts[columns["points"]] else None
@@ -190,8 +200,21 @@ def _row(ctx: ParseContext, tr: HtmlElement, n: int, columns: dict[str, int], le
     driver = texts[columns["driver"]]
     if not driver:
         raise ctx.fail(f"row {n}: no driver name", f"multi_main.row[{n}]")
-    return MultiMainRow(position, seeded, driver, points,
-                        [_leg(ctx, n, number, label, texts[i]) for number, label, i in legs])
+    parts = []
+    for number, label, i in legs:
+        usual = _USUAL_LEG.fullmatch(text := texts[i])  # _leg's first step, inline: nearly every cell
+        if usual is not None:
+            place, pts, laps, minutes, seconds, flag = usual.groups()
+            if minutes is None:
+                parts.append(MultiMainLeg(number, label, int(place), int(pts), int(laps), float(seconds), flag, flag == "DNS"))
+                continue
+            total = float(seconds)
+            if total < 60:
+                parts.append(MultiMainLeg(number, label, int(place), int(pts), int(laps), round(int(minutes) * 60 + total, 6),
+                                          flag, flag == "DNS"))
+                continue
+        parts.append(_leg(ctx, n, number, label, text))
+    return MultiMainRow(position, seeded, driver, points, parts)
 
 
 def _int(text: str) -> int:
