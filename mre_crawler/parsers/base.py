@@ -95,6 +95,12 @@ class ParseContext:
         return ParseResult(self.page_type, self.url, items, self.problems)
 
 
+# The exceptions ``ctx.row`` turns into a skipped row (``_Row.__exit__``); any other propagates. A
+# parser reading many rows may run each in a plain ``try`` and enter ``ctx.row`` only for a row
+# that raised one of these (re-raising inside it), which records the same problem.
+ROW_ERRORS = (RowSkipped, ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
 class _Row:
     """The context manager of :meth:`ParseContext.row`: a plain class, because
     ``contextlib.contextmanager``'s generator costs a few microseconds a row, which pages of

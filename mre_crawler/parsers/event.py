@@ -29,7 +29,7 @@ from lxml import etree
 
 from mre_crawler import items, urls
 from mre_crawler.parsers import common
-from mre_crawler.parsers.base import ParseContext, ParseResult
+from mre_crawler.parsers.base import ROW_ERRORS, ParseContext, ParseResult
 from mre_crawler.parsers.detect import load_plain_page
 from mre_crawler.parsers.ids import page_ids
 
@@ -72,6 +72,7 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
     # are read with the XPath ``string()`` that ``text_content()`` runs (``_text``).
     tree = load_plain_page(body, url, PAGE_TYPE)
     breadcrumb = _breadcrumb(tree)
+    tables_by_class = _tables_by_class(tree)
     name = breadcrumb.get("h3")
     if not name:
         ctx.problem("event.name", name, "missing (div.page-breadcrumb h3.page-header)")
@@ -85,22 +86,25 @@ def parse(body: bytes, url: str, meta: Mapping[str, Any] | None = None) -> Parse
         date_start=dates[0] if dates else None,
         date_end=dates[1] if dates else None,
     )
-    list_tables = _LIST_TABLES(tree)
+    list_tables = tables_by_class["entry_list_data"]
     tables = _tables_by_caption(list_tables)
     results_table = tables.get("race results")
     if results_table is None:
         raise ctx.fail("no Race Results table (table.entry_list_data with 'Race Results')", "event.races")
     event.races = _read_races(ctx, results_table)
     event.links = _read_links(ctx, list_tables, ids["track_slug"])
-    _read_stats(ctx, tree, event)
+    _read_stats(ctx, tree, tables_by_class["table-sm"], event)
     return ctx.result([event])
 
 
 _text_of = common.text_of
+class_holds = common.class_holds
 
 
 def _text(el: etree._Element) -> str:
-    return " ".join(_text_of(el).split())  # common.clean, inlined: it runs for every cell
+    # common.clean(common.element_text(el)), inlined: it runs for every cell; an element with no
+    # children (most cells) is its own text, read without the XPath call.
+    return " ".join((_text_of(el) if len(el) else el.text or "").split())
 
 
 def _breadcrumb(tree: etree._Element) -> dict[str, str]:
@@ -109,11 +113,32 @@ def _breadcrumb(tree: etree._Element) -> dict[str, str]:
     in the row above the breadcrumb). A tag with neither is absent."""
     inside: dict[str, etree._Element] = {}
     anywhere: dict[str, etree._Element] = {}
-    for header in _PAGE_HEADERS(tree):
+    for header in _page_headers(tree):
         anywhere.setdefault(header.tag, header)
-        if header.tag not in inside and _IN_BREADCRUMB(header):
+        if header.tag not in inside and _in_breadcrumb(header):
             inside[header.tag] = header
     return {tag: _text(inside.get(tag, header)) for tag, header in anywhere.items()}
+
+
+def _page_headers(tree: etree._Element) -> list[etree._Element]:
+    """``_PAGE_HEADERS(tree)`` by a tag walk: the h1, h3 and h5 of class page-header, in page order."""
+    return [el for el in tree.iter("h1", "h3", "h5") if class_holds(el.get("class"), ("page-header",))]
+
+
+def _in_breadcrumb(el: etree._Element) -> bool:
+    """``_IN_BREADCRUMB(el)``: whether a ``div.page-breadcrumb`` holds ``el``, by walking up."""
+    return any(up.tag == "div" and class_holds(up.get("class"), ("page-breadcrumb",)) for up in el.iterancestors())
+
+
+def _tables_by_class(tree: etree._Element) -> dict[str, list[etree._Element]]:
+    """``//table[has-class X]`` for the two classes this parser reads, in one tag walk."""
+    found: dict[str, list[etree._Element]] = {"entry_list_data": [], "table-sm": []}
+    for table in tree.iter("table"):
+        cls = table.get("class")
+        for name, tables in found.items():
+            if class_holds(cls, (name,)):
+                tables.append(table)
+    return found
 
 
 def _tables_by_caption(list_tables: list[etree._Element]) -> dict[str, etree._Element]:
@@ -132,7 +157,7 @@ def _read_races(ctx: ParseContext, table: etree._Element) -> list[items.EventRac
     round_ranks: dict[str, int] = {}
     section: str | None = None
     for n, tr in enumerate(table.iter("tr"), start=1):
-        headers = tr.findall("th")
+        headers = list(tr.iterchildren("th"))  # findall("th") and findall("td") without ElementPath
         if headers:
             title = _text(headers[0])
             if title.lower() in ("race results", "time completed", ""):
@@ -140,11 +165,14 @@ def _read_races(ctx: ParseContext, table: etree._Element) -> list[items.EventRac
             section = title
             round_ranks.setdefault(section, len(round_ranks))
             continue
-        cells = tr.findall("td")
+        cells = list(tr.iterchildren("td"))
         if not cells:
             continue
-        with ctx.row(f"event.races.row[{n}]", lambda tr=tr: _text(tr)):
+        try:  # ctx.row's work, its context manager only built for a row that fails
             races.append(_read_race(ctx, cells, section, n))
+        except ROW_ERRORS:
+            with ctx.row(f"event.races.row[{n}]", lambda tr=tr: _text(tr)):
+                raise  # recorded and dropped by ctx.row, as if raised inside it
     # The page lists rounds newest first: reverse their order for the schedule.
     last = len(round_ranks) - 1
     rank = {name: last - i for name, i in round_ranks.items()}
@@ -171,7 +199,7 @@ def _read_race(ctx: ParseContext, cells: list[etree._Element], section: str | No
     m = _RACE_LINK.search(href)
     if not m:
         raise ValueError(f"not a race result link: {href!r}")
-    label = _text_of(link).strip()
+    label = (_text_of(link) if len(link) else link.text or "").strip()
     number, class_name, race_name = common.split_race_label(label)
     if section is None:
         ctx.problem(f"event.races.row[{n}].round_name", None, "race row before any section row")
@@ -236,12 +264,21 @@ def _links_in(list_tables: list[etree._Element]):
 
 
 # --- event stats ----------------------------------------------------------------------------
-def _read_stats(ctx: ParseContext, tree: etree._Element, event: items.Event) -> None:
+def _stats_rows(tree: etree._Element, small_tables: list[etree._Element]) -> list[etree._Element]:
+    """``_STATS_ROWS(tree)``: with one ``table.table-sm`` (every page) its rows holding a th and a
+    td, by a tag walk; with more, the XPath (its union of nested tables' rows)."""
+    if len(small_tables) != 1:
+        return _STATS_ROWS(tree) if small_tables else []
+    return [tr for tr in small_tables[0].iter("tr")
+            if next(tr.iterchildren("th"), None) is not None and next(tr.iterchildren("td"), None) is not None]
+
+
+def _read_stats(ctx: ParseContext, tree: etree._Element, small_tables: list[etree._Element], event: items.Event) -> None:
     """The "Event Stats" panel: ``th`` label, ``td`` value."""
     found = False
-    for tr in _STATS_ROWS(tree):
-        label = _text(tr.find("th")).lower()
-        cell = tr.find("td")
+    for tr in _stats_rows(tree, small_tables):
+        label = _text(next(tr.iterchildren("th"))).lower()  # tr.find("th"), without ElementPath
+        cell = next(tr.iterchildren("td"))
         value = _text(cell)
         if label == "race track":
             event.race_track = value or None

@@ -18,7 +18,7 @@ from lxml import etree
 
 from mre_crawler.items import PracticeLap, PracticeSession
 from mre_crawler.jsliteral import decode_at
-from mre_crawler.parsers.base import ParseContext, ParseResult, RowSkipped
+from mre_crawler.parsers.base import ROW_ERRORS, ParseContext, ParseResult
 from mre_crawler.parsers.common import (
     br_lines,
     cell_text,
@@ -39,8 +39,6 @@ from mre_crawler.parsers.detect import load_plain_page
 
 PAGE_TYPE = "practice_session"
 
-# What ctx.row turns into a skipped row (base._Row.__exit__); anything else propagates either way.
-_ROW_ERRORS = (RowSkipped, ValueError, TypeError, KeyError, IndexError, AttributeError)
 _LAPS_OBJ = re.compile(r"var\s+lapsObj\s*=\s*")
 _LAP_SPAN = re.compile(r"^Lap\s+(?P<n>\d+)\s*:\s*(?P<time>[\d:.]+)\s*(?P<invalid>\*)?$")
 _RANGE = re.compile(r"^(?P<min>[\d:.]+)\s+to\s+(?P<max>[\d:.]+)")
@@ -240,7 +238,7 @@ def _json_laps(ctx: ParseContext, tree: etree._Element, session: PracticeSession
         for index, record in enumerate(records):
             try:  # ctx.row's work, its context manager only built for a record that fails
                 laps.append(_json_lap(ctx, record, session))
-            except _ROW_ERRORS:
+            except ROW_ERRORS:
                 with ctx.row(f"lap[{index}]", lambda record=record: json.dumps(record)):
                     raise  # recorded and dropped by ctx.row, as if raised inside it
         return laps
