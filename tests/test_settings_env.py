@@ -63,7 +63,7 @@ def test_per_track_concurrency_on_a_loopback_site_is_the_documented_two(small_si
 
     slug = load_truth(small_site)["tracks"][0]["slug"]
     # Slow race pages keep requests in flight long enough for the crawl to try to overlap them.
-    server = fault_server(small_site, [FaultRule("slow", seconds=0.3, page_type="race_result")])
+    server = fault_server(small_site, [FaultRule("slow", seconds=0.1, page_type="race_result")])
     result = crawl("track", {"track": slug}, MRE_SITE=server.site)
     assert result.failures == []
     assert server.max_in_flight[slug] == int(SETTINGS["MRE_CONCURRENCY_PER_TRACK"][0]) == 2

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -116,6 +117,24 @@ def crawl_with_workers(tmp_path: Path, site: Path, truth: dict, db_url: str, red
         return server, finish(procs)
 
 
+def run_workers_together(n: int, server: FaultServer, redis_url: str, db_url: str, home: Path, per_track: int,
+                         enqueue, settings: tuple[str, ...] = ()) -> list[tuple[int, str]]:
+    """``n`` workers (idle exit 1 s) that all take part in one shared crawl: ``enqueue()`` queues
+    the work before they start, and the server holds every request until all ``n`` have opened
+    their runs. A small site is crawled in about a second, less than a worker takes to start on a
+    loaded machine: without the hold a worker started late could find nothing left. The first
+    worker's held requests are claims in flight, so no worker counts the crawl idle meanwhile."""
+    all_up = threading.Event()
+    server.on_request(lambda _count, _entry: all_up.wait(120))
+    enqueue()
+    procs = start_workers(n, server, redis_url, db_url, home, per_track, settings=settings)
+    try:
+        wait_for_workers(db_url, n)
+    finally:
+        all_up.set()
+    return finish(procs)
+
+
 def crawl_killing_one(tmp_path: Path, site: Path, truth: dict, db_url: str, redis_server, n: int, per_track: int,
                       kill_at: int):
     """``n`` workers; worker 0 is killed (SIGKILL) as its ``kill_at``-th page request reaches the
@@ -160,7 +179,10 @@ def test_two_workers_store_what_one_process_stores_fetching_each_page_once(
         small_site, small_baseline, make_database, redis_server, tmp_path):
     site, truth = small_site
     db_url = make_database()
-    server, results = crawl_with_workers(tmp_path, site, truth, db_url, redis_server, n=2, per_track=1)
+    with FaultServer(site) as server:
+        server.add_rule(SLOW_RACES)
+        results = run_workers_together(2, server, redis_server.url, db_url, tmp_path / "homes", 1,
+                                       enqueue=lambda: enqueue_tracks(truth, redis_server.url))
     assert_healthy_survivors(results)
     check_same_database(small_baseline, db_url)
     twice = {url: n for url, n in page_requests(server).items() if n > 1}

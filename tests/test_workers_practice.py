@@ -24,7 +24,9 @@ from mre_crawler.faultserver import FaultServer
 from mre_crawler.samplesite import load_truth, read_manifest
 from tests.fixtures_faults import db_snapshot
 from tests.fixtures_samplesite import practice_site_as_of_today
-from tests.test_workers import check_same_database, finish, start_workers, wait_for, wait_for_workers, worker_stats
+from tests.test_workers import (
+    check_same_database, finish, run_workers_together, start_workers, wait_for, worker_stats,
+)
 from warehouse.migrate import migrate
 
 pytestmark = [pytest.mark.db]
@@ -124,12 +126,13 @@ def test_two_workers_store_the_practice_days_one_sync_stores_each_day_in_one_wor
     db_url = make_database()
     follow_all(db_url, site)
     with FaultServer(site) as server:
-        # The work is queued once both workers have opened their runs (a late one would find none left).
-        procs = start_workers(2, server, redis_server.url, db_url, tmp_path / "homes", per_track=2, idle_exit=10)
-        wait_for_workers(db_url, 2)
-        out = enqueue_sync(db_url, redis_server.url, tmp_path / "enqueue")
+        # No request is answered before both workers have opened their runs (a late one would find none left).
+        enqueued = []
+        results = run_workers_together(2, server, redis_server.url, db_url, tmp_path / "homes", 2,
+                                       enqueue=lambda: enqueued.append(enqueue_sync(db_url, redis_server.url,
+                                                                                    tmp_path / "enqueue")))
+        [out] = enqueued
         assert out.count("practice start request") == len(slugs(site)), out
-        results = finish(procs)
         for code, text in results:
             assert code == 0, text
             assert "shared crawl idle: 0 failed pages" in text, text
@@ -258,8 +261,20 @@ def test_a_failed_month_view_counts_only_when_no_month_view_of_the_range_was_rea
     assert any(expected_line in text for _code, text in results), results
 
 
+# (site, slug, dates) -> snapshot: the module's site never changes, so one ingest per range is enough.
+_INGEST_SNAPSHOTS: dict = {}
+
+
 def single_ingest_snapshot(site: Path, slug: str, dates: dict, db_url: str, home: Path):
-    """The database one in-process ``mre practice ingest`` of ``dates`` gives, on an empty database."""
+    """The database one in-process ``mre practice ingest`` of ``dates`` gives, on an empty database
+    (computed once per site, track and dates; ``db_url`` is used the first time)."""
+    key = (str(site), slug, tuple(sorted(dates.items())))
+    if key not in _INGEST_SNAPSHOTS:
+        _INGEST_SNAPSHOTS[key] = _single_ingest_snapshot(site, slug, dates, db_url, home)
+    return _INGEST_SNAPSHOTS[key]
+
+
+def _single_ingest_snapshot(site: Path, slug: str, dates: dict, db_url: str, home: Path):
     from mre_crawler.practice.runner import run_practice
 
     with psycopg.connect(db_url, autocommit=True) as conn:

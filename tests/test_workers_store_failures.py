@@ -15,8 +15,8 @@ from psycopg.conninfo import make_conninfo
 from mre_crawler.faultserver import FaultServer
 from warehouse.migrate import migrate
 from tests.test_workers import (
-    SLOW_RACES, check_same_database, enqueue_tracks, finish, page_requests, shared_failed, single_process_snapshot,
-    start_workers, wait_for_workers, worker_stats,
+    SLOW_RACES, check_same_database, enqueue_tracks, finish, page_requests, run_workers_together, shared_failed,
+    single_process_snapshot, start_workers, worker_stats,
 )
 
 
@@ -27,11 +27,17 @@ def site_and_truth(tmp_path_factory):
     return make_site(tmp_path_factory.mktemp("workers-store-failures"), tracks=2, events=3)
 
 
-def fresh_round(site_and_truth, make_database, tmp_path):
+@pytest.fixture(scope="module")
+def baseline(site_and_truth, make_database, tmp_path_factory):
+    """The database one in-process crawl of the site gives (every test's model)."""
+    site, truth = site_and_truth
+    return single_process_snapshot(site, truth, make_database(), tmp_path_factory.mktemp("single-home"))
+
+
+def fresh_round(site_and_truth, baseline, make_database):
     """The site, its truth, the single-process baseline, a migrated empty database, and the first
     track's slug and dashboard URL."""
     site, truth = site_and_truth
-    baseline = single_process_snapshot(site, truth, make_database(), tmp_path / "single-home")
     db_url = make_database()
     with psycopg.connect(db_url, autocommit=True) as conn:
         migrate(conn)
@@ -40,7 +46,7 @@ def fresh_round(site_and_truth, make_database, tmp_path):
 
 
 def test_a_page_whose_rows_cannot_commit_is_listed_failed_then_stored_by_the_next_round(
-        site_and_truth, make_database, redis_server, tmp_path):
+        site_and_truth, baseline, make_database, redis_server, tmp_path):
     """The test holds one track's row locked (FOR NO KEY UPDATE, in a transaction left open) and
     the worker's connection has ``lock_timeout`` 300 ms: PostgreSQL refuses the one page that
     updates that row, the track's dashboard. That page is the shared crawl's only failed page
@@ -50,7 +56,7 @@ def test_a_page_whose_rows_cannot_commit_is_listed_failed_then_stored_by_the_nex
 
     Before the fix the lock timeout escaped the store, the worker stopped (``start_error``), and a
     later commit acked the failed batch's claims: pages neither stored nor listed."""
-    site, truth, baseline, db_url, slug, dashboard = fresh_round(site_and_truth, make_database, tmp_path)
+    site, truth, baseline, db_url, slug, dashboard = fresh_round(site_and_truth, baseline, make_database)
     holder = psycopg.connect(db_url)  # its transaction stays open for the whole first round
     try:
         holder.execute("INSERT INTO mre.tracks (slug) VALUES (%s)", (slug,))
@@ -90,24 +96,20 @@ def test_a_page_whose_rows_cannot_commit_is_listed_failed_then_stored_by_the_nex
 
 
 def test_three_workers_storing_the_same_events_at_once_end_with_the_single_process_database(
-        site_and_truth, make_database, redis_server, tmp_path):
+        site_and_truth, baseline, make_database, redis_server, tmp_path):
     """Three workers, 8 requests per track in flight and batches of 3 pages: the workers commit
     pages of the same tracks, events and races at the same moment, over and over (the deadlock
     the bench found). Keys locked in one order and conflicts tried again: nothing fails, and the
     database equals the one a single process stores."""
     site, truth = site_and_truth
-    baseline = single_process_snapshot(site, truth, make_database(), tmp_path / "single-home")
     db_url = make_database()
     with FaultServer(site) as server:
         server.add_rule(SLOW_RACES)
-        # The work is queued once all three workers are up: this small site is crawled in about a
-        # second, less than a worker takes to start on a loaded machine, so a worker started late
-        # could find nothing left and no two would commit at the same moment.
-        procs = start_workers(3, server, redis_server.url, db_url, tmp_path / "homes", 8, idle_exit=15,
-                              settings=("MRE_STORE_BATCH_PAGES=3",))
-        wait_for_workers(db_url, 3)
-        enqueue_tracks(truth, redis_server.url)
-        results = finish(procs)
+        # No request is answered before all three workers are up (a worker started late could find
+        # nothing left, and no two would commit at the same moment).
+        results = run_workers_together(3, server, redis_server.url, db_url, tmp_path / "homes", 8,
+                                       enqueue=lambda: enqueue_tracks(truth, redis_server.url),
+                                       settings=("MRE_STORE_BATCH_PAGES=3",))
         fetched = page_requests(server)
     for code, out in results:
         assert code == 0, out
@@ -157,7 +159,7 @@ def finish_killing_its_blocked_connection(worker, watcher, application_name: str
 
 
 def test_a_worker_whose_connection_is_killed_mid_batch_gives_its_claims_back(
-        site_and_truth, make_database, redis_server, tmp_path):
+        site_and_truth, baseline, make_database, redis_server, tmp_path):
     """The test holds the first-enqueued track's row locked; worker 0, one request at a time, does
     the other track first (the queue is LIFO) and commits its batches, then its store transaction
     for the locked track's dashboard waits inside its batch (rows of the batch already locked or written); the test then kills that connection
@@ -165,7 +167,7 @@ def test_a_worker_whose_connection_is_killed_mid_batch_gives_its_claims_back(
     is stored, and every page it fetched is either stored (committed earlier) or back on the
     queue, never both, never neither: no claim acked that did not commit, none lost. A second
     worker then finishes the crawl, and the database equals the one a single process stores."""
-    site, truth, baseline, db_url, slug, dashboard = fresh_round(site_and_truth, make_database, tmp_path)
+    site, truth, baseline, db_url, slug, dashboard = fresh_round(site_and_truth, baseline, make_database)
     client = redis_server.client()
     holder = psycopg.connect(db_url)
     try:
