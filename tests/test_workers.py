@@ -5,6 +5,7 @@ flight per track)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -254,10 +255,15 @@ def test_sync_enqueue_hands_each_followed_tracks_plan_to_the_workers(small_site,
         assert subprocess.run([sys.executable, "-m", "mre_crawler", "follow", track["slug"]], cwd=ROOT, env=env,
                               capture_output=True).returncode == 0
     with FaultServer(site) as server:
-        done = subprocess.run([sys.executable, "-m", "mre_crawler", "sync", "--enqueue"], cwd=ROOT, env=env,
-                              capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-m", "mre_crawler", "sync", "--enqueue", "--json"], cwd=ROOT,
+                              env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert done.stdout.count("start requests enqueued") == len(truth["tracks"])
+        # --json: a track a line, with the in-process sync's status, plan and failed_pages keys.
+        records = {r["slug"]: r for r in json.loads(done.stdout)}
+        assert set(records) == {t["slug"] for t in truth["tracks"]}
+        for r in records.values():
+            assert r["status"] == "enqueued" and r["added"] > 0 and r["failed_pages"] == [], r
+            assert r["plan"]["slug"] == r["slug"] and r["plan"]["settled_events"] == r["settled"] == 0, r
         assert_healthy_survivors(finish(start_workers(2, server, redis_server.url, db_url, tmp_path / "h1", 2)))
         check_same_database(small_baseline, db_url)
         first = len(server.log)
@@ -265,6 +271,7 @@ def test_sync_enqueue_hands_each_followed_tracks_plan_to_the_workers(small_site,
                                capture_output=True, text=True)
         assert again.returncode == 0, again.stderr
         assert f"({truth['tracks'][0]['events']} settled events skipped)" in again.stdout
+        assert again.stdout.count("2 start requests enqueued") == len(truth["tracks"]), again.stdout
         assert_healthy_survivors(finish(start_workers(1, server, redis_server.url, db_url, tmp_path / "h2", 2)))
         later = Counter(e.page_type for e in server.log[first:] if e.page_type != "robots")
         assert later == Counter({"track_dashboard": len(truth["tracks"]), "track_events": len(truth["tracks"])})

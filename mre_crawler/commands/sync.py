@@ -128,7 +128,7 @@ def _enqueue(settings, args: argparse.Namespace, only: list[str]) -> int:  # noq
 
         raise UsageError(str(exc)) from None
     if args.json:
-        print(json.dumps([t.__dict__ for t in tracks], indent=1))
+        print(json.dumps([t.record() for t in tracks], default=str, indent=1))
         return 0
     from mre_crawler.workers.enqueue import counted
 

@@ -28,6 +28,14 @@ class EnqueuedTrack:
     # The shared failure list as this track's enqueue found it (mre_crawler.workers.enqueue.Enqueued).
     shared_failed: tuple = ()
     shared_joined: bool = False
+    plan: dict | None = None  # the track's sync plan (mre_crawler.sync.plan.TrackPlan.record())
+
+    def record(self) -> dict[str, Any]:
+        """The track's line of ``mre sync --enqueue --json``: its fields, plus the keys a track of the
+        in-process ``mre sync --json`` has where they mean the same (``status``, ``plan``,
+        ``failed_pages`` of the shared crawl as this enqueue found it)."""
+        return {**self.__dict__, "status": "enqueued",
+                "failed_pages": [{"url": url, "reason": reason} for url, reason in self.shared_failed]}
 
 
 def enqueue_sync(settings: Mapping[str, Any], *, practice_days: int = 7, only: list[str] | None = None,
@@ -64,7 +72,7 @@ def enqueue_sync(settings: Mapping[str, Any], *, practice_days: int = 7, only: l
                             for first, last in practice_windows(plan.practice_from, plan.practice_to)]
                     practice_added = enqueue_practice(jobs, PracticeDB(conn).track(f.slug)[2], settings).added
                 out.append(EnqueuedTrack(f.slug, done.added, done.already_seen, len(plan.settled_events),
-                                         practice_added, done.failed, done.joined))
+                                         practice_added, done.failed, done.joined, plan.record()))
         finally:
             rollout_lock.release(conn, LOCK_NAME)
     return out
